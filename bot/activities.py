@@ -1,0 +1,149 @@
+"""Activities: validation of the admin's draft, creation, publishing, closing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import InvalidInput, NotFound
+from store.models import Activity, RosterEntry
+
+MATERIAL_TYPES: dict[str, str] = {
+    "poster": "Poster",
+    "article": "Article",
+    "video": "Video",
+    "event_invitation": "Event invitation",
+}
+STATUSES = ("draft", "published", "closed")
+NAME_MAX = 200
+HEADLINE_MAX = 300
+INTRO_MAX = 3000
+
+
+@dataclass
+class ActivityDraft:
+    """What the admin typed into the activity modal, already parsed from the platform."""
+
+    name: str
+    starts_at: datetime | None
+    ends_at: datetime | None
+    material_type: str | None
+    headline: str = ""
+    intro: str = ""
+    kpi_views: int | None = None
+    kpi_signups: int | None = None
+    kpi_attendance: int | None = None
+    salespeople: list[str] = field(default_factory=list)
+    channel_id: str | None = None
+    tz: str = "UTC"
+
+
+def validate_draft(draft: ActivityDraft) -> dict[str, str]:
+    """Field name -> message for every problem; empty when the draft is good."""
+    errors: dict[str, str] = {}
+    if not draft.name.strip():
+        errors["name"] = "Give the activity a name."
+    elif len(draft.name) > NAME_MAX:
+        errors["name"] = f"Keep the name under {NAME_MAX} characters."
+    if draft.starts_at is None:
+        errors["starts_at"] = "Pick a start date and time."
+    if draft.ends_at is None:
+        errors["ends_at"] = "Pick an end date and time."
+    if draft.starts_at and draft.ends_at and draft.ends_at <= draft.starts_at:
+        errors["ends_at"] = "The end must be after the start."
+    if draft.material_type not in MATERIAL_TYPES:
+        errors["material_type"] = "Choose a material type."
+    if len(draft.headline) > HEADLINE_MAX:
+        errors["headline"] = f"Keep the headline under {HEADLINE_MAX} characters."
+    if len(draft.intro) > INTRO_MAX:
+        errors["intro"] = f"Keep the intro under {INTRO_MAX} characters."
+    for name in ("kpi_views", "kpi_signups", "kpi_attendance"):
+        value = getattr(draft, name)
+        if value is not None and value <= 0:
+            errors[name] = "Targets must be positive whole numbers."
+    return errors
+
+
+def zone(name: str) -> ZoneInfo:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+async def create_activity(
+    *, session: AsyncSession, draft: ActivityDraft, created_by: str
+) -> Activity:
+    errors = validate_draft(draft)
+    if errors:
+        raise InvalidInput("The activity has problems.", errors)
+    assert draft.starts_at is not None and draft.ends_at is not None
+    assert draft.material_type is not None
+    activity = Activity(
+        name=draft.name.strip(),
+        starts_at=draft.starts_at,
+        ends_at=draft.ends_at,
+        tz=draft.tz,
+        material_type=draft.material_type,
+        headline=draft.headline.strip() or draft.name.strip(),
+        intro=draft.intro.strip(),
+        kpi_views=draft.kpi_views or 0,
+        kpi_signups=draft.kpi_signups or 0,
+        kpi_attendance=draft.kpi_attendance or 0,
+        created_by=created_by,
+    )
+    session.add(activity)
+    await session.flush()
+    assert activity.id is not None
+    for user_id in dict.fromkeys(draft.salespeople):
+        session.add(RosterEntry(user_id=user_id, activity_id=activity.id))
+    await session.flush()
+    return activity
+
+
+async def get_activity(*, session: AsyncSession, activity_id: int) -> Activity:
+    activity = await session.get(Activity, activity_id)
+    if activity is None:
+        raise NotFound(f"There is no activity {activity_id}.")
+    return activity
+
+
+async def list_activities(*, session: AsyncSession, include_closed: bool = True) -> list[Activity]:
+    statement = select(Activity).order_by(col(Activity.id).desc())
+    if not include_closed:
+        statement = statement.where(Activity.status != "closed")
+    return list((await session.exec(statement)).all())
+
+
+async def mark_published(
+    *, session: AsyncSession, activity_id: int, channel_id: str, message_ts: str
+) -> Activity:
+    activity = await get_activity(session=session, activity_id=activity_id)
+    activity.status = "published"
+    activity.channel_id = channel_id
+    activity.message_ts = message_ts
+    session.add(activity)
+    return activity
+
+
+async def close_activity(*, session: AsyncSession, activity_id: int) -> Activity:
+    activity = await get_activity(session=session, activity_id=activity_id)
+    if activity.status == "closed":
+        raise InvalidInput(f"Activity {activity_id} is already closed.")
+    activity.status = "closed"
+    session.add(activity)
+    return activity
+
+
+def format_when(activity: Activity) -> str:
+    """'Tue 1 Dec 2026, 14:00–16:00 (Asia/Shanghai)', in the activity's own time zone."""
+    tz = zone(activity.tz)
+    start = activity.starts_at.astimezone(tz)
+    end = activity.ends_at.astimezone(tz)
+    day = start.strftime("%a %-d %b %Y, %H:%M")
+    end_text = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%-d %b %H:%M")
+    return f"{day}–{end_text} ({activity.tz})"

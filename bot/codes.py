@@ -1,0 +1,101 @@
+"""Signed share codes and signed tokens (HMAC-SHA256 with SHARETRAIL_SECRET).
+
+A share code carries the share id and its push source inside the signed payload, so a
+source tag cannot be forged and a forged or truncated code is rejected before any query.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import re
+import time
+from dataclasses import dataclass
+
+from bot.errors import Gone, NotFound
+
+PUSH_SOURCES: tuple[str, ...] = ("card_qr", "dm", "channel", "email", "wechat", "linkedin", "other")
+DEFAULT_SOURCE = "card_qr"
+
+_MAC_BYTES = 9
+_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{14,32}$")
+
+
+def _b64encode(raw: bytes) -> str:
+    return base64.urlsafe_b64encode(raw).decode("ascii").rstrip("=")
+
+
+def _b64decode(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def derive_key(secret: str, purpose: str) -> bytes:
+    """One key per purpose, so a cookie signature can never pass as a share code."""
+    return hmac.new(secret.encode(), purpose.encode(), hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class ShareRef:
+    share_id: int
+    source: str
+
+
+class ShareCodec:
+    def __init__(self, secret: str) -> None:
+        self._key = derive_key(secret, "share-code")
+
+    def _mac(self, payload: bytes) -> bytes:
+        return hmac.new(self._key, payload, hashlib.sha256).digest()[:_MAC_BYTES]
+
+    def encode(self, share_id: int, source: str = DEFAULT_SOURCE) -> str:
+        if share_id <= 0:
+            raise ValueError("share ids are positive")
+        length = max(2, (share_id.bit_length() + 7) // 8)
+        payload = share_id.to_bytes(length, "big") + bytes([PUSH_SOURCES.index(source)])
+        return _b64encode(payload + self._mac(payload))
+
+    def decode(self, code: str) -> ShareRef:
+        """The share a code names; NotFound for anything not signed by us."""
+        if not _CODE_RE.match(code):
+            raise NotFound("unknown share code")
+        try:
+            raw = _b64decode(code)
+        except (binascii.Error, ValueError):
+            raise NotFound("unknown share code") from None
+        payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
+        if len(payload) < 3 or not hmac.compare_digest(mac, self._mac(payload)):
+            raise NotFound("unknown share code")
+        source_index = payload[-1]
+        if source_index >= len(PUSH_SOURCES):
+            raise NotFound("unknown share code")
+        return ShareRef(int.from_bytes(payload[:-1], "big"), PUSH_SOURCES[source_index])
+
+
+class Signer:
+    """Signs short text values (cookies, one-off links) with an optional expiry."""
+
+    def __init__(self, secret: str, purpose: str) -> None:
+        self._key = derive_key(secret, purpose)
+
+    def _mac(self, body: str) -> str:
+        digest = hmac.new(self._key, body.encode(), hashlib.sha256).digest()[:12]
+        return _b64encode(digest)
+
+    def sign(self, value: str, *, ttl_seconds: int | None = None, now: float | None = None) -> str:
+        expires = "" if ttl_seconds is None else str(int((now or time.time()) + ttl_seconds))
+        body = f"{value}.{expires}"
+        return f"{body}.{self._mac(body)}"
+
+    def unsign(self, token: str, *, now: float | None = None) -> str:
+        """The signed value; NotFound if forged, Gone if expired."""
+        if len(token) > 512 or token.count(".") < 2:
+            raise NotFound("invalid token")
+        body, mac = token.rsplit(".", 1)
+        if not hmac.compare_digest(mac, self._mac(body)):
+            raise NotFound("invalid token")
+        value, expires = body.rsplit(".", 1)
+        if expires and int(expires) < (now or time.time()):
+            raise Gone("this link has expired")
+        return value

@@ -1,0 +1,53 @@
+"""People as the chat platform knows them; the platform adapter implements Directory."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from store.models import Employee, utcnow
+
+
+@dataclass(frozen=True)
+class Profile:
+    user_id: str
+    name: str
+    title: str = ""
+    phone: str = ""
+    email: str = ""
+    tz: str = "UTC"
+    is_admin: bool = False
+    is_bot: bool = False
+    deleted: bool = False
+
+
+class Directory(Protocol):
+    async def profile(self, user_id: str) -> Profile:
+        """The user's current profile; raises NotFound for an unknown user."""
+        ...
+
+
+async def upsert_employee(*, session: AsyncSession, profile: Profile) -> Employee:
+    """Cache the profile on the employee row (created on first sight)."""
+    employee = (
+        await session.exec(select(Employee).where(Employee.user_id == profile.user_id))
+    ).first()
+    if employee is None:
+        employee = Employee(user_id=profile.user_id)
+    employee.name = profile.name
+    employee.title = profile.title
+    employee.phone = profile.phone
+    employee.email = profile.email
+    employee.tz = profile.tz
+    employee.is_admin = profile.is_admin
+    employee.updated_at = utcnow()
+    session.add(employee)
+    await session.flush()
+    return employee
+
+
+async def employee_by_user(*, session: AsyncSession, user_id: str) -> Employee | None:
+    return (await session.exec(select(Employee).where(Employee.user_id == user_id))).first()

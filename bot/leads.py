@@ -1,0 +1,262 @@
+"""Customer sign-ups, salesperson outcomes and thread notes."""
+
+from __future__ import annotations
+
+import random
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.errors import Forbidden, InvalidInput, NotFound
+from bot.points import OUTCOMES, POINTS_PER, outcome_deltas
+from bot.roster import Assignment, assign_salesperson
+from store.models import Lead, LeadNote, Outcome, PointsEntry, Share, ShareVisitor, utcnow
+from store.queries import bump_share_stats, insert_if_absent
+
+FIELD_LIMITS = {"name": 100, "phone": 32, "company": 200, "note": 1000}
+_PHONE_JUNK = re.compile(r"[\s().\-]")
+_PHONE_OK = re.compile(r"^\+?\d{6,20}$")
+
+
+@dataclass(frozen=True)
+class SignupForm:
+    name: str
+    phone: str
+    company: str = ""
+    note: str = ""
+
+
+def normalize_phone(raw: str) -> str:
+    return _PHONE_JUNK.sub("", raw.strip())
+
+
+def validate_signup(fields: dict[str, str]) -> SignupForm:
+    """A clean form, or InvalidInput naming every bad field; nothing is stored on error."""
+    values = {name: (fields.get(name) or "").strip() for name in FIELD_LIMITS}
+    errors: dict[str, str] = {}
+    for name, limit in FIELD_LIMITS.items():
+        if len(values[name]) > limit:
+            errors[name] = f"Please keep this under {limit} characters."
+    if "name" not in errors and not values["name"]:
+        errors["name"] = "Please tell us your name."
+    phone = normalize_phone(values["phone"])
+    if "phone" not in errors:
+        if not phone:
+            errors["phone"] = "Please give a phone number so we can reach you."
+        elif not _PHONE_OK.match(phone):
+            errors["phone"] = "That does not look like a phone number (digits, optional +)."
+    if errors:
+        raise InvalidInput("Please check the highlighted fields.", errors)
+    return SignupForm(values["name"], phone, values["company"], values["note"])
+
+
+@dataclass(frozen=True)
+class SignupResult:
+    lead: Lead
+    assignment: Assignment
+    duplicate: bool
+
+
+async def create_lead(
+    *,
+    session: AsyncSession,
+    share: Share,
+    form: SignupForm,
+    visitor_key: str,
+    visitor_hash: str,
+    source: str,
+    rng: random.Random,
+    offered: str | None = None,
+    at: datetime | None = None,
+) -> SignupResult:
+    """Store the sign-up, assign a salesperson, and credit the employee (once per phone)."""
+    at = at or utcnow()
+    assert share.id is not None
+    existing = (
+        await session.exec(
+            select(Lead).where(Lead.activity_id == share.activity_id, Lead.phone == form.phone)
+        )
+    ).first()
+    if existing is not None:
+        return SignupResult(existing, Assignment(existing.salesperson_id, True), duplicate=True)
+    assignment = await assign_salesperson(
+        session=session,
+        activity_id=share.activity_id,
+        phone=form.phone,
+        visitor_key=visitor_key,
+        rng=rng,
+        offered=offered,
+    )
+    lead = Lead(
+        share_id=share.id,
+        activity_id=share.activity_id,
+        employee_id=share.employee_id,
+        name=form.name,
+        phone=form.phone,
+        company=form.company,
+        note=form.note,
+        salesperson_id=assignment.salesperson_id,
+        visitor_key=visitor_key,
+        visitor_hash=visitor_hash,
+        source=source,
+        created_at=at,
+    )
+    session.add(lead)
+    await session.flush()
+    assert lead.id is not None
+    await _link_visitor(session, share.id, visitor_key, lead.id, at)
+    session.add(
+        PointsEntry(
+            employee_id=share.employee_id,
+            activity_id=share.activity_id,
+            share_id=share.id,
+            points=POINTS_PER["signup"],
+            reason="signup",
+            ref=f"lead:{lead.id}",
+            at=at,
+        )
+    )
+    await bump_share_stats(
+        session,
+        share_id=share.id,
+        source=source,
+        activity_id=share.activity_id,
+        employee_id=share.employee_id,
+        deltas={"signups": 1, "points": POINTS_PER["signup"]},
+    )
+    return SignupResult(lead, assignment, duplicate=False)
+
+
+async def _link_visitor(
+    session: AsyncSession, share_id: int, visitor_key: str, lead_id: int, at: datetime
+) -> None:
+    """Remember that this visitor is now a known customer (their later visits name them)."""
+    await insert_if_absent(
+        session,
+        ShareVisitor,
+        {
+            "share_id": share_id,
+            "visitor_key": visitor_key,
+            "first_seen": at,
+            "last_counted_at": at,
+            "visits": 0,
+        },
+        ["share_id", "visitor_key"],
+    )
+    visitor = (
+        await session.exec(
+            select(ShareVisitor).where(
+                ShareVisitor.share_id == share_id, ShareVisitor.visitor_key == visitor_key
+            )
+        )
+    ).one()
+    visitor.lead_id = lead_id
+    session.add(visitor)
+
+
+async def get_lead(*, session: AsyncSession, lead_id: int) -> Lead:
+    lead = await session.get(Lead, lead_id)
+    if lead is None:
+        raise NotFound(f"There is no lead {lead_id}.")
+    return lead
+
+
+async def record_sales_message(
+    *, session: AsyncSession, lead_id: int, channel: str, ts: str
+) -> None:
+    """Where the salesperson's lead DM lives, so thread replies find their lead."""
+    lead = await get_lead(session=session, lead_id=lead_id)
+    lead.sales_channel = channel
+    lead.sales_ts = ts
+    session.add(lead)
+
+
+@dataclass(frozen=True)
+class OutcomeChange:
+    lead: Lead
+    previous: str | None
+    changed: bool
+
+
+async def set_outcome(
+    *, session: AsyncSession, lead_id: int, status: str, by_user_id: str, is_admin: bool = False
+) -> OutcomeChange:
+    """Record the salesperson's outcome; a second tap replaces the first and adjusts points."""
+    if status not in OUTCOMES:
+        raise InvalidInput(f"Unknown outcome {status!r}.")
+    lead = await get_lead(session=session, lead_id=lead_id)
+    if lead.salesperson_id != by_user_id and not is_admin:
+        raise Forbidden("Only the salesperson assigned to this lead can record its outcome.")
+    previous = lead.outcome
+    if previous == status:
+        return OutcomeChange(lead, previous, changed=False)
+    assert lead.id is not None
+    lead.outcome = status
+    session.add(lead)
+    session.add(Outcome(lead_id=lead.id, status=status, by_user_id=by_user_id))
+    deltas = outcome_deltas(previous, status)
+    if deltas["points"]:
+        session.add(
+            PointsEntry(
+                employee_id=lead.employee_id,
+                activity_id=lead.activity_id,
+                share_id=lead.share_id,
+                points=deltas["points"],
+                reason=f"outcome:{status}",
+                ref=f"lead:{lead.id}:outcome:{previous or 'none'}->{status}",
+            )
+        )
+    await bump_share_stats(
+        session,
+        share_id=lead.share_id,
+        source=lead.source,
+        activity_id=lead.activity_id,
+        employee_id=lead.employee_id,
+        deltas=deltas,
+    )
+    return OutcomeChange(lead, previous, changed=True)
+
+
+async def add_thread_note(
+    *,
+    session: AsyncSession,
+    channel: str,
+    thread_ts: str,
+    author_id: str,
+    text: str,
+    message_ts: str,
+) -> Lead | None:
+    """Store the salesperson's reply under a lead DM as the lead's note; None if not a lead."""
+    lead = (
+        await session.exec(
+            select(Lead).where(Lead.sales_channel == channel, Lead.sales_ts == thread_ts)
+        )
+    ).first()
+    if lead is None or lead.salesperson_id != author_id or lead.id is None:
+        return None
+    await insert_if_absent(
+        session,
+        LeadNote,
+        {
+            "lead_id": lead.id,
+            "author_id": author_id,
+            "text": text[:4000],
+            "message_ts": message_ts,
+            "at": utcnow(),
+        },
+        ["message_ts"],
+    )
+    return lead
+
+
+async def notes_for(*, session: AsyncSession, lead_id: int) -> list[LeadNote]:
+    return list(
+        (
+            await session.exec(
+                select(LeadNote).where(LeadNote.lead_id == lead_id).order_by(col(LeadNote.at))
+            )
+        ).all()
+    )

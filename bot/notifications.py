@@ -1,0 +1,81 @@
+"""What the bot tells people, as platform-neutral events; a platform notifier renders them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class CardViewed:
+    """Someone (a person, not a preview bot) is looking at an employee's page."""
+
+    employee_user_id: str
+    activity_id: int
+    activity_name: str
+    share_id: int
+    view_id: int
+    visits: int
+    source: str
+    device: str
+    lead_name: str | None = None
+
+
+@dataclass(frozen=True)
+class LeadCreated:
+    lead_id: int
+    activity_id: int
+    activity_name: str
+    employee_user_id: str
+    employee_name: str
+    salesperson_user_id: str | None
+    salesperson_name: str
+    customer_name: str
+    customer_phone: str
+    company: str
+    note: str
+    source: str
+    sticky: bool
+
+
+@dataclass(frozen=True)
+class OutcomeRecorded:
+    lead_id: int
+    activity_name: str
+    employee_user_id: str
+    customer_name: str
+    outcome: str
+    previous: str | None
+    by_user_id: str
+
+
+@dataclass(frozen=True)
+class NoRosterAlert:
+    """A lead arrived but nobody is on the roster to take it; sent once per activity."""
+
+    admin_user_ids: tuple[str, ...]
+    activity_id: int
+    activity_name: str
+    lead_id: int
+
+
+Notification = CardViewed | LeadCreated | OutcomeRecorded | NoRosterAlert
+
+# (conversation id, message id) of a message the platform posted.
+MessageRef = tuple[str, str]
+
+
+class Notifier(Protocol):
+    async def notify(self, event: Notification) -> MessageRef | None:
+        """Deliver the event to the people it concerns (with the platform's retries).
+
+        Returns where the main message landed (the salesperson's lead DM for LeadCreated).
+        """
+        ...
+
+
+class NullNotifier:
+    """Used where no chat platform is connected (CLI exports, benchmarks)."""
+
+    async def notify(self, event: Notification) -> MessageRef | None:
+        return None

@@ -1,0 +1,492 @@
+"""ShareTrail's use cases: one method each, one unit of work each, no platform code.
+
+Handlers (Slack, web, CLI) call these; the store and the rules live below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import text
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import activities as activities_mod
+from bot import leads as leads_mod
+from bot import roster as roster_mod
+from bot import stats as stats_mod
+from bot.activities import ActivityDraft, format_when
+from bot.background import BackgroundTasks
+from bot.cards import CardContent, CardRenderer
+from bot.codes import ShareCodec, ShareRef, Signer
+from bot.directory import Directory, Profile, employee_by_user, upsert_employee
+from bot.errors import Forbidden, NotFound
+from bot.notifications import (
+    CardViewed,
+    LeadCreated,
+    NoRosterAlert,
+    Notifier,
+    OutcomeRecorded,
+)
+from bot.shares import get_or_create_share, share_url, short_url
+from bot.tracking import Visit, record_beacon, record_view
+from store.db import Database
+from store.models import Activity, Employee, Lead, Share
+from store.queries import StatRow
+
+log = logging.getLogger(__name__)
+
+VISITOR_COOKIE_PURPOSE = "visitor-cookie"
+OFFER_PURPOSE = "salesperson-offer"
+
+
+@dataclass(frozen=True)
+class ShareCard:
+    activity: Activity
+    employee: Employee
+    share: Share
+    url: str
+    png: bytes
+
+
+@dataclass(frozen=True)
+class LandingPage:
+    code: str
+    ref: ShareRef
+    activity: Activity
+    employee: Employee
+    salesperson: Employee | None
+    offer_token: str
+
+    @property
+    def when(self) -> str:
+        return format_when(self.activity)
+
+
+@dataclass(frozen=True)
+class SignupOutcome:
+    lead: Lead
+    salesperson: Employee | None
+    employee: Employee
+    duplicate: bool
+
+
+class ShareTrail:
+    def __init__(
+        self,
+        *,
+        db: Database,
+        secret: str,
+        public_base_url: str,
+        admin_ids: frozenset[str],
+        directory: Directory,
+        notifier: Notifier,
+        cards: CardRenderer,
+        tasks: BackgroundTasks | None = None,
+        rng: random.Random | None = None,
+    ) -> None:
+        self.db = db
+        self.secret = secret
+        self.public_base_url = public_base_url
+        self.admin_ids = admin_ids
+        self.directory = directory
+        self.notifier = notifier
+        self.cards = cards
+        self.tasks = tasks or BackgroundTasks()
+        self.rng = rng or random.SystemRandom()
+        self.codec = ShareCodec(secret)
+        self.visitor_cookies = Signer(secret, VISITOR_COOKIE_PURPOSE)
+        self.offers = Signer(secret, OFFER_PURPOSE)
+        self.hash_key = secret.encode()
+
+    # --- people -------------------------------------------------------------------------
+
+    async def is_admin(self, user_id: str) -> bool:
+        if user_id in self.admin_ids:
+            return True
+        profile = await self.directory.profile(user_id)
+        return profile.is_admin
+
+    async def require_admin(self, user_id: str) -> None:
+        if not await self.is_admin(user_id):
+            raise Forbidden("Only ShareTrail admins can do that. Ask an admin, or see `help`.")
+
+    async def sync_employee(self, user_id: str) -> Employee:
+        """Refresh the cached profile from the directory (name, title, phone, email)."""
+        profile: Profile = await self.directory.profile(user_id)
+        async with self.db.session() as session:
+            return await upsert_employee(session=session, profile=profile)
+
+    # --- activities ---------------------------------------------------------------------
+
+    async def create_activity(self, draft: ActivityDraft, *, created_by: str) -> Activity:
+        await self.require_admin(created_by)
+        async with self.db.session() as session:
+            activity = await activities_mod.create_activity(
+                session=session, draft=draft, created_by=created_by
+            )
+        for user_id in draft.salespeople:
+            await self.sync_employee(user_id)
+        return activity
+
+    async def activity(self, activity_id: int) -> Activity:
+        async with self.db.session() as session:
+            return await activities_mod.get_activity(session=session, activity_id=activity_id)
+
+    async def activities(self) -> list[Activity]:
+        async with self.db.session() as session:
+            return await activities_mod.list_activities(session=session)
+
+    async def mark_published(self, activity_id: int, *, channel_id: str, ts: str) -> Activity:
+        async with self.db.session() as session:
+            return await activities_mod.mark_published(
+                session=session, activity_id=activity_id, channel_id=channel_id, message_ts=ts
+            )
+
+    async def close_activity(self, activity_id: int, *, by_user_id: str) -> Activity:
+        await self.require_admin(by_user_id)
+        async with self.db.session() as session:
+            return await activities_mod.close_activity(session=session, activity_id=activity_id)
+
+    # --- roster -------------------------------------------------------------------------
+
+    async def add_salespeople(self, user_ids: list[str], *, by_user_id: str) -> list[str]:
+        await self.require_admin(by_user_id)
+        for user_id in user_ids:
+            await self.sync_employee(user_id)
+        async with self.db.session() as session:
+            return await roster_mod.add_salespeople(session=session, user_ids=user_ids)
+
+    async def remove_salespeople(self, user_ids: list[str], *, by_user_id: str) -> list[str]:
+        await self.require_admin(by_user_id)
+        async with self.db.session() as session:
+            return await roster_mod.remove_salespeople(session=session, user_ids=user_ids)
+
+    async def salespeople(self, activity_id: int | None = None) -> list[str]:
+        async with self.db.session() as session:
+            return await roster_mod.roster_for(session=session, activity_id=activity_id)
+
+    # --- share cards --------------------------------------------------------------------
+
+    async def share_card(self, user_id: str, activity_id: int) -> ShareCard:
+        """The employee's card and link (the same link on every tap)."""
+        employee = await self.sync_employee(user_id)
+        async with self.db.session() as session:
+            activity = await activities_mod.get_activity(session=session, activity_id=activity_id)
+            share = await get_or_create_share(session=session, activity=activity, employee=employee)
+        assert share.id is not None
+        url = share_url(self.codec, self.public_base_url, share.id)
+        png = await asyncio.to_thread(self.cards.render, self.card_content(activity, employee, url))
+        return ShareCard(activity, employee, share, url, png)
+
+    def share_link(self, share_id: int, source: str) -> str:
+        return share_url(self.codec, self.public_base_url, share_id, source)
+
+    def card_content(self, activity: Activity, employee: Employee, url: str) -> CardContent:
+        return CardContent(
+            activity_name=activity.name,
+            activity_time=format_when(activity),
+            material_type=activities_mod.MATERIAL_TYPES.get(activity.material_type, ""),
+            employee_name=employee.name,
+            employee_title=employee.title,
+            phone=employee.phone,
+            email=employee.email,
+            share_url=url,
+            short_url=short_url(url),
+            headline=activity.headline,
+        )
+
+    async def card_png(self, code: str) -> bytes:
+        """The card image behind a share code (the landing page's Open Graph image)."""
+        ref = self.codec.decode(code)
+        async with self.db.session() as session:
+            share, activity, employee = await self._share_parts(session, ref.share_id)
+        url = share_url(self.codec, self.public_base_url, ref.share_id)
+        return await asyncio.to_thread(
+            self.cards.render, self.card_content(activity, employee, url)
+        )
+
+    # --- stats --------------------------------------------------------------------------
+
+    async def my_stats(self, user_id: str, activity_id: int) -> tuple[Activity, StatRow]:
+        async with self.db.session() as session:
+            activity = await activities_mod.get_activity(session=session, activity_id=activity_id)
+            employee = await employee_by_user(session=session, user_id=user_id)
+            if employee is None or employee.id is None:
+                return activity, StatRow(None)
+            row = await stats_mod.employee_activity_stats(
+                session=session, employee_id=employee.id, activity_id=activity_id
+            )
+            return activity, row
+
+    async def overview(self, user_id: str) -> tuple[list[tuple[Activity, StatRow]], bool]:
+        """Every activity the user shared with their numbers, and their notify setting."""
+        async with self.db.session() as session:
+            employee = await employee_by_user(session=session, user_id=user_id)
+            if employee is None or employee.id is None:
+                return [], True
+            return (
+                await stats_mod.employee_overview(session=session, employee_id=employee.id),
+                employee.notify,
+            )
+
+    async def set_notify(self, user_id: str, enabled: bool) -> None:
+        employee = await self.sync_employee(user_id)
+        async with self.db.session() as session:
+            employee.notify = enabled
+            session.add(employee)
+
+    async def report(self, activity_id: int) -> stats_mod.ActivityReport:
+        async with self.db.session() as session:
+            return await stats_mod.activity_report(session=session, activity_id=activity_id)
+
+    async def leaderboard(
+        self, activity_id: int | None, limit: int = 10
+    ) -> list[tuple[Employee, StatRow]]:
+        async with self.db.session() as session:
+            return await stats_mod.leaderboard(
+                session=session, activity_id=activity_id, limit=limit
+            )
+
+    async def export_csv(self, activity_id: int) -> str:
+        async with self.db.session() as session:
+            return await stats_mod.export_csv(session=session, activity_id=activity_id)
+
+    # --- landing page -------------------------------------------------------------------
+
+    async def _share_parts(
+        self, session: object, share_id: int
+    ) -> tuple[Share, Activity, Employee]:
+
+        assert isinstance(session, AsyncSession)
+        share = await session.get(Share, share_id)
+        if share is None:
+            raise NotFound("unknown share")
+        activity = await session.get(Activity, share.activity_id)
+        employee = await session.get(Employee, share.employee_id)
+        if activity is None or employee is None:
+            raise NotFound("unknown share")
+        return share, activity, employee
+
+    async def landing(self, code: str, *, visitor_key: str) -> LandingPage:
+        """Everything the customer's page shows; NotFound for forged codes, before any query."""
+        ref = self.codec.decode(code)
+        async with self.db.session() as session:
+            share, activity, employee = await self._share_parts(session, ref.share_id)
+            offered = await roster_mod.sticky_salesperson(session=session, visitor_key=visitor_key)
+            if offered is None:
+                roster = await roster_mod.roster_for(session=session, activity_id=activity.id)
+                offered = roster_mod.offer_for_visitor(roster, visitor_key)
+            salesperson = (
+                await employee_by_user(session=session, user_id=offered) if offered else None
+            )
+        token = self.offers.sign(offered or "")
+        return LandingPage(code, ref, activity, employee, salesperson, token)
+
+    def record_visit_later(self, page: LandingPage, *, visit: Visit) -> asyncio.Task[None]:
+        """Store the view and tell the employee, after the response has gone out."""
+        return self.tasks.spawn(self._record_visit(page, visit), name=f"view:{page.ref.share_id}")
+
+    async def _record_visit(self, page: LandingPage, visit: Visit) -> None:
+        async with self.db.session() as session:
+            result = await record_view(session=session, visit=visit)
+            lead_name = None
+            if result.lead_id is not None:
+                lead = await session.get(Lead, result.lead_id)
+                lead_name = lead.name if lead else None
+            employee = await session.get(Employee, page.employee.id)
+        if not result.announce or employee is None or not employee.notify:
+            return
+        assert page.activity.id is not None
+        await self.notifier.notify(
+            CardViewed(
+                employee_user_id=page.employee.user_id,
+                activity_id=page.activity.id,
+                activity_name=page.activity.name,
+                share_id=page.ref.share_id,
+                view_id=result.view_id,
+                visits=result.visits,
+                source=visit.source,
+                device=visit.classification.ua_class,
+                lead_name=lead_name,
+            )
+        )
+
+    async def record_beacon(
+        self,
+        share_id: int,
+        visitor_key: str,
+        *,
+        dwell_ms: int | None = None,
+        scroll_pct: int | None = None,
+        clicks: list[str] | None = None,
+    ) -> None:
+        async with self.db.session() as session:
+            await record_beacon(
+                session=session,
+                share_id=share_id,
+                visitor_key=visitor_key,
+                dwell_ms=dwell_ms,
+                scroll_pct=scroll_pct,
+                clicks=clicks,
+            )
+
+    async def signup(
+        self,
+        code: str,
+        fields: dict[str, str],
+        *,
+        visitor_key: str,
+        visitor_hash: str,
+        offer_token: str = "",
+        at: datetime | None = None,
+    ) -> SignupOutcome:
+        """Validate, store the lead, assign a salesperson; notifications go out afterwards."""
+        ref = self.codec.decode(code)
+        form = leads_mod.validate_signup(fields)
+        try:
+            offered = self.offers.unsign(offer_token) or None
+        except (NotFound, ValueError):
+            offered = None
+        async with self.db.session() as session:
+            share, activity, employee = await self._share_parts(session, ref.share_id)
+            result = await leads_mod.create_lead(
+                session=session,
+                share=share,
+                form=form,
+                visitor_key=visitor_key,
+                visitor_hash=visitor_hash,
+                source=ref.source,
+                rng=self.rng,
+                offered=offered,
+                at=at,
+            )
+            lead = result.lead
+            salesperson = (
+                await employee_by_user(session=session, user_id=lead.salesperson_id)
+                if lead.salesperson_id
+                else None
+            )
+            alert_admins = lead.salesperson_id is None and not activity.no_roster_alerted
+            if alert_admins:
+                activity.no_roster_alerted = True
+                session.add(activity)
+        if not result.duplicate:
+            self.tasks.spawn(
+                self._announce_lead(lead, activity, employee, salesperson, result, alert_admins),
+                name=f"lead:{lead.id}",
+            )
+        return SignupOutcome(lead, salesperson, employee, result.duplicate)
+
+    async def _announce_lead(
+        self,
+        lead: Lead,
+        activity: Activity,
+        employee: Employee,
+        salesperson: Employee | None,
+        result: leads_mod.SignupResult,
+        alert_admins: bool,
+    ) -> None:
+        assert lead.id is not None and activity.id is not None
+        ref = await self.notifier.notify(
+            LeadCreated(
+                lead_id=lead.id,
+                activity_id=activity.id,
+                activity_name=activity.name,
+                employee_user_id=employee.user_id,
+                employee_name=employee.name,
+                salesperson_user_id=lead.salesperson_id,
+                salesperson_name=salesperson.name if salesperson else "",
+                customer_name=lead.name,
+                customer_phone=lead.phone,
+                company=lead.company,
+                note=lead.note,
+                source=lead.source,
+                sticky=result.assignment.sticky,
+            )
+        )
+        if ref is not None:
+            async with self.db.session() as session:
+                await leads_mod.record_sales_message(
+                    session=session, lead_id=lead.id, channel=ref[0], ts=ref[1]
+                )
+        if alert_admins:
+            admins = tuple(sorted(self.admin_ids | {activity.created_by} - {""}))
+            await self.notifier.notify(NoRosterAlert(admins, activity.id, activity.name, lead.id))
+
+    # --- salespeople --------------------------------------------------------------------
+
+    async def set_outcome(
+        self, lead_id: int, status: str, *, by_user_id: str
+    ) -> leads_mod.OutcomeChange:
+        is_admin = by_user_id in self.admin_ids
+        async with self.db.session() as session:
+            change = await leads_mod.set_outcome(
+                session=session,
+                lead_id=lead_id,
+                status=status,
+                by_user_id=by_user_id,
+                is_admin=is_admin,
+            )
+            activity = await session.get(Activity, change.lead.activity_id)
+            employee = await session.get(Employee, change.lead.employee_id)
+        if change.changed and activity is not None and employee is not None:
+            self.tasks.spawn(
+                self.notifier.notify(
+                    OutcomeRecorded(
+                        lead_id=lead_id,
+                        activity_name=activity.name,
+                        employee_user_id=employee.user_id,
+                        customer_name=change.lead.name,
+                        outcome=status,
+                        previous=change.previous,
+                        by_user_id=by_user_id,
+                    )
+                ),
+                name=f"outcome:{lead_id}",
+            )
+        return change
+
+    async def lead_context(self, lead_id: int) -> tuple[Lead, Activity, Employee]:
+        async with self.db.session() as session:
+            lead = await leads_mod.get_lead(session=session, lead_id=lead_id)
+            activity = await activities_mod.get_activity(
+                session=session, activity_id=lead.activity_id
+            )
+            employee = await session.get(Employee, lead.employee_id)
+            assert employee is not None
+            return lead, activity, employee
+
+    async def visible_lead(self, lead_id: int, *, user_id: str) -> tuple[Lead, Activity, Employee]:
+        """A lead as `user_id` may see it: admins any, salespeople theirs, employees theirs."""
+        lead, activity, employee = await self.lead_context(lead_id)
+        if lead.salesperson_id == user_id or employee.user_id == user_id:
+            return lead, activity, employee
+        if await self.is_admin(user_id):
+            return lead, activity, employee
+        raise NotFound(f"There is no lead {lead_id} you can see.")
+
+    async def add_thread_note(
+        self, *, channel: str, thread_ts: str, author_id: str, text: str, message_ts: str
+    ) -> Lead | None:
+        async with self.db.session() as session:
+            return await leads_mod.add_thread_note(
+                session=session,
+                channel=channel,
+                thread_ts=thread_ts,
+                author_id=author_id,
+                text=text,
+                message_ts=message_ts,
+            )
+
+    # --- operations ---------------------------------------------------------------------
+
+    async def health(self) -> dict[str, object]:
+        async with self.db.session() as session:
+            await session.execute(text("SELECT 1"))
+            activities = len((await session.exec(select(col(Activity.id)))).all())
+        return {"database": "ok", "activities": activities, "pending_tasks": len(self.tasks)}

@@ -1,0 +1,246 @@
+"""Who counts as a view: the counting rules, in one place.
+
+- Link-preview bots, crawlers, HEAD requests and browser prefetches are recorded but never
+  counted, never rewarded and never announced.
+- A visitor is their signed first-party cookie, else a daily-salted hash of IP + user agent
+  (the raw IP is never stored).
+- Repeat views of the same visitor within REPEAT_WINDOW count once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import lru_cache
+
+from crawlerdetect import CrawlerDetect
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.points import POINTS_PER
+from store.models import PointsEntry, ShareVisitor, View
+from store.queries import bump_share_stats, insert_if_absent
+
+REPEAT_WINDOW = timedelta(minutes=30)
+
+# Unfurlers and in-app previewers crawlerdetect may miss; matched case-insensitively.
+KNOWN_UNFURLERS: tuple[str, ...] = (
+    "slackbot",
+    "slack-imgproxy",
+    "whatsapp",
+    "facebookexternalhit",
+    "facebookcatalog",
+    "telegrambot",
+    "linkedinbot",
+    "twitterbot",
+    "discordbot",
+    "skypeuripreview",
+    "microsoftpreview",
+    "teams",
+    "redditbot",
+    "embedly",
+    "pinterest",
+    "vkshare",
+    "applebot",
+    "googlebot",
+    "bingpreview",
+    "viber",
+    "line/",
+    "kakaotalk-scrap",
+    "iframely",
+    "outlook",
+)
+
+_crawler_detect = CrawlerDetect()
+
+
+@lru_cache(maxsize=4096)
+def _is_crawler(user_agent: str) -> bool:
+    lowered = user_agent.lower()
+    if any(marker in lowered for marker in KNOWN_UNFURLERS):
+        return True
+    return bool(_crawler_detect.isCrawler(user_agent))
+
+
+def warm_up() -> None:
+    """Compile crawlerdetect's patterns now rather than on the first customer's request."""
+    _is_crawler("Mozilla/5.0 warm-up")
+
+
+def ua_class(user_agent: str) -> str:
+    lowered = user_agent.lower()
+    if "micromessenger" in lowered or "wxwork" in lowered:
+        return "wechat"
+    if "ipad" in lowered or "tablet" in lowered:
+        return "tablet"
+    if "mobile" in lowered or "android" in lowered or "iphone" in lowered:
+        return "mobile"
+    return "desktop"
+
+
+@dataclass(frozen=True)
+class Classification:
+    is_bot: bool
+    ua_class: str
+    reason: str
+
+
+def classify(method: str, user_agent: str, headers: Mapping[str, str]) -> Classification:
+    """Decide whether a request is a person looking at the page."""
+    if method.upper() == "HEAD":
+        return Classification(True, "head", "HEAD request")
+    purpose = (headers.get("Purpose", "") + " " + headers.get("Sec-Purpose", "")).lower()
+    if "prefetch" in purpose or "prerender" in purpose:
+        return Classification(True, "prefetch", "prefetch")
+    if not user_agent.strip():
+        return Classification(True, "unknown", "no user agent")
+    if _is_crawler(user_agent):
+        return Classification(True, "bot", "crawler or link preview")
+    return Classification(False, ua_class(user_agent), "human")
+
+
+def visitor_hash(secret: bytes, ip: str, user_agent: str, day: date) -> str:
+    """Salted, daily-rotating hash of IP + UA: links a visitor within a day, never the IP."""
+    salt = hmac.new(secret, day.isoformat().encode(), hashlib.sha256).digest()
+    return hashlib.sha256(salt + ip.encode() + b"\0" + user_agent.encode()).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One landing page request, already classified."""
+
+    share_id: int
+    activity_id: int
+    employee_id: int
+    source: str
+    visitor_key: str
+    visitor_hash: str
+    classification: Classification
+    at: datetime
+    is_own: bool = False
+
+
+@dataclass(frozen=True)
+class ViewResult:
+    view_id: int
+    counted: bool
+    first_visit: bool
+    visits: int
+    lead_id: int | None
+
+    @property
+    def announce(self) -> bool:
+        """Tell the employee: a counted view is a first visit or one after the repeat window."""
+        return self.counted
+
+
+async def record_view(*, session: AsyncSession, visit: Visit) -> ViewResult:
+    """Store a view and, if it counts, update the roll-up and the points ledger."""
+    counted = first = False
+    visits = 0
+    lead_id: int | None = None
+    human = not visit.classification.is_bot and not visit.is_own
+    if human:
+        first = await insert_if_absent(
+            session,
+            ShareVisitor,
+            {
+                "share_id": visit.share_id,
+                "visitor_key": visit.visitor_key,
+                "first_seen": visit.at,
+                "last_counted_at": visit.at,
+                "visits": 1,
+            },
+            ["share_id", "visitor_key"],
+        )
+        visitor = (
+            await session.exec(
+                select(ShareVisitor).where(
+                    ShareVisitor.share_id == visit.share_id,
+                    ShareVisitor.visitor_key == visit.visitor_key,
+                )
+            )
+        ).one()
+        lead_id = visitor.lead_id
+        if first:
+            counted = True
+        elif visit.at - visitor.last_counted_at >= REPEAT_WINDOW:
+            counted = True
+            visitor.visits += 1
+            visitor.last_counted_at = visit.at
+            session.add(visitor)
+        visits = visitor.visits
+    view = View(
+        share_id=visit.share_id,
+        activity_id=visit.activity_id,
+        employee_id=visit.employee_id,
+        visitor_key=visit.visitor_key,
+        visitor_hash=visit.visitor_hash,
+        ua_class=visit.classification.ua_class,
+        is_bot=visit.classification.is_bot,
+        is_own=visit.is_own,
+        counted=counted,
+        source=visit.source,
+        lead_id=lead_id,
+        at=visit.at,
+    )
+    session.add(view)
+    if counted:
+        deltas = {"views": 1}
+        if first:
+            deltas |= {"unique_visitors": 1, "points": POINTS_PER["unique_visitor"]}
+            session.add(
+                PointsEntry(
+                    employee_id=visit.employee_id,
+                    activity_id=visit.activity_id,
+                    share_id=visit.share_id,
+                    points=POINTS_PER["unique_visitor"],
+                    reason="unique_visitor",
+                    ref=f"visitor:{visit.share_id}:{visit.visitor_key}",
+                    at=visit.at,
+                )
+            )
+        await bump_share_stats(
+            session,
+            share_id=visit.share_id,
+            source=visit.source,
+            activity_id=visit.activity_id,
+            employee_id=visit.employee_id,
+            deltas=deltas,
+        )
+    await session.flush()
+    assert view.id is not None
+    return ViewResult(view.id, counted, first, visits, lead_id)
+
+
+async def record_beacon(
+    *,
+    session: AsyncSession,
+    share_id: int,
+    visitor_key: str,
+    dwell_ms: int | None = None,
+    scroll_pct: int | None = None,
+    clicks: list[str] | None = None,
+) -> View | None:
+    """Attach the page's interaction data to this visitor's latest view (maxima, click union)."""
+    view = (
+        await session.exec(
+            select(View)
+            .where(View.share_id == share_id, View.visitor_key == visitor_key)
+            .order_by(col(View.at).desc(), col(View.id).desc())
+            .limit(1)
+        )
+    ).first()
+    if view is None:
+        return None
+    if dwell_ms is not None:
+        view.dwell_ms = max(view.dwell_ms or 0, dwell_ms)
+    if scroll_pct is not None:
+        view.scroll_pct = max(view.scroll_pct or 0, scroll_pct)
+    if clicks:
+        view.clicks = ",".join(sorted(set(filter(None, view.clicks.split(","))) | set(clicks)))
+    session.add(view)
+    return view

@@ -1,0 +1,179 @@
+"""`sharetrail` console script: serve, sandbox, demo, migrate, export."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Awaitable, Callable
+
+from aiohttp import web
+
+from bot.demo import seed_demo
+from bot.errors import DomainError
+from bot.secret import load_or_create_secret
+from bot.settings import Settings, SettingsError, load_settings
+from store.db import Database
+from store.migrate import upgrade
+
+log = logging.getLogger("sharetrail")
+
+
+def _configure_logging(verbose: bool = False) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    for noisy in ("aiohttp.access", "slack_bolt", "slack_sdk", "sqlalchemy", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+async def _wait_for_stop() -> None:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await stop.wait()
+
+
+async def serve(settings: Settings) -> None:
+    from handlers.main import create_app, start_runtime, stop_runtime
+
+    runtime = await start_runtime(settings)
+    app = create_app(settings, runtime=runtime)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.host, settings.port)
+    await site.start()
+    socket_handler = None
+    if settings.socket_mode:
+        from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+        assert settings.slack_app_token is not None
+        socket_handler = AsyncSocketModeHandler(
+            runtime.bolt, settings.slack_app_token.get_secret_value()
+        )
+        await socket_handler.connect_async()  # type: ignore[no-untyped-call]
+    mode = "Socket Mode" if settings.socket_mode else "HTTP mode, Slack events at /slack/events"
+    log.info("ShareTrail listening on http://%s:%s (%s)", settings.host, _bound_port(runner), mode)
+    try:
+        await _wait_for_stop()
+    finally:
+        log.info("ShareTrail stopping")
+        if socket_handler is not None:
+            await socket_handler.close_async()  # type: ignore[no-untyped-call]
+        await runner.cleanup()
+        await stop_runtime(runtime)
+
+
+def _bound_port(runner: web.AppRunner) -> int:
+    """The real port (PORT=0 asks the OS for a free one)."""
+    return int(runner.addresses[0][1]) if runner.addresses else 0
+
+
+async def _with_db(settings: Settings, work: Callable[[Database], Awaitable[None]]) -> None:
+    db = Database.from_url(settings.database_url)
+    try:
+        await upgrade(db.engine)
+        await work(db)
+    finally:
+        await db.dispose()
+
+
+async def _secret(settings: Settings, db: Database) -> str:
+    configured = settings.sharetrail_secret
+    return await load_or_create_secret(db, configured.get_secret_value() if configured else None)
+
+
+async def demo(settings: Settings) -> None:
+    async def work(db: Database) -> None:
+        secret = await _secret(settings, db)
+        for url in await seed_demo(db, secret=secret, base_url=settings.public_base_url):
+            print(url)
+
+    await _with_db(settings, work)
+
+
+async def migrate(settings: Settings) -> None:
+    async def work(db: Database) -> None:
+        print(f"Database schema is up to date ({db.dialect}).")
+
+    await _with_db(settings, work)
+
+
+async def export(settings: Settings, activity_id: int) -> None:
+    from bot import stats
+
+    async def work(db: Database) -> None:
+        async with db.session() as session:
+            sys.stdout.write(await stats.export_csv(session=session, activity_id=activity_id))
+
+    await _with_db(settings, work)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="sharetrail", description="ShareTrail, the employee-advocacy bot."
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    commands.add_parser("serve", help="run the server (landing pages + Slack)")
+    sandbox = commands.add_parser("sandbox", help="run everything locally with a fake Slack")
+    sandbox.add_argument("--port", type=int, default=None, help="app port (default 8080)")
+    sandbox.add_argument("--ui-port", type=int, default=None, help="sandbox UI port (default 3000)")
+    commands.add_parser("demo", help="seed demo data and print one share URL per line")
+    commands.add_parser("migrate", help="apply database migrations")
+    export_parser = commands.add_parser("export", help="print an activity's CSV to stdout")
+    export_parser.add_argument("activity_id", type=int)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    _configure_logging(args.verbose)
+    try:
+        if args.command == "sandbox":
+            from handlers.sandbox_runner import run_sandbox
+
+            asyncio.run(run_sandbox(app_port=args.port, ui_port=args.ui_port))
+            return 0
+        settings = load_settings()
+        if args.command == "serve":
+            if settings.slack_bot_token is None:
+                print(
+                    "SLACK_BOT_TOKEN is not set, so there is no Slack workspace to talk to.\n"
+                    "Set it (and SLACK_SIGNING_SECRET) in .env, or try everything locally with:"
+                    "\n    sharetrail sandbox",
+                    file=sys.stderr,
+                )
+                return 2
+            if not settings.socket_mode and settings.slack_signing_secret is None:
+                print(
+                    "SLACK_SIGNING_SECRET is not set: HTTP mode cannot verify Slack's requests.\n"
+                    "Copy it from your app's Basic Information page, or set SLACK_APP_TOKEN "
+                    "for Socket Mode.",
+                    file=sys.stderr,
+                )
+                return 2
+            asyncio.run(serve(settings))
+        elif args.command == "demo":
+            asyncio.run(demo(settings))
+        elif args.command == "migrate":
+            asyncio.run(migrate(settings))
+        elif args.command == "export":
+            asyncio.run(export(settings, args.activity_id))
+    except SettingsError as exc:
+        print(str(exc), file=sys.stderr)
+        return 2
+    except DomainError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,111 @@
+"""The composition root: builds everything from Settings (no globals, no import-time I/O)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import aiohttp_jinja2
+import jinja2
+from aiohttp import web
+from bot.cards import CardRenderer
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.web.async_client import AsyncWebClient
+
+from assets import FONTS_DIR, TEMPLATES_DIR
+from bot.background import BackgroundTasks
+from bot.secret import load_or_create_secret
+from bot.service import ShareTrail
+from bot.settings import Settings
+from bot.tracking import warm_up
+from handlers.slack.app import build_bolt_app, make_client
+from handlers.slack.directory import SlackDirectory
+from handlers.slack.notifier import SlackNotifier
+from handlers.web import landing
+from handlers.web.errors import error_pages
+from handlers.web.keys import BOLT, SERVICES
+from store.db import Database
+from store.migrate import upgrade
+
+log = logging.getLogger("sharetrail")
+
+MAX_BODY_BYTES = 256 * 1024
+
+
+@dataclass
+class Runtime:
+    """Everything that lives as long as the server, closed in reverse order on shutdown."""
+
+    db: Database
+    client: AsyncWebClient
+    services: ShareTrail
+    bolt: AsyncApp
+
+
+async def start_runtime(settings: Settings) -> Runtime:
+    if settings.slack_bot_token is None:
+        raise RuntimeError("SLACK_BOT_TOKEN is not set")
+    db = Database.from_url(settings.database_url)
+    await upgrade(db.engine)
+    configured = settings.sharetrail_secret
+    secret = await load_or_create_secret(db, configured.get_secret_value() if configured else None)
+    client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    warm_up()
+    services = ShareTrail(
+        db=db,
+        secret=secret,
+        public_base_url=settings.public_base_url,
+        admin_ids=settings.admin_ids,
+        directory=SlackDirectory(client),
+        notifier=SlackNotifier(client),
+        cards=CardRenderer(FONTS_DIR),
+        tasks=BackgroundTasks(),
+    )
+    signing = settings.slack_signing_secret
+    bolt = build_bolt_app(
+        services, client=client, signing_secret=signing.get_secret_value() if signing else None
+    )
+    return Runtime(db, client, services, bolt)
+
+
+async def stop_runtime(runtime: Runtime) -> None:
+    await runtime.services.tasks.drain()
+    await runtime.db.dispose()
+
+
+async def slack_events(request: web.Request) -> web.StreamResponse:
+    bolt_request = await to_bolt_request(request)
+    bolt_response = await request.app[BOLT].async_dispatch(bolt_request)
+    return await to_aiohttp_response(bolt_response)
+
+
+async def healthz(request: web.Request) -> web.StreamResponse:
+    health = await request.app[SERVICES].health()
+    return web.json_response({"ok": True, **health})
+
+
+def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.Application:
+    """The one aiohttp app: landing routes and POST /slack/events."""
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_pages])
+    aiohttp_jinja2.setup(
+        app,
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=jinja2.select_autoescape(default=True),
+    )
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        active = runtime or await start_runtime(settings)
+        app[SERVICES] = active.services
+        app[BOLT] = active.bolt
+        yield
+        if runtime is None:
+            await stop_runtime(active)
+
+    app.cleanup_ctx.append(lifecycle)
+    landing.register(app)
+    app.router.add_get("/healthz", healthz)
+    if not settings.socket_mode:
+        app.router.add_post("/slack/events", slack_events)
+    return app

@@ -1,0 +1,135 @@
+"""Button clicks (block_actions): details, share card, my stats, lead outcomes."""
+
+from __future__ import annotations
+
+import logging
+import re
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.service import ShareTrail
+from handlers.slack import blocks, ids
+from handlers.slack.blocks import escape
+from handlers.slack.parsing import parse_id
+from handlers.slack.uploads import dm_file
+
+log = logging.getLogger(__name__)
+
+
+def action_value(body: dict[str, Any]) -> str:
+    actions = body.get("actions") or [{}]
+    action = actions[0]
+    value = action.get("value")
+    if value is None and isinstance(action.get("selected_option"), dict):
+        value = action["selected_option"].get("value")
+    return str(value or "")
+
+
+def user_of(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id", ""))
+
+
+async def show_details(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    await ack()
+    services: ShareTrail = context["services"]
+    activity_id = parse_id(action_value(body))
+    activity = await services.activity(activity_id)
+    report = await services.report(activity_id)
+    await client.views_open(
+        trigger_id=body["trigger_id"], view=blocks.details_modal(activity, report)
+    )
+
+
+async def send_share_card(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    """Ack first; render and upload afterwards (Slack's 3-second rule)."""
+    await ack()
+    services: ShareTrail = context["services"]
+    user_id = user_of(body)
+    card = await services.share_card(user_id, parse_id(action_value(body)))
+    await dm_file(
+        client,
+        user_id,
+        content=card.png,
+        filename=f"sharetrail-card-{card.activity.id}.png",
+        title=f"Your share card — {card.activity.name}",
+        comment=(
+            f"Here is your share card for *{escape(card.activity.name)}*. "
+            f"Share the image or your link: {card.url}"
+        ),
+    )
+
+
+async def show_my_stats(
+    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+) -> None:
+    await ack()
+    services: ShareTrail = context["services"]
+    activity, row = await services.my_stats(user_of(body), parse_id(action_value(body)))
+    await client.views_open(
+        trigger_id=body["trigger_id"], view=blocks.my_stats_modal(activity, row)
+    )
+
+
+async def record_outcome(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: dict[str, Any],
+) -> None:
+    await ack()
+    services: ShareTrail = context["services"]
+    status = ids.OUTCOME_BY_ACTION[str(action.get("action_id"))]
+    user_id = user_of(body)
+    lead_id = parse_id(action_value(body), "lead")
+    change = await services.set_outcome(lead_id, status, by_user_id=user_id)
+    lead, activity, employee = await services.lead_context(lead_id)
+    message = body.get("message") or {}
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    if not (channel and message.get("ts")):
+        return
+    line = (
+        blocks.outcome_line(status, change.previous, user_id)
+        if change.changed
+        else f"Outcome already {blocks.OUTCOME_LABELS[status]}; nothing changed."
+    )
+    await client.chat_update(
+        channel=channel,
+        ts=message["ts"],
+        text=f"Lead #{lead_id}: {lead.name} — {blocks.OUTCOME_LABELS[status]}",
+        blocks=[
+            *blocks.lead_dm(
+                lead, activity_name=activity.name, employee_user_id=employee.user_id, sticky=False
+            ),
+            blocks.context(line),
+        ],
+    )
+
+
+async def ignore_unknown(ack: AsyncAck, body: dict[str, Any]) -> None:
+    """Unknown or retired action ids: acknowledge so the user sees no error, change nothing."""
+    await ack()
+    actions = body.get("actions") or [{}]
+    log.info("ignored unknown action %r", str(actions[0].get("action_id"))[:64])
+
+
+def register(app: AsyncApp) -> None:
+    app.action(ids.ACTIVITY_DETAILS)(show_details)
+    app.action(ids.GET_SHARE_CARD)(send_share_card)
+    app.action(ids.MY_STATS)(show_my_stats)
+    for action_id in ids.OUTCOME_BY_ACTION:
+        app.action(action_id)(record_outcome)
+
+
+def register_fallbacks(app: AsyncApp) -> None:
+    """Registered last: bolt runs the first listener that matches."""
+    app.action(re.compile(".*"))(ignore_unknown)

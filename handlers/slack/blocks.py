@@ -1,0 +1,411 @@
+"""Block Kit builders: pure functions from domain objects to Slack JSON (no I/O)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bot.activities import MATERIAL_TYPES, format_when
+from bot.points import POINTS_PER
+from bot.stats import ActivityReport, Progress
+from handlers.slack import ids
+from store.models import Activity, Employee, Lead
+from store.queries import StatRow
+
+Block = dict[str, Any]
+
+OUTCOME_LABELS = {"attended": "✅ Attended", "no_show": "🚫 No-show", "converted": "💰 Converted"}
+
+
+def text(value: str, *, kind: str = "mrkdwn") -> dict[str, Any]:
+    return {"type": kind, "text": value}
+
+
+def plain(value: str) -> dict[str, Any]:
+    return {"type": "plain_text", "text": value[:150], "emoji": True}
+
+
+def escape(value: str) -> str:
+    """Escape user text for mrkdwn (Slack: &, <, > only)."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
+    element: dict[str, Any] = {
+        "type": "button",
+        "text": plain(label),
+        "action_id": action_id,
+        "value": value,
+    }
+    if style:
+        element["style"] = style
+    return element
+
+
+def section(value: str) -> Block:
+    return {"type": "section", "text": text(value[:3000])}
+
+
+def context(value: str) -> Block:
+    return {"type": "context", "elements": [text(value[:3000])]}
+
+
+def activity_actions(activity_id: int) -> Block:
+    value = str(activity_id)
+    return {
+        "type": "actions",
+        "block_id": f"activity_{activity_id}",
+        "elements": [
+            button("Details", ids.ACTIVITY_DETAILS, value),
+            button("Get my share card", ids.GET_SHARE_CARD, value, "primary"),
+            button("My stats", ids.MY_STATS, value),
+        ],
+    }
+
+
+def activity_notification(activity: Activity) -> list[Block]:
+    assert activity.id is not None
+    blocks: list[Block] = [
+        {"type": "header", "text": plain(f"📣 {activity.name}")},
+        {
+            "type": "section",
+            "fields": [
+                text(f"*When*\n{format_when(activity)}"),
+                text(f"*Material*\n{MATERIAL_TYPES.get(activity.material_type, '')}"),
+            ],
+        },
+    ]
+    if activity.headline and activity.headline != activity.name:
+        blocks.append(section(f"*{escape(activity.headline)}*"))
+    if activity.intro:
+        intro = activity.intro if len(activity.intro) <= 400 else activity.intro[:400] + "…"
+        blocks.append(section(escape(intro)))
+    if activity.status == "closed":
+        blocks.append(context("🔒 This activity is closed. Thanks to everyone who shared!"))
+        return blocks
+    blocks.append(
+        context(
+            "Tap *Get my share card* for your personal card with your own tracked link. "
+            f"You earn {POINTS_PER['unique_visitor']} point per visitor, "
+            f"{POINTS_PER['signup']} per sign-up."
+        )
+    )
+    blocks.append(activity_actions(activity.id))
+    return blocks
+
+
+def notification_fallback(activity: Activity) -> str:
+    return f"New activity: {activity.name} ({format_when(activity)})"
+
+
+def _input(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = ""
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label),
+        "element": {**element, "action_id": ids.VALUE},
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = plain(hint)
+    return block
+
+
+def activity_modal(*, channel_id: str | None = None) -> dict[str, Any]:
+    """The admin's 'new activity' form (DESIGN.md section 4)."""
+    material_options = [
+        {"text": plain(label), "value": value} for value, label in MATERIAL_TYPES.items()
+    ]
+    channel_element: dict[str, Any] = {
+        "type": "conversations_select",
+        "filter": {"include": ["public", "private"], "exclude_bot_users": True},
+    }
+    if channel_id:
+        channel_element["initial_conversation"] = channel_id
+    number = {"type": "number_input", "is_decimal_allowed": False}
+    return {
+        "type": "modal",
+        "callback_id": ids.ACTIVITY_MODAL,
+        "title": plain("New activity"),
+        "submit": plain("Create"),
+        "close": plain("Cancel"),
+        "blocks": [
+            _input(ids.BLOCK_NAME, "Name", {"type": "plain_text_input", "max_length": 200}),
+            _input(ids.BLOCK_STARTS_AT, "Starts", {"type": "datetimepicker"}),
+            _input(ids.BLOCK_ENDS_AT, "Ends", {"type": "datetimepicker"}),
+            _input(
+                ids.BLOCK_MATERIAL,
+                "Material type",
+                {"type": "static_select", "options": material_options},
+            ),
+            _input(
+                ids.BLOCK_HEADLINE,
+                "Landing page headline",
+                {"type": "plain_text_input", "max_length": 300},
+                optional=True,
+                hint="Shown big on the customer's page. Defaults to the name.",
+            ),
+            _input(
+                ids.BLOCK_INTRO,
+                "Landing page intro",
+                {"type": "plain_text_input", "multiline": True, "max_length": 3000},
+                optional=True,
+            ),
+            _input(ids.BLOCK_KPI_VIEWS, "Target: views", number, optional=True),
+            _input(ids.BLOCK_KPI_SIGNUPS, "Target: sign-ups", number, optional=True),
+            _input(ids.BLOCK_KPI_ATTENDANCE, "Target: attendance", number, optional=True),
+            _input(
+                ids.BLOCK_SALESPEOPLE,
+                "Salespeople for this activity",
+                {"type": "multi_users_select"},
+                optional=True,
+                hint="Empty means the global roster (/sharetrail sales list).",
+            ),
+            _input(
+                ids.BLOCK_CHANNEL,
+                "Publish to channel",
+                channel_element,
+                optional=True,
+                hint="Leave empty to publish later with /sharetrail publish.",
+            ),
+        ],
+    }
+
+
+def details_modal(activity: Activity, report: ActivityReport | None = None) -> dict[str, Any]:
+    assert activity.id is not None
+    blocks: list[Block] = [
+        {"type": "header", "text": plain(activity.name)},
+        {
+            "type": "section",
+            "fields": [
+                text(f"*When*\n{format_when(activity)}"),
+                text(f"*Material*\n{MATERIAL_TYPES.get(activity.material_type, '')}"),
+                text(f"*Status*\n{activity.status.capitalize()}"),
+                text(f"*Landing page*\n{escape(activity.headline)}"),
+            ],
+        },
+    ]
+    if activity.intro:
+        blocks.append(section(escape(activity.intro)))
+    if report is not None:
+        blocks.append({"type": "divider"})
+        blocks.append(section("*Targets*\n" + progress_lines(report.progress)))
+    if activity.status != "closed":
+        blocks.append(
+            {
+                "type": "actions",
+                "elements": [
+                    button("Get my share card", ids.GET_SHARE_CARD, str(activity.id), "primary")
+                ],
+            }
+        )
+    return {
+        "type": "modal",
+        "callback_id": ids.DETAILS_MODAL,
+        "title": plain("Activity details"),
+        "close": plain("Close"),
+        "blocks": blocks,
+    }
+
+
+def progress_lines(progress: list[Progress]) -> str:
+    lines = []
+    for item in progress:
+        if item.target > 0:
+            lines.append(f"{item.label}: {item.value} / {item.target} ({item.percent}%)")
+        else:
+            lines.append(f"{item.label}: {item.value} (no target)")
+    return "\n".join(lines)
+
+
+def stat_fields(row: StatRow) -> list[dict[str, Any]]:
+    return [
+        text(f"*Views*\n{row.views}"),
+        text(f"*Unique visitors*\n{row.unique_visitors}"),
+        text(f"*Sign-ups*\n{row.signups}"),
+        text(f"*Attended*\n{row.attended}"),
+        text(f"*Converted*\n{row.converted}"),
+        text(f"*Points*\n{row.points}"),
+    ]
+
+
+def stat_line(row: StatRow) -> str:
+    return (
+        f"{row.views} views · {row.unique_visitors} unique · {row.signups} sign-ups · "
+        f"{row.attended} attended · {row.converted} converted · *{row.points} pts*"
+    )
+
+
+def my_stats_modal(activity: Activity, row: StatRow) -> dict[str, Any]:
+    return {
+        "type": "modal",
+        "callback_id": ids.STATS_MODAL,
+        "title": plain("My stats"),
+        "close": plain("Close"),
+        "blocks": [
+            {"type": "header", "text": plain(activity.name)},
+            {"type": "section", "fields": stat_fields(row)},
+            context(points_rule()),
+        ],
+    }
+
+
+def points_rule() -> str:
+    return (
+        f"Points: {POINTS_PER['unique_visitor']} per unique visitor, "
+        f"{POINTS_PER['signup']} per sign-up, {POINTS_PER['attended']} per attendee, "
+        f"{POINTS_PER['converted']} per conversion."
+    )
+
+
+def me_blocks(overview: list[tuple[Activity, StatRow]], notify: bool) -> list[Block]:
+    if not overview:
+        return [section("You have not shared any activity yet. Tap *Get my share card* on one.")]
+    blocks: list[Block] = [section("*Your shares*")]
+    for activity, row in overview:
+        blocks.append(section(f"*{escape(activity.name)}* (#{activity.id})\n{stat_line(row)}"))
+    total = StatRow(
+        None, *[sum(getattr(r, f) for _, r in overview) for f in StatRow.__dataclass_fields__][1:]
+    )
+    blocks.append(context(f"All activities: {stat_line(total)}"))
+    blocks.append(context(f"Live notifications are {'on' if notify else 'off'}."))
+    return blocks
+
+
+def home_view(
+    overview: list[tuple[Activity, StatRow]], open_activities: list[Activity]
+) -> dict[str, Any]:
+    blocks: list[Block] = [{"type": "header", "text": plain("ShareTrail")}]
+    shared = {activity.id for activity, _ in overview}
+    blocks.append(section("*Your activities*"))
+    if not overview:
+        blocks.append(context("Nothing shared yet. Pick an activity below and get your card."))
+    for activity, row in overview:
+        assert activity.id is not None
+        blocks.append(
+            {
+                "type": "section",
+                "text": text(f"*{escape(activity.name)}* — {format_when(activity)}"),
+                "accessory": button("My stats", ids.MY_STATS, str(activity.id)),
+            }
+        )
+        blocks.append(context(stat_line(row)))
+    others = [a for a in open_activities if a.id not in shared and a.status == "published"]
+    if others:
+        blocks.append({"type": "divider"})
+        blocks.append(section("*Open activities*"))
+        for activity in others:
+            assert activity.id is not None
+            blocks.append(
+                {
+                    "type": "section",
+                    "text": text(f"*{escape(activity.name)}* — {format_when(activity)}"),
+                    "accessory": button(
+                        "Get my share card", ids.GET_SHARE_CARD, str(activity.id), "primary"
+                    ),
+                }
+            )
+    blocks.append(context(points_rule()))
+    return {"type": "home", "blocks": blocks}
+
+
+def report_blocks(report: ActivityReport) -> list[Block]:
+    activity = report.activity
+    blocks: list[Block] = [
+        section(
+            f"*{escape(activity.name)}* (#{activity.id}, {activity.status}) — "
+            f"{format_when(activity)}\n{report.sharers} employees shared it."
+        ),
+        {"type": "section", "fields": stat_fields(report.totals)},
+        section("*Targets*\n" + progress_lines(report.progress)),
+    ]
+    if report.by_source:
+        lines = [
+            f"`{source}`: {row.views} views, {row.signups} sign-ups"
+            for source, row in sorted(report.by_source.items(), key=lambda kv: -kv[1].views)
+        ]
+        blocks.append(section("*By push source*\n" + "\n".join(lines)))
+    return blocks
+
+
+def leaderboard_blocks(title: str, rows: list[tuple[Employee, StatRow]]) -> list[Block]:
+    if not rows:
+        return [section(f"*{escape(title)}*\nNo shares yet.")]
+    medals = {1: "🥇", 2: "🥈", 3: "🥉"}
+    lines = [
+        f"{medals.get(rank, f'{rank}.')} <@{employee.user_id}> — *{row.points} pts* "
+        f"({row.unique_visitors} visitors, {row.signups} sign-ups, {row.attended} attended)"
+        for rank, (employee, row) in enumerate(rows, start=1)
+    ]
+    return [section(f"*{escape(title)}*\n" + "\n".join(lines))]
+
+
+def activity_list_blocks(activities: list[Activity]) -> list[Block]:
+    if not activities:
+        return [section("No activities yet. An admin can create one with `/sharetrail new`.")]
+    lines = [f"*#{a.id}* {escape(a.name)} — {a.status} — {format_when(a)}" for a in activities[:40]]
+    return [section("*Activities*\n" + "\n".join(lines))]
+
+
+def lead_dm(lead: Lead, *, activity_name: str, employee_user_id: str, sticky: bool) -> list[Block]:
+    """The salesperson's lead message, with the outcome buttons."""
+    assert lead.id is not None
+    value = str(lead.id)
+    fields = [
+        text(f"*Customer*\n{escape(lead.name)}"),
+        text(f"*Phone*\n{escape(lead.phone)}"),
+        text(f"*Activity*\n{escape(activity_name)}"),
+        text(f"*Shared by*\n<@{employee_user_id}>"),
+    ]
+    if lead.company:
+        fields.append(text(f"*Company*\n{escape(lead.company)}"))
+    fields.append(text(f"*Source*\n`{lead.source}`"))
+    blocks: list[Block] = [
+        {"type": "header", "text": plain(f"New lead #{lead.id}: {lead.name}")},
+        {"type": "section", "fields": fields},
+    ]
+    if lead.note:
+        blocks.append(section(f"*Note from the customer*\n{escape(lead.note)}"))
+    if sticky:
+        blocks.append(context("You were assigned because this customer already knows you."))
+    if lead.outcome:
+        blocks.append(section(f"*Outcome:* {OUTCOME_LABELS[lead.outcome]}"))
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": f"lead_{lead.id}",
+            "elements": [
+                button("Attended", ids.LEAD_OUTCOME_ATTENDED, value, "primary"),
+                button("No-show", ids.LEAD_OUTCOME_NO_SHOW, value),
+                button("Converted", ids.LEAD_OUTCOME_CONVERTED, value, "primary"),
+            ],
+        }
+    )
+    blocks.append(context("Reply in this thread to keep notes on this lead."))
+    return blocks
+
+
+def outcome_line(outcome: str, previous: str | None, by_user_id: str) -> str:
+    if previous and previous != outcome:
+        return (
+            f"Outcome changed from {OUTCOME_LABELS[previous]} to {OUTCOME_LABELS[outcome]} "
+            f"by <@{by_user_id}>."
+        )
+    return f"Outcome recorded: {OUTCOME_LABELS[outcome]} by <@{by_user_id}>."
+
+
+HELP_TEXT = """*ShareTrail commands*
+`/sharetrail new` — create an activity (admins)
+`/sharetrail list` — all activities
+`/sharetrail publish ID [#channel]` — post an activity to a channel (admins)
+`/sharetrail close ID` — close an activity (admins)
+`/sharetrail sales add|remove @user …` / `sales list` — the salespeople roster (admins)
+`/sharetrail stats [ID]` — an activity's numbers and targets
+`/sharetrail leaderboard [ID]` — top sharers
+`/sharetrail export ID` — CSV of every sharer's numbers (admins)
+`/sharetrail me` — your numbers; `me notify on|off` — live alerts
+`/sharetrail lead ID` — a lead's details
+`/sharetrail health` — is everything working
+`/sharetrail help` — this list"""

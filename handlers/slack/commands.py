@@ -1,0 +1,216 @@
+"""/sharetrail and its subcommands (DESIGN.md section 4)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import InvalidInput
+from bot.service import ShareTrail
+from handlers.slack import blocks, publishing
+from handlers.slack.blocks import escape
+from handlers.slack.parsing import parse_channel, parse_id, parse_users
+from handlers.slack.uploads import dm_file
+
+
+@dataclass
+class Invocation:
+    services: ShareTrail
+    client: AsyncWebClient
+    respond: AsyncRespond
+    user_id: str
+    channel_id: str
+    trigger_id: str
+    args: list[str]
+
+    async def reply(self, text: str, **extra: Any) -> None:
+        await self.respond(text=text, response_type="ephemeral", **extra)
+
+
+Subcommand = Callable[[Invocation], Awaitable[None]]
+
+
+async def cmd_help(inv: Invocation) -> None:
+    await inv.reply(blocks.HELP_TEXT)
+
+
+async def cmd_new(inv: Invocation) -> None:
+    await inv.services.require_admin(inv.user_id)
+    await inv.client.views_open(
+        trigger_id=inv.trigger_id, view=blocks.activity_modal(channel_id=None)
+    )
+
+
+async def cmd_list(inv: Invocation) -> None:
+    activities = await inv.services.activities()
+    await inv.reply("Activities", blocks=blocks.activity_list_blocks(activities))
+
+
+async def cmd_publish(inv: Invocation) -> None:
+    await inv.services.require_admin(inv.user_id)
+    activity = await inv.services.activity(parse_id(inv.args[0] if inv.args else None))
+    if activity.status == "closed":
+        raise InvalidInput(f"Activity {activity.id} is closed; it cannot be published.")
+    channel = None
+    if len(inv.args) > 1:
+        channel = parse_channel(inv.args[1])
+        if channel is None:
+            raise InvalidInput(f"`{inv.args[1]}` is not a channel. Use `#channel`.")
+    channel = channel or activity.channel_id or inv.channel_id
+    activity = await publishing.publish(inv.services, inv.client, activity, channel)
+    await inv.reply(f"Published *{escape(activity.name)}* in <#{activity.channel_id}>.")
+
+
+async def cmd_close(inv: Invocation) -> None:
+    activity_id = parse_id(inv.args[0] if inv.args else None)
+    activity = await inv.services.close_activity(activity_id, by_user_id=inv.user_id)
+    await publishing.refresh(inv.client, activity)
+    await inv.reply(f"Closed *{escape(activity.name)}*. Its links keep working; no new cards.")
+
+
+async def cmd_sales(inv: Invocation) -> None:
+    action = inv.args[0].lower() if inv.args else "list"
+    if action == "list":
+        roster = await inv.services.salespeople()
+        listing = ", ".join(f"<@{user}>" for user in roster) or "nobody yet"
+        await inv.reply(f"*Salespeople (global roster):* {listing}")
+        return
+    if action not in ("add", "remove"):
+        raise InvalidInput("Use `sales add @user …`, `sales remove @user …` or `sales list`.")
+    users = parse_users(inv.args[1:])
+    if action == "add":
+        added = await inv.services.add_salespeople(users, by_user_id=inv.user_id)
+        names = ", ".join(f"<@{u}>" for u in added) or "nobody new (already on the roster)"
+        await inv.reply(f"Added to the roster: {names}.")
+    else:
+        removed = await inv.services.remove_salespeople(users, by_user_id=inv.user_id)
+        await inv.reply(f"Removed from the roster: {', '.join(f'<@{u}>' for u in removed)}.")
+
+
+async def cmd_stats(inv: Invocation) -> None:
+    if not inv.args:
+        activities = await inv.services.activities()
+        if not activities:
+            await inv.reply("No activities yet.")
+            return
+        report_blocks: list[dict[str, Any]] = []
+        for activity in activities[:5]:
+            assert activity.id is not None
+            report_blocks += blocks.report_blocks(await inv.services.report(activity.id))
+            report_blocks.append({"type": "divider"})
+        await inv.reply("Activity stats", blocks=report_blocks[:50])
+        return
+    report = await inv.services.report(parse_id(inv.args[0]))
+    await inv.reply(f"Stats for {report.activity.name}", blocks=blocks.report_blocks(report))
+
+
+async def cmd_leaderboard(inv: Invocation) -> None:
+    activity_id = parse_id(inv.args[0]) if inv.args else None
+    rows = await inv.services.leaderboard(activity_id)
+    title = "Leaderboard — all activities"
+    if activity_id is not None:
+        title = f"Leaderboard — {(await inv.services.activity(activity_id)).name}"
+    await inv.reply(title, blocks=blocks.leaderboard_blocks(title, rows))
+
+
+async def cmd_export(inv: Invocation) -> None:
+    await inv.services.require_admin(inv.user_id)
+    activity_id = parse_id(inv.args[0] if inv.args else None)
+    csv_text = await inv.services.export_csv(activity_id)
+    await dm_file(
+        inv.client,
+        inv.user_id,
+        content=csv_text.encode("utf-8"),
+        filename=f"sharetrail-activity-{activity_id}.csv",
+        title=f"ShareTrail export, activity {activity_id}",
+        comment=f"Export of activity {activity_id} ({csv_text.count(chr(10)) - 1} employees).",
+    )
+    await inv.reply("I sent you the CSV in a direct message.")
+
+
+async def cmd_me(inv: Invocation) -> None:
+    if inv.args and inv.args[0].lower() == "notify":
+        choice = inv.args[1].lower() if len(inv.args) > 1 else ""
+        if choice not in ("on", "off"):
+            raise InvalidInput("Use `me notify on` or `me notify off`.")
+        await inv.services.set_notify(inv.user_id, choice == "on")
+        await inv.reply(f"Live view notifications are now {choice}.")
+        return
+    overview, notify = await inv.services.overview(inv.user_id)
+    await inv.reply("Your ShareTrail numbers", blocks=blocks.me_blocks(overview, notify))
+
+
+async def cmd_lead(inv: Invocation) -> None:
+    lead_id = parse_id(inv.args[0] if inv.args else None, "lead")
+    lead, activity, employee = await inv.services.visible_lead(lead_id, user_id=inv.user_id)
+    phone = lead.phone if lead.salesperson_id == inv.user_id else mask_phone(lead.phone)
+    if await inv.services.is_admin(inv.user_id):
+        phone = lead.phone
+    outcome = blocks.OUTCOME_LABELS.get(lead.outcome or "", "no outcome yet")
+    sales = f"<@{lead.salesperson_id}>" if lead.salesperson_id else "unassigned"
+    await inv.reply(
+        f"*Lead #{lead.id}: {escape(lead.name)}* ({escape(phone)}) for *{escape(activity.name)}*\n"
+        f"Shared by <@{employee.user_id}> via `{lead.source}` · salesperson {sales} · {outcome}"
+    )
+
+
+def mask_phone(phone: str) -> str:
+    return phone[:3] + "*" * max(len(phone) - 5, 0) + phone[-2:] if len(phone) > 5 else "***"
+
+
+async def cmd_health(inv: Invocation) -> None:
+    health = await inv.services.health()
+    lines = "\n".join(f"• {key}: {value}" for key, value in health.items())
+    await inv.reply(f"*ShareTrail health*\n{lines}")
+
+
+SUBCOMMANDS: dict[str, Subcommand] = {
+    "help": cmd_help,
+    "new": cmd_new,
+    "list": cmd_list,
+    "publish": cmd_publish,
+    "close": cmd_close,
+    "sales": cmd_sales,
+    "stats": cmd_stats,
+    "leaderboard": cmd_leaderboard,
+    "export": cmd_export,
+    "me": cmd_me,
+    "lead": cmd_lead,
+    "health": cmd_health,
+}
+
+
+async def handle_sharetrail(
+    ack: AsyncAck,
+    command: dict[str, Any],
+    respond: AsyncRespond,
+    client: AsyncWebClient,
+    context: dict[str, Any],
+) -> None:
+    await ack()
+    words = str(command.get("text") or "").split()
+    name = words[0].lower() if words else "help"
+    subcommand = SUBCOMMANDS.get(name)
+    invocation = Invocation(
+        services=context["services"],
+        client=client,
+        respond=respond,
+        user_id=str(command.get("user_id", "")),
+        channel_id=str(command.get("channel_id", "")),
+        trigger_id=str(command.get("trigger_id", "")),
+        args=words[1:],
+    )
+    if subcommand is None:
+        await invocation.reply(f"I don't know `{escape(name)}`.\n\n{blocks.HELP_TEXT}")
+        return
+    await subcommand(invocation)
+
+
+def register(app: AsyncApp) -> None:
+    app.command("/sharetrail")(handle_sharetrail)

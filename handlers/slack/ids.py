@@ -1,0 +1,40 @@
+"""Every action_id, callback_id and block_id, defined once (DESIGN.md section 4)."""
+
+ACTIVITY_DETAILS = "activity_details"
+GET_SHARE_CARD = "get_share_card"
+MY_STATS = "my_stats"
+LEAD_OUTCOME_ATTENDED = "lead_outcome_attended"
+LEAD_OUTCOME_NO_SHOW = "lead_outcome_no_show"
+LEAD_OUTCOME_CONVERTED = "lead_outcome_converted"
+SHARE_LINK_FOR = "share_link_for"
+LOG_CONTACT = "log_contact"
+CHECK_IN = "check_in"
+LEAD_TIMELINE = "lead_timeline"
+
+OUTCOME_BY_ACTION: dict[str, str] = {
+    LEAD_OUTCOME_ATTENDED: "attended",
+    LEAD_OUTCOME_NO_SHOW: "no_show",
+    LEAD_OUTCOME_CONVERTED: "converted",
+}
+
+# Modals (callback_id)
+ACTIVITY_MODAL = "activity_modal"
+DETAILS_MODAL = "activity_details_modal"
+STATS_MODAL = "my_stats_modal"
+
+# Activity modal: block_id == the ActivityDraft field it fills; the element's action_id is VALUE.
+VALUE = "value"
+BLOCK_NAME = "name"
+BLOCK_STARTS_AT = "starts_at"
+BLOCK_ENDS_AT = "ends_at"
+BLOCK_MATERIAL = "material_type"
+BLOCK_HEADLINE = "headline"
+BLOCK_INTRO = "intro"
+BLOCK_KPI_VIEWS = "kpi_views"
+BLOCK_KPI_SIGNUPS = "kpi_signups"
+BLOCK_KPI_ATTENDANCE = "kpi_attendance"
+BLOCK_SALESPEOPLE = "salespeople"
+BLOCK_CHANNEL = "channel_id"
+
+# Message metadata event type carried by the bot's lead DMs.
+LEAD_DM_EVENT = "sharetrail_lead"

@@ -1,0 +1,41 @@
+"""Slack's escaped text forms: <@U123|ann>, <#C123|general>, and plain ids."""
+
+from __future__ import annotations
+
+import re
+
+from bot.errors import InvalidInput
+
+_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
+_CHANNEL = re.compile(r"^<#([CGD][A-Z0-9]+)(?:\|[^>]*)?>$|^([CGD][A-Z0-9]{2,})$")
+
+
+def parse_user(token: str) -> str | None:
+    match = _USER.match(token)
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def parse_channel(token: str) -> str | None:
+    match = _CHANNEL.match(token)
+    return (match.group(1) or match.group(2)) if match else None
+
+
+def parse_users(tokens: list[str]) -> list[str]:
+    users = []
+    for token in tokens:
+        user = parse_user(token)
+        if user is None:
+            raise InvalidInput(f"`{token}` is not a user. Mention people like @ann.")
+        users.append(user)
+    if not users:
+        raise InvalidInput("Mention at least one person, like `@ann`.")
+    return users
+
+
+def parse_id(token: str | None, what: str = "activity") -> int:
+    if token is None:
+        raise InvalidInput(f"Give the {what} number, e.g. `3`.")
+    cleaned = token.lstrip("#")
+    if not cleaned.isdigit() or len(cleaned) > 9:
+        raise InvalidInput(f"`{token}` is not a{'n' if what[0] in 'aeiou' else ''} {what} number.")
+    return int(cleaned)

@@ -1,0 +1,57 @@
+"""Posting and refreshing the activity notification in a channel."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.errors import InvalidInput
+from bot.service import ShareTrail
+from handlers.slack import blocks
+from store.models import Activity
+
+
+async def publish(
+    services: ShareTrail, client: AsyncWebClient, activity: Activity, channel_id: str
+) -> Activity:
+    """Post the activity with its buttons; joins a public channel first if needed."""
+    assert activity.id is not None
+    payload: dict[str, Any] = {
+        "channel": channel_id,
+        "text": blocks.notification_fallback(activity),
+        "blocks": blocks.activity_notification(activity),
+        "unfurl_links": False,
+    }
+    try:
+        response = await client.chat_postMessage(**payload)
+    except SlackApiError as exc:
+        error = exc.response.get("error")
+        if error != "not_in_channel":
+            raise InvalidInput(f"Slack could not post to <#{channel_id}>: `{error}`.") from None
+        try:
+            await client.conversations_join(channel=channel_id)
+            response = await client.chat_postMessage(**payload)
+        except SlackApiError:
+            raise InvalidInput(
+                f"I am not in <#{channel_id}>. Invite me with `/invite @ShareTrail` and try again."
+            ) from None
+    return await services.mark_published(
+        activity.id, channel_id=str(response["channel"]), ts=str(response["ts"])
+    )
+
+
+async def refresh(client: AsyncWebClient, activity: Activity) -> None:
+    """Redraw a published notification (e.g. after closing the activity)."""
+    if not (activity.channel_id and activity.message_ts):
+        return
+    try:
+        await client.chat_update(
+            channel=activity.channel_id,
+            ts=activity.message_ts,
+            text=blocks.notification_fallback(activity),
+            blocks=blocks.activity_notification(activity),
+        )
+    except SlackApiError:
+        return  # The message was deleted or the channel archived: nothing left to redraw.

@@ -1,0 +1,124 @@
+"""Modal submissions: the admin's new-activity form."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt.async_app import AsyncApp
+from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.web.async_client import AsyncWebClient
+
+from bot.activities import ActivityDraft, validate_draft
+from bot.errors import DomainError
+from bot.service import ShareTrail
+from handlers.slack import ids, publishing
+from handlers.slack.blocks import escape
+
+log = logging.getLogger(__name__)
+
+DRAFT_FIELD_TO_BLOCK = {
+    "name": ids.BLOCK_NAME,
+    "starts_at": ids.BLOCK_STARTS_AT,
+    "ends_at": ids.BLOCK_ENDS_AT,
+    "material_type": ids.BLOCK_MATERIAL,
+    "headline": ids.BLOCK_HEADLINE,
+    "intro": ids.BLOCK_INTRO,
+    "kpi_views": ids.BLOCK_KPI_VIEWS,
+    "kpi_signups": ids.BLOCK_KPI_SIGNUPS,
+    "kpi_attendance": ids.BLOCK_KPI_ATTENDANCE,
+}
+
+
+def _element(values: dict[str, Any], block_id: str) -> dict[str, Any]:
+    element = (values.get(block_id) or {}).get(ids.VALUE)
+    return element if isinstance(element, dict) else {}
+
+
+def _text(values: dict[str, Any], block_id: str) -> str:
+    return str(_element(values, block_id).get("value") or "")
+
+
+def _number(values: dict[str, Any], block_id: str) -> tuple[int | None, bool]:
+    """(value, ok): empty is (None, True); not a whole number is (None, False)."""
+    raw = _text(values, block_id).strip()
+    if not raw:
+        return None, True
+    try:
+        return int(raw), True
+    except ValueError:
+        return None, False
+
+
+def _when(values: dict[str, Any], block_id: str) -> datetime | None:
+    raw = _element(values, block_id).get("selected_date_time")
+    if raw in (None, ""):
+        return None
+    try:
+        return datetime.fromtimestamp(int(raw), UTC)
+    except (TypeError, ValueError, OverflowError, OSError):
+        return None
+
+
+def parse_activity_form(view: dict[str, Any], *, tz: str) -> tuple[ActivityDraft, dict[str, str]]:
+    """The draft and any parse errors, keyed by block_id."""
+    values = (view.get("state") or {}).get("values") or {}
+    errors: dict[str, str] = {}
+    kpis: dict[str, int | None] = {}
+    for block_id in (ids.BLOCK_KPI_VIEWS, ids.BLOCK_KPI_SIGNUPS, ids.BLOCK_KPI_ATTENDANCE):
+        kpis[block_id], ok = _number(values, block_id)
+        if not ok:
+            errors[block_id] = "Targets must be positive whole numbers."
+    material = (_element(values, ids.BLOCK_MATERIAL).get("selected_option") or {}).get("value")
+    draft = ActivityDraft(
+        name=_text(values, ids.BLOCK_NAME),
+        starts_at=_when(values, ids.BLOCK_STARTS_AT),
+        ends_at=_when(values, ids.BLOCK_ENDS_AT),
+        material_type=str(material) if material else None,
+        headline=_text(values, ids.BLOCK_HEADLINE),
+        intro=_text(values, ids.BLOCK_INTRO),
+        kpi_views=kpis[ids.BLOCK_KPI_VIEWS],
+        kpi_signups=kpis[ids.BLOCK_KPI_SIGNUPS],
+        kpi_attendance=kpis[ids.BLOCK_KPI_ATTENDANCE],
+        salespeople=[
+            str(u) for u in _element(values, ids.BLOCK_SALESPEOPLE).get("selected_users") or []
+        ],
+        channel_id=_element(values, ids.BLOCK_CHANNEL).get("selected_conversation") or None,
+        tz=tz,
+    )
+    return draft, errors
+
+
+async def submit_activity(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    view: dict[str, Any],
+    client: AsyncWebClient,
+    context: dict[str, Any],
+) -> None:
+    services: ShareTrail = context["services"]
+    user_id = str((body.get("user") or {}).get("id", ""))
+    profile = await services.directory.profile(user_id)
+    draft, errors = parse_activity_form(view, tz=profile.tz)
+    for field, message in validate_draft(draft).items():
+        errors.setdefault(DRAFT_FIELD_TO_BLOCK[field], message)
+    if errors:
+        await ack(response_action="errors", errors=errors)
+        return
+    await ack()
+    try:
+        activity = await services.create_activity(draft, created_by=user_id)
+        note = f"Created activity #{activity.id}: *{escape(activity.name)}*."
+        if draft.channel_id:
+            activity = await publishing.publish(services, client, activity, draft.channel_id)
+            note += f" Published in <#{activity.channel_id}>."
+        else:
+            note += f" Publish it with `/sharetrail publish {activity.id} #channel`."
+    except DomainError as exc:
+        note = f"⚠️ {exc}"
+    await client.chat_postMessage(channel=user_id, text=note)
+
+
+def register(app: AsyncApp) -> None:
+    app.view(ids.ACTIVITY_MODAL)(submit_activity)

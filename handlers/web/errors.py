@@ -1,0 +1,52 @@
+"""Domain errors to pages, once. Nothing a visitor sends produces a 500 or a traceback."""
+
+from __future__ import annotations
+
+import logging
+
+import aiohttp_jinja2
+from aiohttp import web
+from aiohttp.typedefs import Handler
+
+from bot.errors import DomainError, Forbidden, Gone, InvalidInput, NotFound
+
+log = logging.getLogger(__name__)
+
+STATUS = {NotFound: 404, Gone: 410, Forbidden: 403, InvalidInput: 400}
+TITLES = {
+    404: "This link does not exist",
+    410: "This link has expired",
+    403: "This link is not yours",
+    400: "Something is not right",
+    413: "That was too much data",
+    500: "Something broke on our side",
+}
+
+
+def error_page(request: web.Request, status: int, message: str) -> web.Response:
+    if request.path.startswith(("/healthz", "/slack/")) or request.path.endswith("/beacon"):
+        return web.json_response({"ok": False, "error": message}, status=status)
+    return aiohttp_jinja2.render_template(
+        "error.html",
+        request,
+        {"title": TITLES.get(status, "Error"), "message": message},
+        status=status,
+    )
+
+
+@web.middleware
+async def error_pages(request: web.Request, handler: Handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except DomainError as exc:
+        status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
+        return error_page(request, status, str(exc))
+    except web.HTTPRequestEntityTooLarge:
+        return error_page(request, 413, "The request was larger than this page accepts.")
+    except web.HTTPException as exc:
+        if exc.status == 404:
+            return error_page(request, 404, "There is nothing at this address.")
+        raise
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_page(request, 500, "Please try again in a moment.")

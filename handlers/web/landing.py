@@ -1,0 +1,174 @@
+"""The customer's side: landing page, sign-up, card image, interaction beacons."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import aiohttp_jinja2
+from aiohttp import web
+
+from bot.errors import InvalidInput
+from bot.service import LandingPage, ShareTrail
+from bot.tracking import Visit, classify
+from handlers.web.keys import SERVICES
+from handlers.web.visitors import Visitor, identify, remember
+
+SIGNUP_FIELDS = ("name", "phone", "company", "note")
+BEACON_MAX_BYTES = 2048
+
+
+def _secure(request: web.Request) -> bool:
+    return request.secure or request.headers.get("X-Forwarded-Proto") == "https"
+
+
+def _page_context(
+    request: web.Request,
+    services: ShareTrail,
+    page: LandingPage,
+    *,
+    values: dict[str, str] | None = None,
+    errors: dict[str, str] | None = None,
+    message: str = "",
+) -> dict[str, Any]:
+    base = services.public_base_url
+    return {
+        "page": page,
+        "activity": page.activity,
+        "employee": page.employee,
+        "salesperson": page.salesperson,
+        "when": page.when,
+        "share_url": f"{base}/s/{page.code}",
+        "card_url": f"{base}/s/{page.code}/card.png",
+        "signup_url": f"/s/{page.code}/signup",
+        "beacon_url": f"/s/{page.code}/beacon",
+        "values": values or {},
+        "errors": errors or {},
+        "message": message,
+    }
+
+
+async def landing(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    visitor = identify(request, services)
+    page = await services.landing(request.match_info["code"], visitor_key=visitor.key)
+    response = aiohttp_jinja2.render_template(
+        "landing.html", request, _page_context(request, services, page)
+    )
+    response.headers["Cache-Control"] = "private, no-store"
+    remember(response, visitor, secure=_secure(request))
+    _record(request, services, page, visitor)
+    return response
+
+
+def _record(
+    request: web.Request, services: ShareTrail, page: LandingPage, visitor: Visitor
+) -> None:
+    user_agent = request.headers.get("User-Agent", "")
+    assert page.activity.id is not None and page.employee.id is not None
+    services.record_visit_later(
+        page,
+        visit=Visit(
+            share_id=page.ref.share_id,
+            activity_id=page.activity.id,
+            employee_id=page.employee.id,
+            source=page.ref.source,
+            visitor_key=visitor.key,
+            visitor_hash=visitor.hash,
+            classification=classify(request.method, user_agent, request.headers),
+            at=datetime.now(UTC),
+        ),
+    )
+
+
+async def _form_fields(request: web.Request) -> dict[str, str]:
+    form = await request.post()
+    fields = {}
+    for name in (*SIGNUP_FIELDS, "offer"):
+        value = form.get(name)
+        fields[name] = value if isinstance(value, str) else ""
+    return fields
+
+
+async def signup(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    code = request.match_info["code"]
+    visitor = identify(request, services)
+    services.codec.decode(code)  # A forged code is a 404 before the body is even read.
+    fields = await _form_fields(request)
+    try:
+        outcome = await services.signup(
+            code,
+            fields,
+            visitor_key=visitor.key,
+            visitor_hash=visitor.hash,
+            offer_token=fields["offer"],
+        )
+    except InvalidInput as exc:
+        page = await services.landing(code, visitor_key=visitor.key)
+        context = _page_context(
+            request, services, page, values=fields, errors=exc.fields, message=str(exc)
+        )
+        return aiohttp_jinja2.render_template("landing.html", request, context, status=400)
+    response = aiohttp_jinja2.render_template(
+        "signup_done.html",
+        request,
+        {
+            "lead": outcome.lead,
+            "salesperson": outcome.salesperson,
+            "employee": outcome.employee,
+            "duplicate": outcome.duplicate,
+        },
+    )
+    remember(response, visitor, secure=_secure(request))
+    return response
+
+
+async def card_image(request: web.Request) -> web.StreamResponse:
+    png = await request.app[SERVICES].card_png(request.match_info["code"])
+    return web.Response(
+        body=png, content_type="image/png", headers={"Cache-Control": "public, max-age=3600"}
+    )
+
+
+def parse_beacon(raw: bytes) -> dict[str, Any]:
+    """Dwell (ms), max scroll depth (%), clicked controls; unknown keys are dropped."""
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise InvalidInput("The beacon is not JSON.") from None
+    if not isinstance(data, dict):
+        raise InvalidInput("The beacon must be a JSON object.")
+    beacon: dict[str, Any] = {}
+    for key, limit in (("dwell_ms", 24 * 3600 * 1000), ("scroll_pct", 100)):
+        value = data.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+            raise InvalidInput(f"{key} must be a non-negative number.")
+        beacon[key] = min(int(value), limit)
+    clicks = data.get("clicks", [])
+    if not isinstance(clicks, list) or not all(isinstance(c, str) for c in clicks):
+        raise InvalidInput("clicks must be a list of strings.")
+    beacon["clicks"] = sorted({c for c in clicks if c in ("phone", "email", "signup")})
+    return beacon
+
+
+async def beacon(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    ref = services.codec.decode(request.match_info["code"])
+    raw = await request.content.read(BEACON_MAX_BYTES + 1)
+    if len(raw) > BEACON_MAX_BYTES:
+        raise web.HTTPRequestEntityTooLarge(max_size=BEACON_MAX_BYTES, actual_size=len(raw))
+    data = parse_beacon(raw)
+    visitor = identify(request, services)
+    await services.record_beacon(ref.share_id, visitor.key, **data)
+    return web.Response(status=204)
+
+
+def register(app: web.Application) -> None:
+    app.router.add_get("/s/{code}", landing)
+    app.router.add_post("/s/{code}/signup", signup)
+    app.router.add_get("/s/{code}/card.png", card_image)
+    app.router.add_post("/s/{code}/beacon", beacon)

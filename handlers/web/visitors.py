@@ -1,0 +1,58 @@
+"""Who is this visitor: the signed first-party cookie, else the daily-salted IP+UA hash.
+
+The cookie's value *is* the first day's hash, so a visitor who accepts the cookie and one
+who refuses it are counted the same way on their first visit.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from aiohttp import web
+
+from bot.errors import DomainError
+from bot.service import ShareTrail
+from bot.tracking import visitor_hash
+
+COOKIE = "st_v"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+@dataclass(frozen=True)
+class Visitor:
+    key: str
+    hash: str
+    new_cookie: str | None
+
+
+def client_ip(request: web.Request) -> str:
+    forwarded = request.headers.get("X-Forwarded-For", "")
+    return forwarded.split(",")[0].strip() or (request.remote or "")
+
+
+def identify(request: web.Request, services: ShareTrail) -> Visitor:
+    user_agent = request.headers.get("User-Agent", "")
+    hashed = visitor_hash(
+        services.hash_key, client_ip(request), user_agent, datetime.now(UTC).date()
+    )
+    cookie = request.cookies.get(COOKIE)
+    if cookie:
+        try:
+            return Visitor(services.visitor_cookies.unsign(cookie), hashed, None)
+        except DomainError:
+            pass  # A forged or stale cookie is ignored, like no cookie at all.
+    return Visitor(hashed, hashed, services.visitor_cookies.sign(hashed))
+
+
+def remember(response: web.StreamResponse, visitor: Visitor, *, secure: bool) -> None:
+    if visitor.new_cookie:
+        response.set_cookie(
+            COOKIE,
+            visitor.new_cookie,
+            max_age=COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=secure,
+            path="/",
+        )

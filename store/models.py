@@ -1,0 +1,208 @@
+"""SQLModel tables. All datetimes are timezone-aware UTC; the store knows nothing of Slack or HTTP.
+
+`share_stats` is a roll-up kept exact in the same transaction as every view, sign-up and
+outcome, so stats never scan the raw views table.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlalchemy import Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class AppSecret(SQLModel, table=True):
+    __tablename__ = "app_secret"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(max_length=256)
+
+
+class Employee(SQLModel, table=True):
+    """A chat user who shares cards, cached from the platform profile (users.info)."""
+
+    __tablename__ = "employees"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=64, unique=True, index=True)
+    name: str = Field(default="", max_length=200)
+    title: str = Field(default="", max_length=200)
+    phone: str = Field(default="", max_length=64)
+    email: str = Field(default="", max_length=200)
+    tz: str = Field(default="UTC", max_length=64)
+    is_admin: bool = False
+    notify: bool = True
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class Activity(SQLModel, table=True):
+    __tablename__ = "activities"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    starts_at: datetime
+    ends_at: datetime
+    tz: str = Field(default="UTC", max_length=64)
+    material_type: str = Field(max_length=32)
+    headline: str = Field(default="", max_length=300)
+    intro: str = Field(default="", max_length=3000)
+    kpi_views: int = 0
+    kpi_signups: int = 0
+    kpi_attendance: int = 0
+    status: str = Field(default="draft", max_length=16, index=True)
+    channel_id: str | None = Field(default=None, max_length=64)
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_by: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    no_roster_alerted: bool = False
+
+
+class RosterEntry(SQLModel, table=True):
+    """A salesperson; activity_id None means the global roster."""
+
+    __tablename__ = "roster"
+    __table_args__ = (UniqueConstraint("user_id", "activity_id", name="uq_roster_user_activity"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: str = Field(max_length=64, index=True)
+    name: str = Field(default="", max_length=200)
+    activity_id: int | None = Field(default=None, foreign_key="activities.id", index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Share(SQLModel, table=True):
+    __tablename__ = "shares"
+    __table_args__ = (UniqueConstraint("employee_id", "activity_id", name="uq_share_employee"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activities.id", index=True)
+    employee_id: int = Field(foreign_key="employees.id", index=True)
+    source: str = Field(default="card_qr", max_length=16)
+    created_at: datetime = Field(default_factory=utcnow)
+    card_channel: str | None = Field(default=None, max_length=64)
+
+
+class View(SQLModel, table=True):
+    """One request for a landing page (bots included, flagged)."""
+
+    __tablename__ = "views"
+    __table_args__ = (Index("ix_views_share_at", "share_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    share_id: int = Field(foreign_key="shares.id")
+    activity_id: int = Field(index=True)
+    employee_id: int
+    visitor_key: str = Field(max_length=64)
+    visitor_hash: str = Field(max_length=64)
+    ua_class: str = Field(max_length=16)
+    is_bot: bool = False
+    is_own: bool = False
+    counted: bool = False
+    source: str = Field(default="card_qr", max_length=16)
+    lead_id: int | None = None
+    dwell_ms: int | None = None
+    scroll_pct: int | None = None
+    clicks: str = Field(default="", max_length=200)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class ShareVisitor(SQLModel, table=True):
+    """First sight of a visitor per share: makes 'unique visitor' a constraint, not a scan."""
+
+    __tablename__ = "share_visitors"
+    __table_args__ = (UniqueConstraint("share_id", "visitor_key", name="uq_share_visitor"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    share_id: int = Field(foreign_key="shares.id")
+    visitor_key: str = Field(max_length=64)
+    first_seen: datetime = Field(default_factory=utcnow)
+    last_counted_at: datetime = Field(default_factory=utcnow)
+    visits: int = 1
+    lead_id: int | None = None
+
+
+class Lead(SQLModel, table=True):
+    __tablename__ = "leads"
+
+    id: int | None = Field(default=None, primary_key=True)
+    share_id: int = Field(foreign_key="shares.id", index=True)
+    activity_id: int = Field(index=True)
+    employee_id: int = Field(index=True)
+    name: str = Field(max_length=100)
+    phone: str = Field(max_length=32, index=True)
+    company: str = Field(default="", max_length=200)
+    note: str = Field(default="", max_length=1000)
+    salesperson_id: str | None = Field(default=None, max_length=64, index=True)
+    visitor_key: str = Field(max_length=64, index=True)
+    visitor_hash: str = Field(max_length=64)
+    source: str = Field(default="card_qr", max_length=16)
+    outcome: str | None = Field(default=None, max_length=16)
+    sales_channel: str | None = Field(default=None, max_length=64)
+    sales_ts: str | None = Field(default=None, max_length=32, index=True)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Outcome(SQLModel, table=True):
+    __tablename__ = "outcomes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="leads.id", index=True)
+    status: str = Field(max_length=16)
+    by_user_id: str = Field(max_length=64)
+    note: str = Field(default="", max_length=1000)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class LeadNote(SQLModel, table=True):
+    """A salesperson's thread reply under the lead DM."""
+
+    __tablename__ = "lead_notes"
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="leads.id", index=True)
+    author_id: str = Field(max_length=64)
+    text: str = Field(max_length=4000)
+    message_ts: str = Field(max_length=32, unique=True)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class PointsEntry(SQLModel, table=True):
+    """Append-only points ledger; a changed outcome adds a compensating row."""
+
+    __tablename__ = "points_ledger"
+    __table_args__ = (Index("ix_points_activity_employee", "activity_id", "employee_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    employee_id: int
+    activity_id: int
+    share_id: int
+    points: int
+    reason: str = Field(max_length=32)
+    ref: str = Field(max_length=120)
+    at: datetime = Field(default_factory=utcnow)
+
+
+class ShareStats(SQLModel, table=True):
+    """Roll-up per (share, push source), updated in the transaction of each counted event."""
+
+    __tablename__ = "share_stats"
+    __table_args__ = (
+        Index("ix_share_stats_activity", "activity_id", "employee_id"),
+        Index("ix_share_stats_employee", "employee_id"),
+    )
+
+    share_id: int = Field(foreign_key="shares.id", primary_key=True)
+    source: str = Field(max_length=16, primary_key=True)
+    activity_id: int
+    employee_id: int
+    views: int = 0
+    unique_visitors: int = 0
+    signups: int = 0
+    attended: int = 0
+    converted: int = 0
+    points: int = 0
