@@ -11,7 +11,6 @@ import random
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -487,6 +486,5 @@ class ShareTrail:
 
     async def health(self) -> dict[str, object]:
         async with self.db.session() as session:
-            await session.execute(text("SELECT 1"))
             activities = len((await session.exec(select(col(Activity.id)))).all())
         return {"database": "ok", "activities": activities, "pending_tasks": len(self.tasks)}

@@ -144,7 +144,8 @@ async def record_view(*, session: AsyncSession, visit: Visit) -> ViewResult:
     lead_id: int | None = None
     human = not visit.classification.is_bot and not visit.is_own
     if human:
-        first = await insert_if_absent(
+        # visits == 0: the row was made by a sign-up with no counted view before it.
+        await insert_if_absent(
             session,
             ShareVisitor,
             {
@@ -152,7 +153,7 @@ async def record_view(*, session: AsyncSession, visit: Visit) -> ViewResult:
                 "visitor_key": visit.visitor_key,
                 "first_seen": visit.at,
                 "last_counted_at": visit.at,
-                "visits": 1,
+                "visits": 0,
             },
             ["share_id", "visitor_key"],
         )
@@ -165,10 +166,9 @@ async def record_view(*, session: AsyncSession, visit: Visit) -> ViewResult:
             )
         ).one()
         lead_id = visitor.lead_id
-        if first:
-            counted = True
-        elif visit.at - visitor.last_counted_at >= REPEAT_WINDOW:
-            counted = True
+        first = visitor.visits == 0
+        counted = first or visit.at - visitor.last_counted_at >= REPEAT_WINDOW
+        if counted:
             visitor.visits += 1
             visitor.last_counted_at = visit.at
             session.add(visitor)

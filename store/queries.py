@@ -34,7 +34,7 @@ async def insert_if_absent(
 ) -> bool:
     """Insert a row unless one with the same unique `keys` exists; True if inserted."""
     statement = _insert(session, table).values(**values).on_conflict_do_nothing(index_elements=keys)
-    result: CursorResult[Any] = await session.execute(statement)  # type: ignore[assignment]
+    result = await session.exec(statement)
     return bool(result.rowcount)
 
 
@@ -62,7 +62,7 @@ async def bump_share_stats(
         index_elements=["share_id", "source"],
         set_={column: table.c[column] + deltas[column] for column in deltas if deltas[column]},
     )
-    await session.execute(statement)
+    await session.exec(statement)
 
 
 @dataclass(frozen=True)
@@ -93,7 +93,7 @@ async def stats_by(
         statement = statement.where(table.c[column] == value)
     if group:
         statement = statement.group_by(*[table.c[g] for g in group])
-    rows = (await session.execute(statement)).all()
+    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
     result = []
     for row in rows:
         key = tuple(row[: len(group)]) if len(group) > 1 else (row[0] if group else None)
@@ -111,7 +111,7 @@ async def leaderboard(session: AsyncSession, *, activity_id: int | None, limit: 
     statement = statement.order_by(
         sums[-1].desc(), sums[2].desc(), sums[0].desc(), table.c.employee_id
     ).limit(limit)
-    rows = (await session.execute(statement)).all()
+    rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
     employees = {
         e.id: e
         for e in (
