@@ -1,0 +1,610 @@
+"""Share cards: the employee's personalized PNG (activity, contact, QR code to their link).
+
+Pure domain code: Pillow and qrcode only. Fonts are loaded and the static artwork is drawn
+once per renderer; each render copies the background, lays out the text, draws the QR
+matrix directly (no qrcode image factory) and encodes the PNG without row filters (see
+encode_png_unfiltered). Rendered PNGs are kept in an LRU keyed by CARD_VERSION and the
+full content.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import struct
+import threading
+import unicodedata
+import zlib
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import qrcode
+from PIL import Image, ImageDraw, ImageFilter, ImageFont
+from qrcode.constants import ERROR_CORRECT_M
+
+# Bump on any design change: cached cards made by an older design are then never served.
+CARD_VERSION = 1
+
+REGULAR_FONT = "NotoSansCJKsc-Regular-subset.otf"
+BOLD_FONT = "NotoSansCJKsc-Bold-subset.otf"
+CAPTION = "Scan to learn more / 扫码了解详情"
+ELLIPSIS = "…"
+
+WIDTH, HEIGHT = 1080, 1620
+MARGIN = 72
+# PNG settings: speed over size (a card is ~200 kB at level 2).
+PNG_COMPRESS_LEVEL = 2
+_PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+_GREY_PALETTE = bytes(range(256)) * 3
+
+RGB = tuple[int, int, int]
+PAGE: RGB = (241, 245, 249)
+INK: RGB = (15, 23, 42)
+INK_SOFT: RGB = (51, 65, 85)
+MUTED: RGB = (100, 116, 139)
+WHITE: RGB = (255, 255, 255)
+HEADER_TINT: RGB = (224, 231, 255)
+ACCENT: RGB = (79, 70, 229)
+ACCENT_SOFT: RGB = (238, 242, 255)
+BAND_FROM: RGB = (37, 99, 235)
+BAND_TO: RGB = (109, 40, 217)
+SHADOW: RGB = (15, 23, 42)
+
+# Layout (pixels). The header band holds the type pill, the activity name and its time;
+# the employee card overlaps the band's lower edge; the QR card sits at the bottom.
+BAND_H = 560
+PILL_Y, PILL_H, PILL_PAD = 64, 56, 26
+HEADER_TOP, HEADER_BOTTOM = 156, 472
+CARD_BOX = (54, 500, WIDTH - 54, 830)
+CARD_RADIUS = 36
+AVATAR_D = 168
+AVATAR_CX, AVATAR_CY = CARD_BOX[0] + 48 + AVATAR_D // 2, (CARD_BOX[1] + CARD_BOX[3]) // 2
+INFO_X = AVATAR_CX + AVATAR_D // 2 + 44
+INFO_RIGHT = CARD_BOX[2] - 48
+INFO_TOP, INFO_BOTTOM = CARD_BOX[1] + 36, CARD_BOX[3] - 36
+ICON = 30
+HEADLINE_TOP, HEADLINE_BOTTOM = 852, 948
+QR_CARD = 470
+QR_CARD_BOX = ((WIDTH - QR_CARD) // 2, 968, (WIDTH + QR_CARD) // 2, 968 + QR_CARD)
+QR_BOX = QR_CARD - 40  # the matrix (with its own 4-module quiet zone) fits in here
+SHORT_URL_TOP = QR_CARD_BOX[3] + 22
+CAPTION_TOP = SHORT_URL_TOP + 52
+
+# Font sizes: the first size at which the text fits without an ellipsis wins.
+TITLE_SIZES = (64, 56, 50)
+TITLE_LINES = 3
+TIME_SIZE, TIME_LINES = 34, 2
+PILL_SIZE = 28
+NAME_SIZES = (48, 40)
+NAME_LINES = 2
+ROLE_SIZE = 30
+CONTACT_SIZE = 29
+AVATAR_SIZE = 56
+HEADLINE_SIZE, HEADLINE_LINES = 32, 2
+URL_SIZES = (32, 28, 24)
+CAPTION_SIZE = 26
+LINE_SPACING = 1.3
+# Noto Sans CJK's ideographic em box runs from 0.88 em above the baseline to 0.12 below.
+EM_ASCENT = 0.88
+
+_CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
+_CJK_RE = re.compile(f"[{_CJK}]")
+_TOKEN_RE = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+\s*|\s+")
+# Line-breaking rules (kinsoku): these never start a line, those never end one.
+_NO_START = frozenset("，。、；：！？）］｝〕〉》」』】〗〙〟’”…‥・ー々,.;:!?)]}%")
+_NO_END = frozenset("（［｛〔〈《「『【〖〘〝‘“([{$¥£€#")
+
+_INVISIBLE = frozenset(("Cc", "Cf", "Cn", "Co", "Cs"))  # Unicode general categories
+
+Font = ImageFont.FreeTypeFont
+
+
+@dataclass(frozen=True)
+class CardContent:
+    """Everything printed on one card; equal contents give byte-identical PNGs."""
+
+    activity_name: str
+    activity_time: str
+    material_type: str
+    employee_name: str
+    employee_title: str
+    phone: str
+    email: str
+    share_url: str
+    short_url: str
+    headline: str | None = None
+
+
+def _units(text: str) -> list[str]:
+    """Unbreakable pieces: each CJK character, each Latin word with its trailing spaces."""
+    units: list[str] = []
+    glue = False  # the previous piece ends with an opening bracket: join the next to it
+    for token in _TOKEN_RE.findall(text):
+        if units and (glue or token[0] in _NO_START or token.isspace()):
+            units[-1] += token
+        else:
+            units.append(token)
+        glue = token.rstrip()[-1:] in _NO_END
+    return units
+
+
+def _fit_prefix(text: str, font: Font, width: float) -> str:
+    """The longest prefix (at least one character) no wider than width."""
+    lo, hi = 1, len(text)
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        if font.getlength(text[:mid]) <= width:
+            lo = mid
+        else:
+            hi = mid - 1
+    return text[:lo]
+
+
+def wrap(text: str, font: Font, width: float, max_lines: int) -> tuple[list[str], bool]:
+    """Greedy CJK-aware line breaking; also says whether text was left over."""
+    text = " ".join(text.split())
+    lines: list[str] = []
+    current = ""
+    for unit in _units(text):
+        trial = current + unit
+        if font.getlength(trial.rstrip()) <= width:
+            current = trial
+            continue
+        if current.strip():
+            lines.append(current.rstrip())
+            if len(lines) == max_lines:
+                return lines, True
+        current = unit
+        while font.getlength(current.rstrip()) > width:  # a word wider than the line
+            head = _fit_prefix(current, font, width)
+            lines.append(head.rstrip())
+            current = current[len(head) :]
+            if len(lines) == max_lines:
+                return lines, True
+    if current.strip():
+        lines.append(current.rstrip())
+    return lines, False
+
+
+def _ellipsis_after(text: str) -> str:
+    # The SC font draws U+2026 centred, as Chinese wants it; after Latin, three full stops.
+    return ELLIPSIS if _CJK_RE.fullmatch(text[-1:]) else "..."
+
+
+def ellipsise(line: str, font: Font, width: float) -> str:
+    """The line cut short enough to end in an ellipsis within width."""
+    line = line.rstrip()
+    while line and font.getlength(line + _ellipsis_after(line)) > width:
+        line = line[:-1].rstrip()
+    return line + _ellipsis_after(line)
+
+
+def fit_text(text: str, fonts: list[Font], width: float, max_lines: int) -> tuple[list[str], Font]:
+    """Lines at the largest font that needs no ellipsis, else ellipsised at the smallest."""
+    lines: list[str] = []
+    for font in fonts:
+        lines, overflow = wrap(text, font, width, max_lines)
+        if not overflow:
+            return lines, font
+    lines[-1] = ellipsise(lines[-1], fonts[-1], width)
+    return lines, fonts[-1]
+
+
+def initials(name: str) -> str:
+    """Avatar letters: the last two characters of a CJK name, else first + last initial."""
+    name = name.strip()
+    if not name:
+        return "?"
+    if _CJK_RE.search(name):
+        return name.replace(" ", "")[-2:]
+    words = name.split()
+    letters = words[0][0] + (words[-1][0] if len(words) > 1 else "")
+    return letters.upper()
+
+
+def _supersampled(
+    size: tuple[int, int], paint: Callable[[ImageDraw.ImageDraw, int], None], scale: int = 4
+) -> Image.Image:
+    """An anti-aliased 'L' mask: painted at scale times the size, then reduced."""
+    big = Image.new("L", (size[0] * scale, size[1] * scale), 0)
+    paint(ImageDraw.Draw(big), scale)
+    return big.reduce(scale)
+
+
+def _rounded_mask(size: tuple[int, int], radius: int) -> Image.Image:
+    def paint(draw: ImageDraw.ImageDraw, s: int) -> None:
+        draw.rounded_rectangle((0, 0, size[0] * s - 1, size[1] * s - 1), radius * s, fill=255)
+
+    return _supersampled(size, paint)
+
+
+def _icon(kind: str, colour: RGB, size: int = ICON) -> Image.Image:
+    """A small line icon (phone, mail, clock) as an RGBA image."""
+
+    def paint(draw: ImageDraw.ImageDraw, s: int) -> None:
+        u = size * s  # one icon-width in supersampled pixels
+        w = max(1, round(u * 0.085))
+        if kind == "phone":
+            draw.rounded_rectangle(
+                (u * 0.24, u * 0.04, u * 0.76, u * 0.96), u * 0.12, outline=255, width=w
+            )
+            draw.line((u * 0.42, u * 0.8, u * 0.58, u * 0.8), fill=255, width=w)
+        elif kind == "mail":
+            draw.rounded_rectangle(
+                (u * 0.04, u * 0.18, u * 0.96, u * 0.82), u * 0.1, outline=255, width=w
+            )
+            draw.line(
+                (u * 0.12, u * 0.28, u * 0.5, u * 0.56, u * 0.88, u * 0.28),
+                fill=255,
+                width=w,
+                joint="curve",
+            )
+        else:  # clock
+            draw.ellipse((u * 0.05, u * 0.05, u * 0.95, u * 0.95), outline=255, width=w)
+            draw.line(
+                (u * 0.5, u * 0.24, u * 0.5, u * 0.5, u * 0.7, u * 0.62),
+                fill=255,
+                width=w,
+                joint="curve",
+            )
+
+    icon = Image.new("RGBA", (size, size), colour)
+    icon.putalpha(_supersampled((size, size), paint))
+    return icon
+
+
+def qr_image(url: str, box: int) -> Image.Image:
+    """The URL as a black-on-white 'L' QR image (level M, 4-module quiet zone) within box."""
+    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4)
+    qr.add_data(url)
+    qr.make(fit=True)
+    matrix: list[list[bool]] = qr.get_matrix()
+    n = len(matrix)
+    small = Image.frombytes(
+        "L", (n, n), bytes(0 if dark else 255 for row in matrix for dark in row)
+    )
+    scale = max(1, box // n)  # whole pixels per module keep the edges crisp for scanners
+    return small.resize((n * scale, n * scale), Image.Resampling.NEAREST)
+
+
+def _text_block(
+    draw: ImageDraw.ImageDraw,
+    lines: list[str],
+    font: Font,
+    x: float,
+    top: float,
+    fill: RGB,
+    *,
+    centred: bool = False,
+) -> float:
+    """Draw lines from top (em boxes spaced by LINE_SPACING); returns the block's bottom."""
+    size = font.size
+    step = round(size * LINE_SPACING)
+    first_baseline = top + (step - size) / 2 + EM_ASCENT * size
+    for i, line in enumerate(lines):
+        draw.text(
+            (x, first_baseline + i * step),
+            line,
+            font=font,
+            fill=fill,
+            anchor="ms" if centred else "ls",
+        )
+    return top + step * len(lines)
+
+
+def _block_height(lines: list[str], font: Font) -> int:
+    return round(font.size * LINE_SPACING) * len(lines)
+
+
+def _chunk(kind: bytes, data: bytes) -> bytes:
+    body = kind + data
+    return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+
+def encode_png_unfiltered(image: Image.Image) -> bytes:
+    """An RGB PNG with filter type 0 on every row, compressed by Pillow's zlib.
+
+    Pillow's RGB PNG encoder picks a filter for every row by trying all five, which costs
+    more than the compression itself on a card. It skips filtering for palette images, so
+    the RGB bytes go through it as an 8-bit palette image three times as wide; its IDAT
+    stream is then byte-for-byte the IDAT of the RGB image (filter 0 needs no pixel size)
+    and only the header changes. CardRenderer checks this once and otherwise falls back.
+    """
+    width, height = image.size
+    wide = Image.frombytes("P", (width * 3, height), image.tobytes())
+    wide.putpalette(_GREY_PALETTE)  # 256 entries keep Pillow at 8 bits per index
+    buffer = io.BytesIO()
+    wide.save(buffer, "PNG", optimize=False, compress_level=PNG_COMPRESS_LEVEL)
+    data = buffer.getvalue()
+    idat: list[bytes] = []
+    pos = len(_PNG_SIGNATURE)
+    while pos < len(data):
+        (length,) = struct.unpack_from(">I", data, pos)
+        end = pos + 12 + length
+        if data[pos + 4 : pos + 8] == b"IDAT":
+            idat.append(data[pos:end])  # copied whole: the CRC covers type and data only
+        pos = end
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)  # 8-bit RGB
+    return b"".join([_PNG_SIGNATURE, _chunk(b"IHDR", header), *idat, _chunk(b"IEND", b"")])
+
+
+def encode_png(image: Image.Image) -> bytes:
+    """Pillow's own RGB PNG encoding (adaptive row filters), with the card's settings."""
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", optimize=False, compress_level=PNG_COMPRESS_LEVEL)
+    return buffer.getvalue()
+
+
+def _unfiltered_encoding_works() -> bool:
+    """Whether encode_png_unfiltered round-trips here (it relies on Pillow internals)."""
+    probe = Image.new("RGB", (7, 5))
+    probe.putdata(
+        [((x * 37) % 256, (y * 53) % 256, (x * y * 11) % 256) for y in range(5) for x in range(7)]
+    )
+    try:
+        with Image.open(io.BytesIO(encode_png_unfiltered(probe))) as decoded:
+            return decoded.mode == "RGB" and decoded.tobytes() == probe.tobytes()
+    except (OSError, SyntaxError, ValueError, struct.error):
+        return False
+
+
+class CardRenderer:
+    """Renders share cards; one per process, safe to call from worker threads."""
+
+    def __init__(self, fonts_dir: Path, *, cache_size: int = 256) -> None:
+        self.regular_path = fonts_dir / REGULAR_FONT
+        self.bold_path = fonts_dir / BOLD_FONT
+        regular_sizes = {TIME_SIZE, ROLE_SIZE, CONTACT_SIZE, HEADLINE_SIZE, CAPTION_SIZE}
+        bold_sizes = {PILL_SIZE, AVATAR_SIZE, *TITLE_SIZES, *NAME_SIZES, *URL_SIZES}
+        self._regular = {s: ImageFont.truetype(str(self.regular_path), s) for s in regular_sizes}
+        self._bold = {s: ImageFont.truetype(str(self.bold_path), s) for s in bold_sizes}
+        self._background = self._paint_background()
+        self._icons = {
+            "clock": _icon("clock", HEADER_TINT),
+            "phone": _icon("phone", ACCENT),
+            "mail": _icon("mail", ACCENT),
+        }
+        self._pill = _rounded_mask((PILL_H, PILL_H), PILL_H // 2)
+        self._glyphs: dict[str, bool] = {}  # character -> the fonts draw it (not .notdef)
+        self._notdef = self._probe("\ue000")  # private use: never in the fonts
+        # One FreeType face must not be used by two threads at once: layout and drawing
+        # happen under this lock; the QR matrix and the PNG encoding (zlib) happen outside.
+        self._draw_lock = threading.Lock()
+        self._cache: OrderedDict[tuple[int, CardContent], bytes] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self._cache_size = cache_size
+        self._encode = encode_png_unfiltered if _unfiltered_encoding_works() else encode_png
+
+    # --- public --------------------------------------------------------------------------
+
+    def render(self, content: CardContent) -> bytes:
+        """The card as PNG bytes; repeat calls with equal content come from the cache."""
+        key = (CARD_VERSION, content)
+        with self._cache_lock:
+            cached = self._cache.get(key)
+            if cached is not None:
+                self._cache.move_to_end(key)
+                return cached
+        png = self._encode(self.draw(content))
+        if self._cache_size > 0:
+            with self._cache_lock:
+                self._cache[key] = png
+                while len(self._cache) > self._cache_size:
+                    self._cache.popitem(last=False)
+        return png
+
+    def draw(self, content: CardContent) -> Image.Image:
+        """The card as an RGB image (uncached)."""
+        qr = qr_image(content.share_url, QR_BOX)
+        image = self._background.copy()
+        image.paste(
+            qr,
+            (
+                (QR_CARD_BOX[0] + QR_CARD_BOX[2] - qr.width) // 2,
+                (QR_CARD_BOX[1] + QR_CARD_BOX[3] - qr.height) // 2,
+            ),
+        )
+        with self._draw_lock:
+            printable = replace(
+                content,
+                activity_name=self._printable(content.activity_name),
+                activity_time=self._printable(content.activity_time),
+                material_type=self._printable(content.material_type),
+                employee_name=self._printable(content.employee_name),
+                employee_title=self._printable(content.employee_title),
+                phone=self._printable(content.phone),
+                email=self._printable(content.email),
+                short_url=self._printable(content.short_url),
+                headline=self._printable(content.headline or ""),
+            )
+            draw = ImageDraw.Draw(image)
+            self._draw_header(image, draw, printable)
+            self._draw_employee(image, draw, printable)
+            self._draw_footer(draw, printable)
+        return image
+
+    def _printable(self, text: str) -> str:
+        """Text without characters the fonts lack (emoji, rare scripts): no tofu boxes.
+
+        An accented letter the fonts lack keeps its base letter (NFKD). Call under _draw_lock.
+        """
+        out: list[str] = []
+        for char in text:
+            if self._has_glyph(char):
+                out.append(char)
+            else:
+                base = unicodedata.normalize("NFKD", char)
+                out.extend(c for c in base if c != char and self._has_glyph(c))
+        return "".join(out)
+
+    # --- painting ------------------------------------------------------------------------
+
+    def _probe(self, char: str) -> bytes:
+        image = Image.new("L", (CAPTION_SIZE * 2, CAPTION_SIZE * 2))
+        ImageDraw.Draw(image).text((2, 2), char, font=self._regular[CAPTION_SIZE], fill=255)
+        return image.tobytes()
+
+    def _has_glyph(self, char: str) -> bool:
+        known = self._glyphs.get(char)
+        if known is None:
+            # Both weights are cut from the same code points, so one probe answers for both.
+            if char.isspace():
+                known = True
+            elif unicodedata.category(char) in _INVISIBLE or "\ufe00" <= char <= "\ufe0f":
+                known = False  # joiners, variation selectors (emoji style), controls
+            else:
+                known = self._probe(char) != self._notdef
+            self._glyphs[char] = known
+        return known
+
+    # --- painting ------------------------------------------------------------------------
+
+    def _paint_background(self) -> Image.Image:
+        image = Image.new("RGB", (WIDTH, HEIGHT), PAGE)
+        # Header band: a diagonal gradient with two soft circles for depth.
+        ramp = Image.linear_gradient("L")
+        diagonal = Image.blend(
+            ramp.resize((WIDTH, BAND_H)),
+            ramp.transpose(Image.Transpose.TRANSPOSE).resize((WIDTH, BAND_H)),
+            0.5,
+        )
+        band = Image.composite(
+            Image.new("RGB", (WIDTH, BAND_H), BAND_TO),
+            Image.new("RGB", (WIDTH, BAND_H), BAND_FROM),
+            diagonal,
+        )
+
+        def circles(draw: ImageDraw.ImageDraw, s: int) -> None:
+            draw.ellipse(((WIDTH - 260) * s, -300 * s, (WIDTH + 260) * s, 220 * s), fill=26)
+            draw.ellipse(((WIDTH - 120) * s, 250 * s, (WIDTH + 160) * s, 530 * s), fill=18)
+            draw.ellipse((-140 * s, 420 * s, 140 * s, 700 * s), fill=14)
+
+        band.paste(WHITE, (0, 0, WIDTH, BAND_H), _supersampled((WIDTH, BAND_H), circles, 2))
+        image.paste(band, (0, 0))
+        self._paint_card(image, CARD_BOX, CARD_RADIUS)
+        self._paint_card(image, QR_CARD_BOX, 32)
+
+        def avatar(draw: ImageDraw.ImageDraw, s: int) -> None:
+            draw.ellipse((0, 0, AVATAR_D * s - 1, AVATAR_D * s - 1), fill=255)
+
+        image.paste(
+            ACCENT_SOFT,
+            (AVATAR_CX - AVATAR_D // 2, AVATAR_CY - AVATAR_D // 2),
+            _supersampled((AVATAR_D, AVATAR_D), avatar),
+        )
+        return image
+
+    @staticmethod
+    def _paint_card(image: Image.Image, box: tuple[int, int, int, int], radius: int) -> None:
+        """A white rounded card with a soft drop shadow."""
+        x0, y0, x1, y1 = box
+        size = (x1 - x0, y1 - y0)
+        mask = _rounded_mask(size, radius)
+        blur = 28
+        shadow = Image.new("L", (size[0] + 4 * blur, size[1] + 4 * blur), 0)
+        shadow.paste(mask.point(lambda v: v * 30 // 255), (2 * blur, 2 * blur))
+        shadow = shadow.filter(ImageFilter.GaussianBlur(blur / 2))
+        image.paste(SHADOW, (x0 - 2 * blur, y0 - 2 * blur + 14), shadow)
+        image.paste(WHITE, (x0, y0), mask)
+
+    def _draw_header(self, image: Image.Image, draw: ImageDraw.ImageDraw, c: CardContent) -> None:
+        width = WIDTH - 2 * MARGIN
+        label = " ".join(c.material_type.split())
+        if label:
+            font = self._bold[PILL_SIZE]
+            label = fit_text(label, [font], width - 2 * PILL_PAD, 1)[0][0]
+            pill_w = round(font.getlength(label)) + 2 * PILL_PAD
+            half = PILL_H // 2
+            left = self._pill.crop((0, 0, half, PILL_H))
+            right = self._pill.crop((half, 0, PILL_H, PILL_H))
+            image.paste(WHITE, (MARGIN, PILL_Y), left)
+            draw.rectangle(
+                (MARGIN + half, PILL_Y, MARGIN + pill_w - half - 1, PILL_Y + PILL_H - 1), fill=WHITE
+            )
+            image.paste(WHITE, (MARGIN + pill_w - half, PILL_Y), right)
+            draw.text(
+                (MARGIN + pill_w / 2, PILL_Y + PILL_H / 2),
+                label,
+                font=font,
+                fill=ACCENT,
+                anchor="mm",
+            )
+
+        name_lines, name_font = fit_text(
+            c.activity_name, [self._bold[s] for s in TITLE_SIZES], width, TITLE_LINES
+        )
+        time_font = self._regular[TIME_SIZE]
+        time_x = MARGIN + ICON + 14
+        time_lines = fit_text(c.activity_time, [time_font], WIDTH - MARGIN - time_x, TIME_LINES)[0]
+        gap = 22 if name_lines and time_lines else 0
+        height = _block_height(name_lines, name_font) + gap + _block_height(time_lines, time_font)
+        top = (HEADER_TOP + HEADER_BOTTOM - height) / 2
+        top = _text_block(draw, name_lines, name_font, MARGIN, top, WHITE) + gap
+        if time_lines:
+            step = round(TIME_SIZE * LINE_SPACING)
+            image.paste(
+                self._icons["clock"], (MARGIN, round(top + (step - ICON) / 2)), self._icons["clock"]
+            )
+            _text_block(draw, time_lines, time_font, time_x, top, HEADER_TINT)
+
+    def _draw_employee(self, image: Image.Image, draw: ImageDraw.ImageDraw, c: CardContent) -> None:
+        draw.text(
+            (AVATAR_CX, AVATAR_CY),
+            initials(c.employee_name),
+            font=self._bold[AVATAR_SIZE],
+            fill=ACCENT,
+            anchor="mm",
+        )
+        width = INFO_RIGHT - INFO_X
+        name_lines, name_font = fit_text(
+            c.employee_name, [self._bold[s] for s in NAME_SIZES], width, NAME_LINES
+        )
+        role_font = self._regular[ROLE_SIZE]
+        role_lines = fit_text(c.employee_title, [role_font], width, 3 - len(name_lines))[0]
+        contact_font = self._regular[CONTACT_SIZE]
+        contact_w = width - ICON - 14
+        contacts = [
+            (icon, fit_text(value, [contact_font], contact_w, 1)[0])
+            for icon, value in (("phone", c.phone), ("mail", c.email))
+            if value.strip()
+        ]
+        step = round(CONTACT_SIZE * LINE_SPACING) + 4
+        gaps = (6 if role_lines else 0) + (16 if contacts else 0)
+        height = (
+            _block_height(name_lines, name_font)
+            + _block_height(role_lines, role_font)
+            + gaps
+            + step * len(contacts)
+        )
+        top = (INFO_TOP + INFO_BOTTOM - height) / 2
+        top = _text_block(draw, name_lines, name_font, INFO_X, top, INK)
+        if role_lines:
+            top = _text_block(draw, role_lines, role_font, INFO_X, top + 6, MUTED)
+        top += 16
+        for icon, lines in contacts:
+            image.paste(
+                self._icons[icon], (INFO_X, round(top + (step - ICON) / 2)), self._icons[icon]
+            )
+            _text_block(draw, lines, contact_font, INFO_X + ICON + 14, top + 2, INK_SOFT)
+            top += step
+
+    def _draw_footer(self, draw: ImageDraw.ImageDraw, c: CardContent) -> None:
+        width = WIDTH - 2 * MARGIN
+        if c.headline and c.headline.strip():
+            font = self._regular[HEADLINE_SIZE]
+            lines = fit_text(c.headline, [font], width, HEADLINE_LINES)[0]
+            top = (HEADLINE_TOP + HEADLINE_BOTTOM - _block_height(lines, font)) / 2
+            _text_block(draw, lines, font, WIDTH / 2, top, INK_SOFT, centred=True)
+        url_lines, url_font = fit_text(c.short_url, [self._bold[s] for s in URL_SIZES], width, 1)
+        _text_block(draw, url_lines, url_font, WIDTH / 2, SHORT_URL_TOP, ACCENT, centred=True)
+        _text_block(
+            draw,
+            [CAPTION],
+            self._regular[CAPTION_SIZE],
+            WIDTH / 2,
+            CAPTION_TOP,
+            MUTED,
+            centred=True,
+        )
