@@ -1,0 +1,102 @@
+"""`sharetrail` as a user runs it: a real process, real settings, real signals."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+import aiohttp
+from aiohttp.test_utils import unused_port
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("SLACK_", "SHARETRAIL_", "DATABASE_URL", "PUBLIC_BASE_URL"))
+    }
+    env.update(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
+        PYTHONPATH=str(REPO),
+        **extra,
+    )
+    return env
+
+
+async def _run(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "handlers.cli", *args,
+        cwd=tmp_path, env=_env(tmp_path, **env),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode is not None
+    return process.returncode, out.decode(), err.decode()
+
+
+async def test_serve_without_token_points_to_the_sandbox(tmp_path: Path) -> None:
+    code, _, err = await _run(tmp_path, "serve")
+    assert code == 2
+    assert "SLACK_BOT_TOKEN" in err and "sharetrail sandbox" in err
+    assert "Traceback" not in err
+
+
+async def test_malformed_setting_is_a_clear_message(tmp_path: Path) -> None:
+    code, _, err = await _run(tmp_path, "serve", PORT="eighty", SLACK_BOT_TOKEN="xoxb-1")
+    assert code == 2
+    assert "PORT" in err and "Traceback" not in err
+    code, _, err = await _run(tmp_path, "serve", DATABASE_URL="mysql://x", SLACK_BOT_TOKEN="xoxb-1")
+    assert code == 2 and "DATABASE_URL" in err and "async driver" in err
+
+
+async def test_serve_logs_one_line_answers_healthz_and_stops_on_sigterm(tmp_path: Path) -> None:
+    port = unused_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "handlers.cli", "serve",
+        cwd=tmp_path,
+        env=_env(
+            tmp_path, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="s3cret",
+            SLACK_API_URL="http://127.0.0.1:9/api/", PORT=str(port),
+        ),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    lines: list[str] = []
+    while True:
+        line = (await asyncio.wait_for(process.stderr.readline(), timeout=30)).decode()
+        assert line, "server exited before listening: " + "".join(lines)
+        lines.append(line)
+        if "listening" in line:
+            break
+    assert f"http://127.0.0.1:{port}" in lines[-1] and "HTTP mode" in lines[-1]
+    async with aiohttp.ClientSession() as http, http.get(f"http://127.0.0.1:{port}/healthz") as r:
+        assert r.status == 200
+        assert (await r.json())["ok"] is True
+    process.send_signal(signal.SIGTERM)
+    rest = (await asyncio.wait_for(process.stderr.read(), timeout=30)).decode()
+    assert await process.wait() == 0
+    log = "".join(lines) + rest
+    assert log.count("listening") == 1
+    assert "Traceback" not in log
+    assert "s3cret" not in log and "xoxb-test" not in log
+
+
+async def test_demo_prints_share_urls_and_export_prints_csv(tmp_path: Path) -> None:
+    code, out, err = await _run(tmp_path, "demo", PUBLIC_BASE_URL="https://share.example.com")
+    assert code == 0, err
+    urls = out.split()
+    assert len(urls) == 4 and all(u.startswith("https://share.example.com/s/") for u in urls)
+    code, again, _ = await _run(tmp_path, "demo", PUBLIC_BASE_URL="https://share.example.com")
+    assert again.split() == urls  # idempotent: same shares, same signed codes
+    code, csv_text, err = await _run(tmp_path, "export", "1")
+    assert code == 0, err
+    assert csv_text.splitlines()[0].startswith(
+        "employee_id,employee_name,views,unique_visitors,signups,attended,converted,points"
+    )
+    code, _, err = await _run(tmp_path, "export", "999")
+    assert code == 1 and "no activity 999" in err and "Traceback" not in err
