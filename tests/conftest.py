@@ -67,6 +67,7 @@ async def slack_server() -> AsyncIterator[tuple[SlackEmulator, TestServer]]:
     emulator = SlackEmulator(signing_secret=SIGNING_SECRET, bot_token=BOT_TOKEN)
     server = TestServer(emulator.make_app(), host="127.0.0.1")
     await server.start_server()
+    emulator.base_url = str(server.make_url("")).rstrip("/")
     yield emulator, server
     await server.close()
 

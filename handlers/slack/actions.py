@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.service import ShareTrail
 from handlers.slack import blocks, ids
 from handlers.slack.blocks import escape
+from handlers.slack.errors import reporting_errors
 from handlers.slack.parsing import parse_id
 from handlers.slack.uploads import dm_file
 
@@ -123,11 +124,11 @@ async def ignore_unknown(ack: AsyncAck, body: dict[str, Any]) -> None:
 
 
 def register(app: AsyncApp) -> None:
-    app.action(ids.ACTIVITY_DETAILS)(show_details)
-    app.action(ids.GET_SHARE_CARD)(send_share_card)
-    app.action(ids.MY_STATS)(show_my_stats)
+    app.action(ids.ACTIVITY_DETAILS)(reporting_errors(show_details))
+    app.action(ids.GET_SHARE_CARD)(reporting_errors(send_share_card))
+    app.action(ids.MY_STATS)(reporting_errors(show_my_stats))
     for action_id in ids.OUTCOME_BY_ACTION:
-        app.action(action_id)(record_outcome)
+        app.action(action_id)(reporting_errors(record_outcome))
 
 
 def register_fallbacks(app: AsyncApp) -> None:

@@ -8,7 +8,6 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
-from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
@@ -16,9 +15,9 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 )
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.errors import DomainError
 from bot.service import ShareTrail
 from handlers.slack import actions, commands, events, home, views
+from handlers.slack.errors import report
 
 log = logging.getLogger(__name__)
 
@@ -36,35 +35,14 @@ def make_client(token: str, base_url: str) -> AsyncWebClient:
     return client
 
 
-async def _tell_user(
-    body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond | None, message: str
-) -> None:
-    """Ephemeral where Slack gave us a response_url, else a DM."""
-    try:
-        if respond is not None and body.get("response_url"):
-            await respond(text=message, response_type="ephemeral", replace_original=False)
-            return
-        user_id = (body.get("user") or {}).get("id") or body.get("user_id")
-        if user_id:
-            await client.chat_postMessage(channel=str(user_id), text=message)
-    except SlackApiError as exc:
-        log.warning("could not report an error to the user: %s", exc.response.get("error"))
-
-
 async def on_error(
     error: Exception,
     body: dict[str, Any],
     client: AsyncWebClient,
     respond: AsyncRespond | None,
 ) -> None:
-    if isinstance(error, DomainError):
-        await _tell_user(body, client, respond, f"⚠️ {error}")
-        return
-    if isinstance(error, SlackApiError):
-        log.warning("Slack API error: %s", error.response.get("error"))
-    else:
-        log.exception("listener failed", exc_info=error)
-    await _tell_user(body, client, respond, "😵 Something went wrong on our side. Try again?")
+    """Backstop for failures outside listeners (listeners use `reporting_errors`)."""
+    await report(error, body, client, respond)
 
 
 def build_bolt_app(

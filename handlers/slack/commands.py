@@ -15,6 +15,7 @@ from bot.errors import InvalidInput
 from bot.service import ShareTrail
 from handlers.slack import blocks, publishing
 from handlers.slack.blocks import escape
+from handlers.slack.errors import reporting_errors
 from handlers.slack.parsing import parse_channel, parse_id, parse_users
 from handlers.slack.uploads import dm_file
 
@@ -213,4 +214,4 @@ async def handle_sharetrail(
 
 
 def register(app: AsyncApp) -> None:
-    app.command("/sharetrail")(handle_sharetrail)
+    app.command("/sharetrail")(reporting_errors(handle_sharetrail))

@@ -9,6 +9,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.service import ShareTrail
+from handlers.slack.errors import reporting_errors
 
 NOTE_SUBTYPES = (None, "file_share", "thread_broadcast")
 
@@ -40,4 +41,4 @@ async def on_message(
 
 
 def register(app: AsyncApp) -> None:
-    app.event("message")(on_message)
+    app.event("message")(reporting_errors(on_message))

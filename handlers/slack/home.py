@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.service import ShareTrail
 from handlers.slack import blocks
+from handlers.slack.errors import reporting_errors
 
 
 async def publish_home(client: AsyncWebClient, services: ShareTrail, user_id: str) -> None:
@@ -26,4 +27,4 @@ async def app_home_opened(
 
 
 def register(app: AsyncApp) -> None:
-    app.event("app_home_opened")(app_home_opened)
+    app.event("app_home_opened")(reporting_errors(app_home_opened))

@@ -6,8 +6,9 @@ import re
 
 from bot.errors import InvalidInput
 
-_USER = re.compile(r"^<@([UW][A-Z0-9]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9]{2,})$")
-_CHANNEL = re.compile(r"^<#([CGD][A-Z0-9]+)(?:\|[^>]*)?>$|^([CGD][A-Z0-9]{2,})$")
+# Slack ids are upper-case letters and digits; the sandbox also uses "_" (U_ANN).
+_USER = re.compile(r"^<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9_]{2,})$")
+_CHANNEL = re.compile(r"^<#([CGD][A-Z0-9_]+)(?:\|[^>]*)?>$|^([CGD][A-Z0-9_]{2,})$")
 
 
 def parse_user(token: str) -> str | None:

@@ -15,6 +15,7 @@ from bot.errors import DomainError
 from bot.service import ShareTrail
 from handlers.slack import ids, publishing
 from handlers.slack.blocks import escape
+from handlers.slack.errors import reporting_errors
 
 log = logging.getLogger(__name__)
 
@@ -121,4 +122,4 @@ async def submit_activity(
 
 
 def register(app: AsyncApp) -> None:
-    app.view(ids.ACTIVITY_MODAL)(submit_activity)
+    app.view(ids.ACTIVITY_MODAL)(reporting_errors(submit_activity))

@@ -1,10 +1,11 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from bot.activities import ActivityDraft, validate_draft
 from bot.errors import InvalidInput
 from bot.leads import validate_signup
 from bot.points import outcome_deltas, outcome_points
-from datetime import UTC, datetime, timedelta
 
 START = datetime(2026, 12, 1, 6, tzinfo=UTC)
 

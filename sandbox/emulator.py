@@ -1,0 +1,969 @@
+"""A Slack Web API stand-in (aiohttp) plus the user side of Slack.
+
+The app talks to it as to https://slack.com/api/ (point SLACK_API_URL here). Tests and
+the browser UI act as users through it: slash commands, button clicks, modal submissions
+and messages are delivered to the app as signed HTTP requests (`sandbox.delivery`).
+Every Web API call is recorded; faults (rate limits, 500s, slow answers, error codes)
+can be injected per method.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl
+
+from aiohttp import web
+
+from sandbox.delivery import AppEndpoint, Delivery
+from sandbox.forms import element_state, missing_required, view_state
+from sandbox.workspace import (
+    BOT_ID,
+    BOT_USER_ID,
+    JSON,
+    TEAM_ID,
+    File,
+    Message,
+    View,
+    Workspace,
+    seeded_workspace,
+)
+
+TRIGGER_TTL = 3.0  # Slack: trigger_id expires three seconds after it is issued
+MAX_TEXT = 40_000
+MAX_BLOCKS = 50
+MAX_MODAL_BLOCKS = 100
+
+
+class SlackError(Exception):
+    """A Web API error answer: `{"ok": false, "error": code}`."""
+
+    def __init__(self, code: str, status: int = 200) -> None:
+        super().__init__(code)
+        self.code = code
+        self.status = status
+
+
+@dataclass
+class Call:
+    method: str
+    args: JSON
+    token: str | None
+    at: float
+    ok: bool = True
+    error: str | None = None
+    fault: str | None = None
+
+
+@dataclass
+class Fault:
+    method: str
+    kind: str  # ratelimited | http_500 | slow | error
+    remaining: int
+    retry_after: int = 1
+    delay: float = 0.0
+    error: str = "internal_error"
+
+
+@dataclass
+class Faults:
+    """Faults injected on demand: `emulator.faults.add("chat.postMessage", "ratelimited")`."""
+
+    active: list[Fault] = field(default_factory=list)
+
+    def add(
+        self,
+        method: str,
+        kind: str,
+        *,
+        times: int = 1,
+        retry_after: int = 1,
+        delay: float = 0.0,
+        error: str = "internal_error",
+    ) -> Fault:
+        if kind not in ("ratelimited", "http_500", "slow", "error"):
+            raise ValueError(f"unknown fault kind {kind!r}")
+        fault = Fault(method, kind, times, retry_after, delay, error)
+        self.active.append(fault)
+        return fault
+
+    def clear(self) -> None:
+        self.active.clear()
+
+    def take(self, method: str) -> Fault | None:
+        for fault in self.active:
+            if fault.remaining > 0 and fault.method in (method, "*"):
+                fault.remaining -= 1
+                if fault.remaining == 0:
+                    self.active.remove(fault)
+                return fault
+        return None
+
+
+@dataclass
+class Trigger:
+    user: str
+    issued: float
+
+
+Handler = Callable[[JSON, str], Awaitable[JSON]]
+
+
+class SlackEmulator:
+    def __init__(
+        self,
+        *,
+        signing_secret: str,
+        bot_token: str,
+        workspace: Workspace | None = None,
+        app_url: str | None = None,
+    ) -> None:
+        self.workspace = workspace or seeded_workspace()
+        self.bot_token = bot_token
+        self.endpoint = AppEndpoint(signing_secret, app_url)
+        self.faults = Faults()
+        self.calls: list[Call] = []
+        self.deliveries: list[Delivery] = []
+        self.base_url = ""
+        self._triggers: dict[str, Trigger] = {}
+        self._response_urls: dict[str, tuple[str, str, str | None]] = {}
+        self._pending_uploads: dict[str, tuple[str, int]] = {}
+        self._tick = asyncio.Event()
+        self._methods: dict[str, Handler] = {
+            "api.test": self._api_test,
+            "auth.test": self._auth_test,
+            "users.info": self._users_info,
+            "users.list": self._users_list,
+            "users.profile.get": self._users_profile_get,
+            "conversations.open": self._conversations_open,
+            "conversations.info": self._conversations_info,
+            "conversations.list": self._conversations_list,
+            "conversations.join": self._conversations_join,
+            "conversations.history": self._conversations_history,
+            "conversations.replies": self._conversations_replies,
+            "chat.postMessage": self._chat_post_message,
+            "chat.postEphemeral": self._chat_post_ephemeral,
+            "chat.update": self._chat_update,
+            "chat.delete": self._chat_delete,
+            "chat.getPermalink": self._chat_get_permalink,
+            "views.open": self._views_open,
+            "views.push": self._views_push,
+            "views.update": self._views_update,
+            "views.publish": self._views_publish,
+            "files.getUploadURLExternal": self._files_get_upload_url,
+            "files.completeUploadExternal": self._files_complete_upload,
+            "files.info": self._files_info,
+            "reactions.add": self._reactions_add,
+        }
+
+    # wiring -----------------------------------------------------------------------
+
+    @property
+    def app_url(self) -> str | None:
+        return self.endpoint.url
+
+    @app_url.setter
+    def app_url(self, url: str | None) -> None:
+        """The app's base URL; requests go to its /slack/events."""
+        if url and not url.rstrip("/").endswith("/slack/events"):
+            url = url.rstrip("/") + "/slack/events"
+        self.endpoint.url = url
+
+    def make_app(self) -> web.Application:
+        app = web.Application(client_max_size=20 * 1024 * 1024)
+        app.router.add_route("*", "/api/{method}", self._handle_api)
+        app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
+        app.router.add_get("/files/{file_id}/{name}", self._handle_file)
+        app.router.add_post("/response/{token}", self._handle_response_url)
+        app.on_cleanup.append(self._on_cleanup)
+        return app
+
+    async def _on_cleanup(self, _: web.Application) -> None:
+        await self.endpoint.close()
+
+    def _notify(self) -> None:
+        self._tick.set()
+        self._tick = asyncio.Event()
+
+    # observation, for tests ---------------------------------------------------------
+
+    def calls_to(self, method: str, since: int = 0) -> list[Call]:
+        return [c for c in self.calls[since:] if c.method == method]
+
+    def mark(self) -> int:
+        """A position in the call log; pass it as `since` to see only later calls."""
+        return len(self.calls)
+
+    async def wait_until(self, predicate: Callable[[], Any], timeout: float = 10.0) -> Any:
+        """Re-check `predicate` after every API call or workspace change until truthy."""
+        queue = self.workspace.subscribe()
+        try:
+            async with asyncio.timeout(timeout):
+                while True:
+                    tick = self._tick
+                    result = predicate()
+                    if result:
+                        return result
+                    get = asyncio.ensure_future(queue.get())
+                    wait = asyncio.ensure_future(tick.wait())
+                    done, pending = await asyncio.wait(
+                        {get, wait}, return_when=asyncio.FIRST_COMPLETED
+                    )
+                    for task in pending:
+                        task.cancel()
+        finally:
+            self.workspace.unsubscribe(queue)
+
+    async def wait_for_call(
+        self,
+        method: str,
+        where: Callable[[Call], bool] | None = None,
+        *,
+        since: int = 0,
+        timeout: float = 10.0,
+    ) -> Call:
+        def found() -> Call | None:
+            return next(
+                (c for c in self.calls_to(method, since) if c.ok and (where is None or where(c))),
+                None,
+            )
+
+        result: Call = await self.wait_until(found, timeout)
+        return result
+
+    def dm_messages(self, user: str) -> list[Message]:
+        return self.workspace.history(self.workspace.dm_with(user).id, viewer=user)
+
+    def last_message(self, channel: str, viewer: str | None = None) -> Message | None:
+        history = self.workspace.history(channel, viewer)
+        return history[-1] if history else None
+
+    # Web API ------------------------------------------------------------------------
+
+    async def _handle_api(self, request: web.Request) -> web.StreamResponse:
+        method = request.match_info["method"]
+        if not self.base_url:
+            self.base_url = str(request.url.origin())
+        args = await self._read_args(request)
+        token = _bearer(request) or args.pop("token", None)
+        call = Call(method, args, token, time.time())
+        self.calls.append(call)
+        fault = self.faults.take(method)
+        try:
+            if fault is not None:
+                call.fault = fault.kind
+                if fault.kind == "slow":
+                    await asyncio.sleep(fault.delay)
+                elif fault.kind == "ratelimited":
+                    call.ok, call.error = False, "ratelimited"
+                    return web.json_response(
+                        {"ok": False, "error": "ratelimited"},
+                        status=429,
+                        headers={"Retry-After": str(fault.retry_after)},
+                    )
+                elif fault.kind == "http_500":
+                    call.ok, call.error = False, "http_500"
+                    return web.Response(status=500, text="Internal Server Error")
+                else:
+                    raise SlackError(fault.error)
+            if method not in self._methods:
+                raise SlackError("unknown_method")
+            if token != self.bot_token:
+                raise SlackError("not_authed" if not token else "invalid_auth")
+            data = await self._methods[method](args, token)
+            return web.json_response({"ok": True, **data})
+        except SlackError as exc:
+            call.ok, call.error = False, exc.code
+            return web.json_response({"ok": False, "error": exc.code}, status=exc.status)
+        finally:
+            self._notify()
+
+    async def _read_args(self, request: web.Request) -> JSON:
+        args: JSON = dict(request.query)
+        if request.can_read_body:
+            content_type = request.content_type
+            if content_type == "application/json":
+                try:
+                    body = await request.json()
+                except ValueError:
+                    raise web.HTTPBadRequest(text="invalid_json") from None
+                if isinstance(body, dict):
+                    args.update(body)
+            elif content_type == "multipart/form-data":
+                form = await request.post()
+                args.update({k: v for k, v in form.items() if isinstance(v, str)})
+            else:
+                args.update(parse_qsl((await request.read()).decode(), keep_blank_values=True))
+        return args
+
+    # auth / users -----------------------------------------------------------------
+
+    async def _api_test(self, args: JSON, _: str) -> JSON:
+        return {"args": args}
+
+    async def _auth_test(self, _: JSON, __: str) -> JSON:
+        return {
+            "url": "https://sandbox.slack.local/",
+            "team": "ShareTrail Sandbox",
+            "user": "sharetrail",
+            "team_id": TEAM_ID,
+            "user_id": BOT_USER_ID,
+            "bot_id": BOT_ID,
+            "is_enterprise_install": False,
+        }
+
+    def _user(self, user_id: Any) -> Any:
+        user = self.workspace.users.get(str(user_id or ""))
+        if user is None:
+            raise SlackError("user_not_found")
+        return user
+
+    async def _users_info(self, args: JSON, _: str) -> JSON:
+        return {"user": self._user(args.get("user")).to_json()}
+
+    async def _users_list(self, _: JSON, __: str) -> JSON:
+        members = [u.to_json() for u in self.workspace.users.values()]
+        return {"members": members, "response_metadata": {"next_cursor": ""}}
+
+    async def _users_profile_get(self, args: JSON, _: str) -> JSON:
+        return {"profile": self._user(args.get("user")).to_json()["profile"]}
+
+    # conversations ------------------------------------------------------------------
+
+    def _channel_id(self, raw: Any) -> str:
+        """A channel id; a user id means the app's DM with that user, as in Slack."""
+        channel = str(raw or "")
+        if channel.startswith(("U", "W")) and channel in self.workspace.users:
+            return self.workspace.dm_with(channel).id
+        if channel.startswith("#"):
+            named = self.workspace.channel_by_name(channel)
+            if named is not None:
+                return named.id
+        if channel not in self.workspace.channels:
+            raise SlackError("channel_not_found")
+        return channel
+
+    async def _conversations_open(self, args: JSON, _: str) -> JSON:
+        users = [u for u in str(args.get("users") or "").split(",") if u]
+        if len(users) != 1:
+            raise SlackError("invalid_arguments" if not users else "not_implemented")
+        user = self._user(users[0])
+        if user.deleted:
+            raise SlackError("user_disabled")
+        channel = self.workspace.dm_with(user.id)
+        return {"channel": {"id": channel.id}, "already_open": True}
+
+    async def _conversations_info(self, args: JSON, _: str) -> JSON:
+        channel = self.workspace.channels[self._channel_id(args.get("channel"))]
+        return {"channel": channel.to_json()}
+
+    async def _conversations_list(self, _: JSON, __: str) -> JSON:
+        channels = [c.to_json() for c in self.workspace.channels.values() if not c.is_im]
+        return {"channels": channels, "response_metadata": {"next_cursor": ""}}
+
+    async def _conversations_join(self, args: JSON, _: str) -> JSON:
+        channel = self.workspace.channels[self._channel_id(args.get("channel"))]
+        if BOT_USER_ID not in channel.members:
+            channel.members.append(BOT_USER_ID)
+        return {"channel": channel.to_json()}
+
+    async def _conversations_history(self, args: JSON, _: str) -> JSON:
+        channel = self._channel_id(args.get("channel"))
+        top = [m for m in self.workspace.history(channel) if m.thread_ts in (None, m.ts)]
+        limit = int(args.get("limit") or 100)
+        messages = [m.to_json(self.workspace) for m in reversed(top)][:limit]
+        return {"messages": messages, "has_more": len(top) > limit}
+
+    async def _conversations_replies(self, args: JSON, _: str) -> JSON:
+        channel = self._channel_id(args.get("channel"))
+        ts = str(args.get("ts") or "")
+        thread = [m for m in self.workspace.history(channel) if ts in (m.ts, m.thread_ts)]
+        if not thread:
+            raise SlackError("thread_not_found")
+        return {"messages": [m.to_json(self.workspace) for m in thread], "has_more": False}
+
+    # chat ---------------------------------------------------------------------------
+
+    def _content(self, args: JSON, *, modal: bool = False) -> tuple[str, list[JSON]]:
+        text = str(args.get("text") or "")
+        blocks = _json_arg(args.get("blocks"), [])
+        if not isinstance(blocks, list) or not all(
+            isinstance(b, dict) and isinstance(b.get("type"), str) for b in blocks
+        ):
+            raise SlackError("invalid_blocks")
+        if len(blocks) > (MAX_MODAL_BLOCKS if modal else MAX_BLOCKS):
+            raise SlackError("invalid_blocks")
+        if not text and not blocks:
+            raise SlackError("no_text")
+        if len(text) > MAX_TEXT:
+            raise SlackError("msg_too_long")
+        return text, blocks
+
+    def _check_member(self, channel_id: str) -> None:
+        channel = self.workspace.channels[channel_id]
+        if not channel.is_im and BOT_USER_ID not in channel.members:
+            raise SlackError("not_in_channel")
+
+    async def _chat_post_message(self, args: JSON, _: str) -> JSON:
+        channel = self._channel_id(args.get("channel"))
+        self._check_member(channel)
+        text, blocks = self._content(args)
+        thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
+        if thread_ts and self.workspace.find_message(channel, thread_ts) is None:
+            raise SlackError("thread_not_found")
+        metadata = _json_arg(args.get("metadata"), None)
+        message = self.workspace.post(
+            Message(channel, self.workspace.new_ts(), BOT_USER_ID, text, blocks, thread_ts,
+                    metadata=metadata if isinstance(metadata, dict) else None)
+        )
+        return {"channel": channel, "ts": message.ts, "message": message.to_json(self.workspace)}
+
+    async def _chat_post_ephemeral(self, args: JSON, _: str) -> JSON:
+        channel = self._channel_id(args.get("channel"))
+        user = self._user(args.get("user"))
+        if user.id not in self.workspace.channels[channel].members:
+            raise SlackError("user_not_in_channel")
+        text, blocks = self._content(args)
+        message = self.workspace.post(
+            Message(channel, self.workspace.new_ts(), BOT_USER_ID, text, blocks,
+                    ephemeral_to=user.id)
+        )
+        return {"message_ts": message.ts}
+
+    def _own_message(self, args: JSON) -> Message:
+        channel = self._channel_id(args.get("channel"))
+        message = self.workspace.find_message(channel, str(args.get("ts") or ""))
+        if message is None:
+            raise SlackError("message_not_found")
+        if not message.is_bot:
+            raise SlackError("cant_update_message")
+        return message
+
+    async def _chat_update(self, args: JSON, _: str) -> JSON:
+        message = self._own_message(args)
+        text, blocks = self._content(args)
+        message.text, message.blocks, message.edited = text, blocks, True
+        self.workspace.changed(message)
+        return {"channel": message.channel, "ts": message.ts, "text": text,
+                "message": message.to_json(self.workspace)}
+
+    async def _chat_delete(self, args: JSON, _: str) -> JSON:
+        message = self._own_message(args)
+        message.deleted = True
+        self.workspace.changed(message)
+        return {"channel": message.channel, "ts": message.ts}
+
+    async def _chat_get_permalink(self, args: JSON, _: str) -> JSON:
+        channel = self._channel_id(args.get("channel"))
+        ts = str(args.get("message_ts") or "")
+        if self.workspace.find_message(channel, ts) is None:
+            raise SlackError("message_not_found")
+        return {"channel": channel, "permalink": f"{self.base_url}/#{channel}/{ts}"}
+
+    async def _reactions_add(self, args: JSON, _: str) -> JSON:
+        channel = self._channel_id(args.get("channel"))
+        message = self.workspace.find_message(channel, str(args.get("timestamp") or ""))
+        if message is None:
+            raise SlackError("message_not_found")
+        name = str(args.get("name") or "")
+        users = message.reactions.setdefault(name, [])
+        if BOT_USER_ID in users:
+            raise SlackError("already_reacted")
+        users.append(BOT_USER_ID)
+        self.workspace.changed(message)
+        return {}
+
+    # views --------------------------------------------------------------------------
+
+    def _view_arg(self, args: JSON) -> JSON:
+        view = _json_arg(args.get("view"), None)
+        if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
+            raise SlackError("invalid_arguments")
+        self._content({"blocks": view.get("blocks") or [], "text": "view"}, modal=True)
+        if view["type"] == "modal" and not isinstance(view.get("title"), dict):
+            raise SlackError("invalid_arguments")
+        return view
+
+    def _trigger_user(self, args: JSON) -> str:
+        trigger = self._triggers.get(str(args.get("trigger_id") or ""))
+        if trigger is None:
+            raise SlackError("invalid_trigger_id")
+        if time.monotonic() - trigger.issued > TRIGGER_TTL:
+            raise SlackError("expired_trigger_id")
+        return trigger.user
+
+    async def _views_open(self, args: JSON, _: str) -> JSON:
+        view = self._view_arg(args)
+        user = self._trigger_user(args)
+        return {"view": self.workspace.open_view(user, view).to_json()}
+
+    async def _views_push(self, args: JSON, _: str) -> JSON:
+        view = self._view_arg(args)
+        user = self._trigger_user(args)
+        stack = self.workspace.open_modals(user)
+        if not stack:
+            raise SlackError("invalid_arguments")
+        if sum(v.root_id == stack[-1].root_id for v in stack) >= 3:
+            raise SlackError("push_limit_reached")
+        return {"view": self.workspace.open_view(user, view, previous=stack[-1]).to_json()}
+
+    async def _views_update(self, args: JSON, _: str) -> JSON:
+        view = self._view_arg(args)
+        existing = self.workspace.views.get(str(args.get("view_id") or ""))
+        if existing is None and args.get("external_id"):
+            existing = next(
+                (v for v in self.workspace.views.values()
+                 if v.view.get("external_id") == args["external_id"]),
+                None,
+            )
+        if existing is None:
+            raise SlackError("not_found")
+        if args.get("hash") and args["hash"] != existing.hash:
+            raise SlackError("hash_conflict")
+        return {"view": self.workspace.update_view(existing, view).to_json()}
+
+    async def _views_publish(self, args: JSON, _: str) -> JSON:
+        view = self._view_arg(args)
+        if view["type"] != "home":
+            raise SlackError("invalid_arguments")
+        user = self._user(args.get("user_id"))
+        return {"view": self.workspace.publish_home(user.id, view).to_json()}
+
+    # files --------------------------------------------------------------------------
+
+    async def _files_get_upload_url(self, args: JSON, _: str) -> JSON:
+        filename = str(args.get("filename") or "")
+        try:
+            length = int(args.get("length") or 0)
+        except ValueError:
+            raise SlackError("invalid_arguments") from None
+        if not filename or length <= 0:
+            raise SlackError("invalid_arguments")
+        file_id = self.workspace.new_id("F")
+        self._pending_uploads[file_id] = (filename, length)
+        return {"upload_url": f"{self.base_url}/upload/v1/{file_id}", "file_id": file_id}
+
+    async def _handle_upload(self, request: web.Request) -> web.Response:
+        file_id = request.match_info["file_id"]
+        pending = self._pending_uploads.get(file_id)
+        self.calls.append(Call("files.upload", {"file_id": file_id}, None, time.time()))
+        fault = self.faults.take("files.upload")
+        if fault is not None and fault.kind == "http_500":
+            return web.Response(status=500, text="Internal Server Error")
+        if pending is None:
+            return web.Response(status=404, text="upload_url not found")
+        content = await request.read()
+        if request.content_type == "multipart/form-data":
+            return web.Response(status=400, text="send the raw bytes")
+        filename, length = pending
+        if len(content) != length:
+            return web.Response(status=400, text=f"expected {length} bytes, got {len(content)}")
+        self.workspace.files[file_id] = File(
+            id=file_id,
+            name=filename,
+            title=filename,
+            content=content,
+            mimetype=_mimetype(filename),
+            user=BOT_USER_ID,
+            url_private=f"{self.base_url}/files/{file_id}/{filename}",
+        )
+        del self._pending_uploads[file_id]
+        self._notify()
+        return web.Response(text=f"OK - {len(content)}")
+
+    async def _files_complete_upload(self, args: JSON, _: str) -> JSON:
+        entries = _json_arg(args.get("files"), None)
+        if not isinstance(entries, list) or not entries:
+            raise SlackError("invalid_arguments")
+        files: list[File] = []
+        for entry in entries:
+            file = self.workspace.files.get(str(entry.get("id") if isinstance(entry, dict) else ""))
+            if file is None:
+                raise SlackError("file_not_found")
+            if entry.get("title"):
+                file.title = str(entry["title"])
+            files.append(file)
+        channel_arg = args.get("channel_id") or args.get("channels")
+        if channel_arg:
+            channel = self._channel_id(str(channel_arg).split(",")[0])
+            self._check_member(channel)
+            thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
+            for file in files:
+                file.channels.append(channel)
+            self.workspace.post(
+                Message(channel, self.workspace.new_ts(), BOT_USER_ID,
+                        str(args.get("initial_comment") or ""), [], thread_ts,
+                        files=[f.id for f in files])
+            )
+        return {"files": [f.to_json() for f in files]}
+
+    async def _files_info(self, args: JSON, _: str) -> JSON:
+        file = self.workspace.files.get(str(args.get("file") or ""))
+        if file is None:
+            raise SlackError("file_not_found")
+        return {"file": file.to_json()}
+
+    async def _handle_file(self, request: web.Request) -> web.Response:
+        file = self.workspace.files.get(request.match_info["file_id"])
+        if file is None:
+            raise web.HTTPNotFound()
+        return web.Response(body=file.content, content_type=file.mimetype)
+
+    # response_url -------------------------------------------------------------------
+
+    def _response_url(self, user: str, channel: str, message_ts: str | None = None) -> str:
+        if not self.base_url:
+            raise RuntimeError("Set the emulator's base_url (where it listens) before acting.")
+        token = secrets.token_urlsafe(12)
+        self._response_urls[token] = (user, channel, message_ts)
+        return f"{self.base_url}/response/{token}"
+
+    async def _handle_response_url(self, request: web.Request) -> web.Response:
+        target = self._response_urls.get(request.match_info["token"])
+        self.calls.append(Call("response_url", {}, None, time.time()))
+        if target is None:
+            return web.json_response({"ok": False, "error": "expired_url"}, status=404)
+        try:
+            body = await request.json()
+        except ValueError:
+            return web.json_response({"ok": False, "error": "invalid_payload"}, status=400)
+        user, channel, message_ts = target
+        self._apply_response(body if isinstance(body, dict) else {}, user, channel, message_ts)
+        self._notify()
+        return web.json_response({"ok": True})
+
+    def _apply_response(
+        self, body: JSON, user: str, channel: str, message_ts: str | None
+    ) -> None:
+        original = self.workspace.find_message(channel, message_ts) if message_ts else None
+        if body.get("delete_original") and original is not None:
+            original.deleted = True
+            self.workspace.changed(original)
+            return
+        text = str(body.get("text") or "")
+        blocks = body.get("blocks") if isinstance(body.get("blocks"), list) else []
+        if body.get("replace_original") and original is not None:
+            original.text, original.blocks, original.edited = text, blocks, True
+            self.workspace.changed(original)
+            return
+        if not text and not blocks:
+            return
+        ephemeral = body.get("response_type") != "in_channel"
+        self.workspace.post(
+            Message(channel, self.workspace.new_ts(), BOT_USER_ID, text, blocks,
+                    ephemeral_to=user if ephemeral else None)
+        )
+
+    # the user side: things people do in Slack -----------------------------------------
+
+    def _trigger(self, user: str) -> str:
+        trigger_id = f"{int(time.time())}.{secrets.token_hex(8)}"
+        self._triggers[trigger_id] = Trigger(user, time.monotonic())
+        return trigger_id
+
+    def _user_ref(self, user_id: str) -> JSON:
+        user = self._user(user_id)
+        return {"id": user.id, "username": user.name, "name": user.name, "team_id": TEAM_ID}
+
+    async def send_slash_command(
+        self,
+        user: str,
+        text: str = "",
+        *,
+        command: str = "/sharetrail",
+        channel: str = "C_GENERAL",
+        **options: Any,
+    ) -> Delivery:
+        """Type `/command text` in a channel; the app's immediate answer becomes an ephemeral."""
+        channel_id = self._channel_id(channel)
+        slack_channel = self.workspace.channels[channel_id]
+        fields = {
+            "token": "verification-token-unused",
+            "team_id": TEAM_ID,
+            "team_domain": "sandbox",
+            "channel_id": channel_id,
+            "channel_name": "directmessage" if slack_channel.is_im else slack_channel.name,
+            "user_id": user,
+            "user_name": self._user(user).name,
+            "command": command,
+            "text": text,
+            "api_app_id": "A_SHARETRAIL",
+            "is_enterprise_install": "false",
+            "response_url": self._response_url(user, channel_id),
+            "trigger_id": self._trigger(user),
+        }
+        delivery = await self.endpoint.post_form("command", fields, **options)
+        self.deliveries.append(delivery)
+        if delivery.timed_out:
+            failure = f'{command} failed with the error "operation_timeout"'
+            self._ephemeral(user, channel_id, failure)
+        elif delivery.status == 200 and delivery.body:
+            answer = delivery.json
+            if isinstance(answer, dict):
+                self._apply_response(answer, user, channel_id, None)
+            else:
+                self._ephemeral(user, channel_id, delivery.body)
+        elif delivery.status != 200:
+            self._ephemeral(user, channel_id, f'{command} failed with the error "dispatch_failed"')
+        return delivery
+
+    def _ephemeral(self, user: str, channel: str, text: str) -> None:
+        self.workspace.post(
+            Message(channel, self.workspace.new_ts(), "USLACKBOT", text, ephemeral_to=user)
+        )
+
+    def find_action(
+        self,
+        user: str,
+        action_id: str,
+        *,
+        channel: str | None = None,
+        ts: str | None = None,
+        view_id: str | None = None,
+    ) -> tuple[Message | View, str, JSON]:
+        """The newest message (or the given view) offering `action_id` to `user`."""
+        if view_id is not None:
+            view = self.workspace.views.get(view_id)
+            if view is None:
+                raise LookupError(f"no view {view_id}")
+            containers: list[Message | View] = [view]
+        else:
+            channels = [self._channel_id(channel)] if channel else [
+                c.id for c in self.workspace.visible_channels(user)
+            ]
+            messages = [m for c in channels for m in self.workspace.history(c, viewer=user)]
+            containers = sorted(
+                (m for m in messages if ts is None or m.ts == ts), key=lambda m: m.ts, reverse=True
+            )
+        for container in containers:
+            is_view = isinstance(container, View)
+            blocks = container.view.get("blocks") if is_view else container.blocks  # type: ignore[union-attr]
+            for block_id, element in _interactive_elements(blocks or []):
+                if element.get("action_id") == action_id:
+                    return container, block_id, element
+        raise LookupError(f"{user} sees no element with action_id {action_id!r}")
+
+    async def click_button(
+        self,
+        user: str,
+        action_id: str,
+        *,
+        channel: str | None = None,
+        ts: str | None = None,
+        view_id: str | None = None,
+        selected: Any = None,
+        entered: dict[str, Any] | None = None,
+        **options: Any,
+    ) -> Delivery:
+        """Tap a button (or choose `selected` in a select menu) in a message or a view."""
+        container, block_id, element = self.find_action(
+            user, action_id, channel=channel, ts=ts, view_id=view_id
+        )
+        action: JSON = {
+            "type": element.get("type"),
+            "action_id": action_id,
+            "block_id": block_id,
+            "action_ts": f"{time.time():.6f}",
+        }
+        if element.get("type") == "button":
+            action["text"] = element.get("text")
+            if "value" in element:
+                action["value"] = element["value"]
+        else:
+            action.update(element_state(element, selected))
+        payload: JSON = {
+            "type": "block_actions",
+            "user": self._user_ref(user),
+            "api_app_id": "A_SHARETRAIL",
+            "token": "verification-token-unused",
+            "team": {"id": TEAM_ID, "domain": "sandbox"},
+            "enterprise": None,
+            "is_enterprise_install": False,
+            "trigger_id": self._trigger(user),
+            "actions": [action],
+        }
+        if isinstance(container, View):
+            payload["container"] = {"type": "view", "view_id": container.id}
+            view_json = container.to_json()
+            view_json["state"] = view_state(container.view, entered)
+            payload["view"] = view_json
+        else:
+            channel_obj = self.workspace.channels[container.channel]
+            payload["container"] = {
+                "type": "message",
+                "message_ts": container.ts,
+                "channel_id": container.channel,
+                "is_ephemeral": container.ephemeral_to is not None,
+            }
+            payload["channel"] = {"id": channel_obj.id, "name": channel_obj.name}
+            payload["message"] = container.to_json(self.workspace)
+            payload["response_url"] = self._response_url(user, container.channel, container.ts)
+            payload["state"] = {"values": {}}
+        delivery = await self.endpoint.post_payload("block_actions", payload, **options)
+        self.deliveries.append(delivery)
+        return delivery
+
+    async def submit_view(
+        self, user: str, view_id: str, entered: dict[str, Any] | None = None, **options: Any
+    ) -> Delivery:
+        """Press the modal's submit button; applies the app's `response_action`."""
+        view = self.workspace.views.get(view_id)
+        if view is None or view.closed:
+            raise LookupError(f"no open view {view_id}")
+        state = view_state(view.view, entered)
+        required = missing_required(view.view, state)
+        if required:  # Slack refuses in the client; the app never hears of it
+            view.errors = required
+            self.workspace.publish({"type": "view_errors", "user": user, "view_id": view.id})
+            return Delivery("view_submission", 0, "", "", 0.0)
+        view_json = view.to_json()
+        view_json["state"] = state
+        payload: JSON = {
+            "type": "view_submission",
+            "team": {"id": TEAM_ID, "domain": "sandbox"},
+            "user": self._user_ref(user),
+            "api_app_id": "A_SHARETRAIL",
+            "token": "verification-token-unused",
+            "trigger_id": self._trigger(user),
+            "view": view_json,
+            "response_urls": [],
+            "is_enterprise_install": False,
+        }
+        delivery = await self.endpoint.post_payload("view_submission", payload, **options)
+        self.deliveries.append(delivery)
+        answer = delivery.json if delivery.status == 200 else None
+        action = answer.get("response_action") if isinstance(answer, dict) else None
+        if action == "errors":
+            view.errors = {str(k): str(v) for k, v in (answer.get("errors") or {}).items()}
+            self.workspace.publish({"type": "view_errors", "user": user, "view_id": view.id})
+        elif action == "update" and isinstance(answer.get("view"), dict):
+            self.workspace.update_view(view, answer["view"])
+        elif action == "push" and isinstance(answer.get("view"), dict):
+            self.workspace.open_view(user, answer["view"], previous=view)
+        elif action == "clear":
+            self.workspace.close_view(view, all_in_stack=True)
+        elif delivery.status == 200:
+            self.workspace.close_view(view)
+        else:
+            view.errors = {"": "We had some trouble connecting. Try again?"}
+            self.workspace.publish({"type": "view_errors", "user": user, "view_id": view.id})
+        return delivery
+
+    async def close_view(self, user: str, view_id: str) -> None:
+        """The user dismisses a modal (view_closed is only sent if notify_on_close)."""
+        view = self.workspace.views.get(view_id)
+        if view is None or view.user != user:
+            raise LookupError(f"no view {view_id} for {user}")
+        self.workspace.close_view(view)
+        if view.view.get("notify_on_close"):
+            payload = {
+                "type": "view_closed",
+                "team": {"id": TEAM_ID, "domain": "sandbox"},
+                "user": self._user_ref(user),
+                "view": view.to_json(),
+                "is_cleared": False,
+            }
+            self.deliveries.append(await self.endpoint.post_payload("view_closed", payload))
+
+    def _envelope(self, event: JSON) -> JSON:
+        now = time.time()
+        event.setdefault("event_ts", f"{now:.6f}")
+        return {
+            "token": "verification-token-unused",
+            "team_id": TEAM_ID,
+            "api_app_id": "A_SHARETRAIL",
+            "event": event,
+            "type": "event_callback",
+            "event_id": "Ev" + secrets.token_hex(6).upper(),
+            "event_time": int(now),
+            "authorizations": [
+                {"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True,
+                 "is_enterprise_install": False}
+            ],
+            "is_ext_shared_channel": False,
+        }
+
+    async def send_event(self, event: JSON, **options: Any) -> list[Delivery]:
+        attempts = await self.endpoint.post_event(self._envelope(event), **options)
+        self.deliveries.extend(attempts)
+        return attempts
+
+    async def open_app_home(self, user: str) -> list[Delivery]:
+        return await self.send_event({"type": "app_home_opened", "user": user, "tab": "home",
+                                      "channel": self.workspace.dm_with(user).id})
+
+    async def say(
+        self, user: str, channel: str, text: str, *, thread_ts: str | None = None
+    ) -> Message:
+        """A person posts a message; the app hears it through the Events API."""
+        channel_id = self._channel_id(channel)
+        message = self.workspace.post(
+            Message(channel_id, self.workspace.new_ts(), user, text, thread_ts=thread_ts)
+        )
+        is_im = self.workspace.channels[channel_id].is_im
+        if is_im or BOT_USER_ID in self.workspace.channels[channel_id].members:
+            event: JSON = {
+                "type": "message",
+                "user": user,
+                "text": text,
+                "ts": message.ts,
+                "channel": channel_id,
+                "channel_type": "im" if is_im else "channel",
+            }
+            if thread_ts:
+                event["thread_ts"] = thread_ts
+                parent = self.workspace.find_message(channel_id, thread_ts)
+                if parent is not None:
+                    event["parent_user_id"] = parent.user
+            await self.send_event(event)
+        return message
+
+
+def _interactive_elements(blocks: list[JSON]) -> list[tuple[str, JSON]]:
+    found: list[tuple[str, JSON]] = []
+    for index, block in enumerate(blocks):
+        if not isinstance(block, dict):
+            continue
+        block_id = str(block.get("block_id") or f"block_{index}")
+        candidates: list[Any] = []
+        if block.get("type") == "actions":
+            candidates = list(block.get("elements") or [])
+        elif block.get("type") == "section":
+            candidates = [block.get("accessory")]
+        elif block.get("type") == "input":
+            candidates = [block.get("element")]
+        found.extend((block_id, e) for e in candidates if isinstance(e, dict))
+    return found
+
+
+def _json_arg(value: Any, default: Any) -> Any:
+    """Slack takes structured arguments either as JSON values or JSON-encoded strings."""
+    if value is None or value == "":
+        return default
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            raise SlackError("invalid_arguments") from None
+    return value
+
+
+def _bearer(request: web.Request) -> str | None:
+    header = request.headers.get("Authorization", "")
+    return header[7:] if header.startswith("Bearer ") else None
+
+
+def _mimetype(filename: str) -> str:
+    lowered = filename.lower()
+    if lowered.endswith(".png"):
+        return "image/png"
+    if lowered.endswith(".csv"):
+        return "text/csv"
+    if lowered.endswith((".jpg", ".jpeg")):
+        return "image/jpeg"
+    return "application/octet-stream"

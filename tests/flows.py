@@ -1,0 +1,149 @@
+"""Steps of the story, played through Slack's protocol against the `stack` fixture.
+
+Each step waits for its visible effect in the Slack stand-in (an event, not a sleep):
+bolt keeps working after the 3-second ack, so the HTTP answer alone proves little.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import zxingcpp
+from PIL import Image
+
+from sandbox.workspace import Message, View
+from tests.conftest import ADMIN, MOBILE_UA, Stack
+
+LINK = re.compile(r"https?://\S+/s/[A-Za-z0-9_\-.]+")
+
+
+def in_days(days: float, hour: int = 9) -> datetime:
+    moment = datetime.now(UTC) + timedelta(days=days)
+    return moment.replace(hour=hour, minute=0, second=0, microsecond=0)
+
+
+def latest_view(stack: Stack, user: str, callback_id: str) -> View | None:
+    views = [
+        v
+        for v in stack.slack.workspace.views.values()
+        if v.user == user and not v.closed and v.view.get("callback_id") == callback_id
+    ]
+    return views[-1] if views else None
+
+
+def dm_texts(stack: Stack, user: str) -> list[str]:
+    return [m.text for m in stack.slack.dm_messages(user)]
+
+
+async def wait_for_dm(stack: Stack, user: str, pattern: str, *, since: int = 0) -> Message:
+    """The first DM to `user` after the first `since` ones whose text matches `pattern`."""
+    regex = re.compile(pattern)
+
+    def found() -> Message | None:
+        messages = stack.slack.dm_messages(user)[since:]
+        return next((m for m in messages if regex.search(m.text)), None)
+
+    message: Message = await stack.slack.wait_until(found)
+    return message
+
+
+def dm_count(stack: Stack, user: str) -> int:
+    return len(stack.slack.dm_messages(user))
+
+
+async def open_activity_modal(stack: Stack, user: str = ADMIN) -> View:
+    since = stack.slack.mark()
+    await stack.slack.send_slash_command(user, "new")
+    await stack.slack.wait_for_call("views.open", since=since)
+    view = latest_view(stack, user, "activity_modal")
+    assert view is not None
+    return view
+
+
+def activity_form(**overrides: Any) -> dict[str, Any]:
+    form: dict[str, Any] = {
+        "name": "Spring launch webinar",
+        "starts_at": in_days(7),
+        "ends_at": in_days(7, hour=11),
+        "material_type": "event_invitation",
+        "headline": "See what's new in ShareTrail 2",
+        "intro": "A 45-minute tour of the release, with Q&A.",
+        "kpi_views": "100",
+        "kpi_signups": "20",
+        "kpi_attendance": "10",
+        "channel_id": "C_MARKETING",
+    }
+    form.update(overrides)
+    return form
+
+
+async def create_activity(stack: Stack, **overrides: Any) -> int:
+    """Admin: /sharetrail new → fill the modal → the activity is created (and published)."""
+    view = await open_activity_modal(stack)
+    before = dm_count(stack, ADMIN)
+    delivery = await stack.slack.submit_view(ADMIN, view.id, activity_form(**overrides))
+    assert delivery.status == 200, delivery
+    assert delivery.json is None, delivery.body  # plain ack: the modal closes
+    note = await wait_for_dm(stack, ADMIN, r"Created activity #\d+", since=before)
+    match = re.search(r"#(\d+)", note.text)
+    assert match
+    return int(match.group(1))
+
+
+async def add_global_roster(stack: Stack, *users: str) -> None:
+    mentions = " ".join(f"<@{u}|{u.lower()}>" for u in users)
+    since = stack.slack.mark()
+    await stack.slack.send_slash_command(ADMIN, f"sales add {mentions}")
+    await stack.slack.wait_for_call("response_url", since=since)
+
+
+@dataclass
+class Card:
+    url: str
+    png: bytes
+    message: Message
+
+    def qr_text(self) -> str:
+        from io import BytesIO
+
+        results = zxingcpp.read_barcodes(Image.open(BytesIO(self.png)))
+        assert results, "no QR code found on the card"
+        return str(results[0].text)
+
+
+async def get_share_card(stack: Stack, user: str, activity_id: int, **where: Any) -> Card:
+    """Employee taps "Get my share card" under the announcement; the card arrives by DM."""
+    before = dm_count(stack, user)
+    where.setdefault("channel", "C_MARKETING")
+    delivery = await stack.slack.click_button(user, "get_share_card", **where)
+    assert delivery.status == 200, delivery
+
+    def card_message() -> Message | None:
+        return next((m for m in stack.slack.dm_messages(user)[before:] if m.files), None)
+
+    message: Message = await stack.slack.wait_until(card_message)
+    match = LINK.search(message.text)
+    assert match, message.text
+    file = stack.slack.workspace.files[message.files[0]]
+    assert f"activity #{activity_id}" in file.title or str(activity_id) in file.name
+    return Card(match.group(0), file.content, message)
+
+
+async def view_landing(stack: Stack, url: str, *, user_agent: str = MOBILE_UA, **kw: Any) -> str:
+    async with stack.http.get(url, headers={"User-Agent": user_agent}, **kw) as response:
+        assert response.status == 200, await response.text()
+        return await response.text()
+
+
+async def sign_up(
+    stack: Stack, url: str, fields: dict[str, str], *, status: int = 200, **kw: Any
+) -> str:
+    async with stack.http.post(
+        f"{url}/signup", data=fields, headers={"User-Agent": MOBILE_UA}, **kw
+    ) as response:
+        body = await response.text()
+        assert response.status == status, body
+        return body
