@@ -70,6 +70,7 @@ async def create_lead(
     source: str,
     rng: random.Random,
     offered: str | None = None,
+    known_visitor: bool = True,
     at: datetime | None = None,
 ) -> SignupResult:
     """Store the sign-up, assign a salesperson, and credit the employee (once per phone)."""
@@ -86,7 +87,7 @@ async def create_lead(
         session=session,
         activity_id=share.activity_id,
         phone=form.phone,
-        visitor_key=visitor_key,
+        visitor_key=visitor_key if known_visitor else None,
         rng=rng,
         offered=offered,
     )

@@ -6,6 +6,7 @@ import hashlib
 import random
 from dataclasses import dataclass
 
+from sqlalchemy import ColumnElement
 from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -87,19 +88,22 @@ async def assign_salesperson(
     session: AsyncSession,
     activity_id: int,
     phone: str,
-    visitor_key: str,
+    visitor_key: str | None,
     rng: random.Random,
     offered: str | None = None,
 ) -> Assignment:
     """Same customer (phone or visitor cookie) keeps their salesperson; else the one the
-    landing page showed them (if still on the roster), else a uniformly random pick."""
+    landing page showed them (if still on the roster), else a uniformly random pick.
+
+    `visitor_key` is None for a visitor without our cookie: an IP+UA hash alone would tie
+    together strangers behind one office NAT with the same phone model."""
+    same_customer: ColumnElement[bool] = col(Lead.phone) == phone
+    if visitor_key is not None:
+        same_customer = or_(same_customer, Lead.visitor_key == visitor_key)
     previous = (
         await session.exec(
             select(Lead.salesperson_id)
-            .where(
-                or_(Lead.phone == phone, Lead.visitor_key == visitor_key),
-                col(Lead.salesperson_id).is_not(None),
-            )
+            .where(same_customer, col(Lead.salesperson_id).is_not(None))
             .order_by(col(Lead.id).desc())
             .limit(1)
         )

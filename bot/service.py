@@ -271,12 +271,18 @@ class ShareTrail:
             raise NotFound("unknown share")
         return share, activity, employee
 
-    async def landing(self, code: str, *, visitor_key: str) -> LandingPage:
+    async def landing(
+        self, code: str, *, visitor_key: str, known_visitor: bool = True
+    ) -> LandingPage:
         """Everything the customer's page shows; NotFound for forged codes, before any query."""
         ref = self.codec.decode(code)
         async with self.db.session() as session:
             share, activity, employee = await self._share_parts(session, ref.share_id)
-            offered = await roster_mod.sticky_salesperson(session=session, visitor_key=visitor_key)
+            offered = None
+            if known_visitor:
+                offered = await roster_mod.sticky_salesperson(
+                    session=session, visitor_key=visitor_key
+                )
             if offered is None:
                 roster = await roster_mod.roster_for(session=session, activity_id=activity.id)
                 offered = roster_mod.offer_for_visitor(roster, visitor_key)
@@ -342,6 +348,7 @@ class ShareTrail:
         visitor_key: str,
         visitor_hash: str,
         offer_token: str = "",
+        known_visitor: bool = True,
         at: datetime | None = None,
     ) -> SignupOutcome:
         """Validate, store the lead, assign a salesperson; notifications go out afterwards."""
@@ -362,6 +369,7 @@ class ShareTrail:
                 source=ref.source,
                 rng=self.rng,
                 offered=offered,
+                known_visitor=known_visitor,
                 at=at,
             )
             lead = result.lead

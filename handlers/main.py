@@ -9,23 +9,26 @@ from dataclasses import dataclass
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
-from bot.cards import CardRenderer
-from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.request.async_request import AsyncBoltRequest
+from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from assets import FONTS_DIR, TEMPLATES_DIR
 from bot.background import BackgroundTasks
+from bot.cards import CardRenderer
 from bot.secret import load_or_create_secret
 from bot.service import ShareTrail
 from bot.settings import Settings
 from bot.tracking import warm_up
+from handlers.slack import payloads
 from handlers.slack.app import build_bolt_app, make_client
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.notifier import SlackNotifier
 from handlers.web import landing
 from handlers.web.errors import error_pages
-from handlers.web.keys import BOLT, SERVICES
+from handlers.web.keys import BOLT, SERVICES, SIGNATURES
 from store.db import Database
 from store.migrate import upgrade
 
@@ -75,8 +78,32 @@ async def stop_runtime(runtime: Runtime) -> None:
     await runtime.db.dispose()
 
 
+def _refuse(status: int, reason: str) -> web.Response:
+    return web.json_response({"ok": False, "error": reason}, status=status)
+
+
 async def slack_events(request: web.Request) -> web.StreamResponse:
-    bolt_request = await to_bolt_request(request)
+    """Slack's Request URL. The signature is checked before the body is parsed (bolt parses
+    first), and malformed payloads are refused with 400 instead of failing inside bolt."""
+    raw = await request.read()
+    verifier = request.app[SIGNATURES]
+    if verifier is not None and not verifier.is_valid_request(raw, dict(request.headers)):
+        return _refuse(401, "invalid signature")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return _refuse(400, "body is not UTF-8")
+    try:
+        bolt_request = AsyncBoltRequest(
+            body=text, query=request.query_string, headers=dict(request.headers)
+        )
+    except (ValueError, TypeError, AttributeError):  # bolt's body parsing: bad JSON payloads
+        log.warning("refused a Slack request whose payload does not parse")
+        return _refuse(400, "payload does not parse")
+    reason = payloads.problem(bolt_request.body)
+    if reason is not None:
+        log.warning("refused a malformed Slack request: %s", reason)
+        return _refuse(400, reason)
     bolt_response = await request.app[BOLT].async_dispatch(bolt_request)
     return await to_aiohttp_response(bolt_response)
 
@@ -99,6 +126,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.App
         active = runtime or await start_runtime(settings)
         app[SERVICES] = active.services
         app[BOLT] = active.bolt
+        signing = settings.slack_signing_secret
+        app[SIGNATURES] = SignatureVerifier(signing.get_secret_value()) if signing else None
         yield
         if runtime is None:
             await stop_runtime(active)

@@ -87,7 +87,8 @@ async def stack(
     await web.TCPSite(runner, "127.0.0.1", port).start()
     app_url = f"http://127.0.0.1:{port}"
     emulator.app_url = app_url
-    async with aiohttp.ClientSession() as http:
+    # unsafe=True: accept cookies from an IP host (127.0.0.1), as a browser does.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         yield Stack(emulator, app_url, runtime, http)
     await runner.cleanup()
     await stop_runtime(runtime)

@@ -20,11 +20,9 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
         for key, value in os.environ.items()
         if not key.startswith(("SLACK_", "SHARETRAIL_", "DATABASE_URL", "PUBLIC_BASE_URL"))
     }
-    env.update(
-        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}",
-        PYTHONPATH=str(REPO),
-        **extra,
-    )
+    env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'cli.db'}"
+    env["PYTHONPATH"] = str(REPO)
+    env.update(extra)
     return env
 
 

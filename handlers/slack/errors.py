@@ -79,6 +79,8 @@ def reporting_errors(listener: Listener) -> Listener:
         try:
             await listener(**{name: available[name] for name in wanted})
         except Exception as error:  # every failure is reported; none is swallowed silently
+            if ack is not None and getattr(ack, "response", None) is None:
+                await ack()  # failed before acknowledging: still answer Slack at once
             await report(error, body, client, respond)
 
     run.__name__ = listener.__name__

@@ -52,7 +52,9 @@ def _page_context(
 async def landing(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
     visitor = identify(request, services)
-    page = await services.landing(request.match_info["code"], visitor_key=visitor.key)
+    page = await services.landing(
+        request.match_info["code"], visitor_key=visitor.key, known_visitor=visitor.known
+    )
     response = aiohttp_jinja2.render_template(
         "landing.html", request, _page_context(request, services, page)
     )
@@ -83,7 +85,11 @@ def _record(
 
 
 async def _form_fields(request: web.Request) -> dict[str, str]:
-    form = await request.post()
+    try:
+        form = await request.post()
+    except (ValueError, UnicodeDecodeError, AssertionError):
+        # aiohttp's parsers raise these on undecodable or truncated bodies.
+        raise InvalidInput("The form could not be read. Please fill it in again.") from None
     fields = {}
     for name in (*SIGNUP_FIELDS, "offer"):
         value = form.get(name)
@@ -104,9 +110,10 @@ async def signup(request: web.Request) -> web.StreamResponse:
             visitor_key=visitor.key,
             visitor_hash=visitor.hash,
             offer_token=fields["offer"],
+            known_visitor=visitor.known,
         )
     except InvalidInput as exc:
-        page = await services.landing(code, visitor_key=visitor.key)
+        page = await services.landing(code, visitor_key=visitor.key, known_visitor=visitor.known)
         context = _page_context(
             request, services, page, values=fields, errors=exc.fields, message=str(exc)
         )

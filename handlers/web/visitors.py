@@ -25,6 +25,11 @@ class Visitor:
     hash: str
     new_cookie: str | None
 
+    @property
+    def known(self) -> bool:
+        """Came back with our cookie (not merely the same IP and browser)."""
+        return self.new_cookie is None
+
 
 def client_ip(request: web.Request) -> str:
     forwarded = request.headers.get("X-Forwarded-For", "")

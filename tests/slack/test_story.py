@@ -55,7 +55,11 @@ async def test_full_story(stack: Stack) -> None:
 
     _, row = await stack.services.my_stats(EMPLOYEE, activity_id)
     assert (row.views, row.unique_visitors, row.signups, row.attended, row.points) == (
-        1, 1, 1, 1, 1 + 10 + 20,
+        1,
+        1,
+        1,
+        1,
+        1 + 10 + 20,
     )
 
     since = stack.slack.mark()

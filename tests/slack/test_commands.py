@@ -1,0 +1,148 @@
+"""/sharetrail subcommands through signed slash-command requests."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import time
+
+import pytest
+
+from sandbox.delivery import sign
+from tests.conftest import ADMIN, EMPLOYEE, SALES, SIGNING_SECRET, Stack
+from tests.flows import add_global_roster, create_activity, dm_count, wait_for_dm
+
+
+async def reply_to(stack: Stack, user: str, text: str, channel: str = "C_GENERAL") -> str:
+    """The app's ephemeral answer (through response_url) to `/sharetrail text`."""
+    since = stack.slack.mark()
+    delivery = await stack.slack.send_slash_command(user, text, channel=channel)
+    assert delivery.status == 200 and not delivery.timed_out, delivery
+    await stack.slack.wait_for_call("response_url", since=since)
+    message = stack.slack.last_message(channel, viewer=user)
+    assert message is not None and message.ephemeral_to == user
+    return message.text + json.dumps(message.blocks, ensure_ascii=False)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "new",
+        "publish 1",
+        "close 1",
+        "sales add <@U_BOB|bob>",
+        "sales remove <@U_SALES1>",
+        "export 1",
+    ],
+)
+async def test_admin_subcommands_refuse_non_admins(stack: Stack, text: str) -> None:
+    await add_global_roster(stack, *SALES)
+    activity_id = await create_activity(stack)
+    assert activity_id == 1
+    calls_before = stack.slack.mark()
+
+    answer = await reply_to(stack, EMPLOYEE, text)
+
+    assert "admin" in answer.lower()
+    made = {c.method for c in stack.slack.calls[calls_before:]}
+    assert made <= {"response_url", "users.info"}, made
+    assert (await stack.services.activity(1)).status == "published"
+    assert await stack.services.salespeople() == list(SALES)
+
+
+async def test_bad_signature_is_401_and_changes_nothing(stack: Stack) -> None:
+    body = b"command=%2Fsharetrail&text=new&user_id=U_ADMIN&trigger_id=1.2"
+    now = str(int(time.time()))
+    cases = [
+        (now, "v0=" + "0" * 64),
+        (now, sign("wrong-secret", now, body)),
+        (str(int(time.time()) - 3600), sign(SIGNING_SECRET, str(int(time.time()) - 3600), body)),
+    ]
+    for timestamp, signature in cases:
+        delivery = await stack.slack.endpoint.post(
+            "command",
+            body,
+            "application/x-www-form-urlencoded",
+            signature=signature,
+            timestamp=timestamp,
+        )
+        assert delivery.status == 401
+    assert stack.slack.calls == []
+
+
+async def test_help_and_unknown_subcommand(stack: Stack) -> None:
+    answer = await reply_to(stack, EMPLOYEE, "help")
+    for word in (
+        "new",
+        "list",
+        "publish",
+        "close",
+        "sales",
+        "stats",
+        "leaderboard",
+        "export",
+        "me",
+        "lead",
+        "health",
+    ):
+        assert word in answer
+    assert "don't know `frobnicate`" in await reply_to(stack, EMPLOYEE, "frobnicate")
+
+
+async def test_sales_roster_accepts_escaped_and_plain_forms(stack: Stack) -> None:
+    assert "U_SALES1" in await reply_to(stack, ADMIN, "sales add <@U_SALES1|sam> U_SALES2")
+    listing = await reply_to(stack, ADMIN, "sales list")
+    assert "<@U_SALES1>" in listing and "<@U_SALES2>" in listing
+    await reply_to(stack, ADMIN, "sales remove <@U_SALES2>")
+    assert await stack.services.salespeople() == ["U_SALES1"]
+    assert "not a user" in await reply_to(stack, ADMIN, "sales add bob")
+
+
+async def test_list_publish_close(stack: Stack) -> None:
+    activity_id = await create_activity(stack, channel_id=None)
+    assert "Spring launch webinar" in await reply_to(stack, EMPLOYEE, "list")
+
+    answer = await reply_to(stack, ADMIN, f"publish {activity_id} <#C_GENERAL|general>")
+    assert "Published" in answer
+    post = stack.slack.last_message("C_GENERAL")
+    assert post is not None and post.ephemeral_to is None and post.blocks
+
+    answer = await reply_to(stack, ADMIN, f"close {activity_id}")
+    assert "Closed" in answer
+    assert (await stack.services.activity(activity_id)).status == "closed"
+    assert "not an activity number" in await reply_to(stack, ADMIN, "close abc")
+    assert "There is no activity 99" in await reply_to(stack, ADMIN, "close 99")
+
+
+async def test_stats_leaderboard_me_health(stack: Stack) -> None:
+    activity_id = await create_activity(stack)
+    assert "Spring launch webinar" in await reply_to(stack, EMPLOYEE, f"stats {activity_id}")
+    assert "Spring launch webinar" in await reply_to(stack, EMPLOYEE, "stats")
+    assert "Leaderboard" in await reply_to(stack, ADMIN, f"leaderboard {activity_id}")
+    assert "Leaderboard" in await reply_to(stack, ADMIN, "leaderboard")
+    assert "numbers" in await reply_to(stack, EMPLOYEE, "me")
+    assert "now off" in await reply_to(stack, EMPLOYEE, "me notify off")
+    assert "me notify on" in await reply_to(stack, EMPLOYEE, "me notify maybe")
+    assert "database" in (await reply_to(stack, ADMIN, "health")).lower()
+
+
+async def test_export_uploads_csv_with_design_columns(stack: Stack) -> None:
+    activity_id = await create_activity(stack)
+    before = dm_count(stack, ADMIN)
+    assert "direct message" in await reply_to(stack, ADMIN, f"export {activity_id}")
+    message = await wait_for_dm(stack, ADMIN, "Export of activity", since=before)
+    file = stack.slack.workspace.files[message.files[0]]
+    assert file.name.endswith(".csv")
+    header = next(csv.reader(io.StringIO(file.content.decode("utf-8"))))
+    assert header[:8] == [
+        "employee_id",
+        "employee_name",
+        "views",
+        "unique_visitors",
+        "signups",
+        "attended",
+        "converted",
+        "points",
+    ]
+    assert all(h.startswith(("views_", "signups_")) for h in header[8:])

@@ -1,0 +1,148 @@
+"""Bad input anywhere gets a clear 4xx and changes nothing: never a 500, never a traceback."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Iterator
+
+import pytest
+
+from tests.conftest import ADMIN, EMPLOYEE, Stack
+from tests.flows import Card, create_activity, get_share_card
+
+ONE_MB = b"x" * (1024 * 1024)
+
+
+@pytest.fixture(autouse=True)
+def no_tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
+    caplog.set_level(logging.INFO)
+    yield
+    bad = [r for r in caplog.records if r.exc_info or r.levelno >= logging.ERROR]
+    assert bad == [], [r.getMessage() for r in bad]
+
+
+@pytest.fixture
+async def card(stack: Stack) -> Card:
+    return await get_share_card(stack, EMPLOYEE, await create_activity(stack))
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type"),
+    [
+        (b"\xff\xfe\x00garbage", "application/x-www-form-urlencoded"),
+        (b'{"name": "Wang", "phone": "+8613812345678"}', "application/json"),
+        (b"name=%ZZ&phone=%%%", "application/x-www-form-urlencoded"),
+        (
+            b'--xx\r\nContent-Disposition: form-data; name="name"\r\n\r\nW',
+            "multipart/form-data; boundary=xx",
+        ),
+        (b"", "text/plain"),
+    ],
+)
+async def test_garbage_signup_bodies(
+    stack: Stack, card: Card, body: bytes, content_type: str
+) -> None:
+    async with stack.http.post(
+        f"{card.url}/signup", data=body, headers={"Content-Type": content_type}
+    ) as response:
+        assert 400 <= response.status < 500
+        assert "<html" in (await response.text()).lower()
+
+
+@pytest.mark.parametrize("path", ["/s/{code}/signup", "/s/{code}/beacon", "/slack/events"])
+async def test_one_megabyte_posts_are_refused(stack: Stack, card: Card, path: str) -> None:
+    code = card.url.rsplit("/", 1)[1]
+    async with stack.http.post(
+        stack.app_url + path.format(code=code),
+        data=ONE_MB,
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    ) as response:
+        assert response.status == 413
+
+
+@pytest.mark.parametrize(
+    "raw", [b"not json", b"[1, 2]", b'{"dwell_ms": "long"}', b'{"clicks": "phone"}']
+)
+async def test_bad_beacons(stack: Stack, card: Card, raw: bytes) -> None:
+    async with stack.http.post(f"{card.url}/beacon", data=raw) as response:
+        assert response.status == 400
+        assert (await response.json())["ok"] is False
+
+
+async def test_good_beacon(stack: Stack, card: Card) -> None:
+    async with stack.http.get(card.url):
+        pass
+    beacon = {"dwell_ms": 5300, "scroll_pct": 80, "clicks": ["phone", "evil"]}
+    async with stack.http.post(f"{card.url}/beacon", data=json.dumps(beacon)) as response:
+        assert response.status == 204
+
+
+async def test_unknown_routes_are_404_pages(stack: Stack) -> None:
+    for path in ("/nope", "/s/", "/s/x/y/z", "/checkin/../../etc/passwd"):
+        async with stack.http.get(stack.app_url + path) as response:
+            assert response.status == 404
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"payload": "{not json"},
+        {"payload": json.dumps([1, 2, 3])},
+        {"payload": json.dumps({"type": "block_actions"})},
+        {
+            "payload": json.dumps(
+                {"type": "block_actions", "user": {"id": "U_ANN"}, "actions": "nope"}
+            )
+        },
+        {
+            "payload": json.dumps(
+                {
+                    "type": "view_submission",
+                    "user": {"id": "U_ADMIN"},
+                    "view": {"callback_id": "activity_modal", "state": "??"},
+                }
+            )
+        },
+        {"payload": json.dumps({"type": "made_up"})},
+        {"nothing": "here"},
+    ],
+)
+async def test_malformed_slack_payloads(stack: Stack, fields: dict[str, str]) -> None:
+    delivery = await stack.slack.endpoint.post_form("block_actions", fields)
+    assert delivery.status < 500 and not delivery.timed_out
+    await stack.settle()
+
+
+async def test_unknown_action_ids_are_acknowledged(stack: Stack) -> None:
+    payload = {
+        "type": "block_actions",
+        "user": {"id": EMPLOYEE},
+        "team": {"id": "T_SANDBOX"},
+        "trigger_id": "1.2.3",
+        "actions": [{"type": "button", "action_id": "retired_button_v0", "value": "1"}],
+    }
+    delivery = await stack.slack.endpoint.post_payload("block_actions", payload)
+    assert delivery.status == 200
+    assert stack.slack.calls_to("chat.postMessage") == []
+
+
+@pytest.mark.parametrize("value", ["", "abc", "-1", "99999999999999", "1; DROP TABLE"])
+async def test_bad_button_values_get_a_message(stack: Stack, value: str) -> None:
+    await create_activity(stack)
+    payload = {
+        "type": "block_actions",
+        "user": {"id": EMPLOYEE},
+        "team": {"id": "T_SANDBOX"},
+        "trigger_id": "1.2.3",
+        "actions": [{"type": "button", "action_id": "get_share_card", "value": value}],
+    }
+    since = stack.slack.mark()
+    delivery = await stack.slack.endpoint.post_payload("block_actions", payload)
+    assert delivery.status == 200
+    dm = await stack.slack.wait_for_call(
+        "chat.postMessage", lambda c: c.args["channel"] == EMPLOYEE, since=since
+    )
+    assert str(dm.args["text"]).startswith("⚠️")
+    assert stack.slack.calls_to("files.completeUploadExternal", since) == []
+    assert ADMIN
