@@ -231,10 +231,15 @@ def stat_fields(row: StatRow) -> list[dict[str, Any]]:
     ]
 
 
+def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
+
+
 def stat_line(row: StatRow) -> str:
     return (
-        f"{row.views} views · {row.unique_visitors} unique · {row.signups} sign-ups · "
-        f"{row.attended} attended · {row.converted} converted · *{row.points} pts*"
+        f"{plural(row.views, 'view')} · {row.unique_visitors} unique · "
+        f"{plural(row.signups, 'sign-up')} · {row.attended} attended · "
+        f"{row.converted} converted · *{plural(row.points, 'pt')}*"
     )
 
 
