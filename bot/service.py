@@ -20,6 +20,7 @@ from bot import roster as roster_mod
 from bot import stats as stats_mod
 from bot.activities import ActivityDraft, format_when
 from bot.background import BackgroundTasks
+from bot.cache import TTLCache
 from bot.cards import CardContent, CardRenderer
 from bot.codes import ShareCodec, ShareRef, Signer
 from bot.directory import Directory, Profile, employee_by_user, upsert_employee
@@ -31,8 +32,9 @@ from bot.notifications import (
     Notifier,
     OutcomeRecorded,
 )
+from bot.recorder import BeaconItem, ViewItem, ViewRecorder
 from bot.shares import get_or_create_share, share_url, short_url
-from bot.tracking import Visit, record_beacon, record_view
+from bot.tracking import ViewResult, Visit
 from store.db import Database
 from store.models import Activity, Employee, Lead, Share
 from store.queries import StatRow
@@ -87,6 +89,7 @@ class ShareTrail:
         cards: CardRenderer,
         tasks: BackgroundTasks | None = None,
         rng: random.Random | None = None,
+        tracking_flush_ms: int = 0,
     ) -> None:
         self.db = db
         self.secret = secret
@@ -101,6 +104,20 @@ class ShareTrail:
         self.visitor_cookies = Signer(secret, VISITOR_COOKIE_PURPOSE)
         self.offers = Signer(secret, OFFER_PURPOSE)
         self.hash_key = secret.encode()
+        self.landing_cache = TTLCache(ttl=30.0)
+        self.recorder = ViewRecorder(db, flush_ms=tracking_flush_ms, on_viewed=self._viewed)
+
+    async def settle(self) -> None:
+        """Wait until queued views are committed and the follow-up work is done."""
+        while True:
+            await self.recorder.flush()
+            await self.tasks.drain()
+            if self.recorder.idle and not len(self.tasks):
+                return
+
+    def changed(self) -> None:
+        """Something the landing page shows changed: drop the cached reads."""
+        self.landing_cache.clear()
 
     # --- people -------------------------------------------------------------------------
 
@@ -118,7 +135,9 @@ class ShareTrail:
         """Refresh the cached profile from the directory (name, title, phone, email)."""
         profile: Profile = await self.directory.profile(user_id)
         async with self.db.session() as session:
-            return await upsert_employee(session=session, profile=profile)
+            employee = await upsert_employee(session=session, profile=profile)
+        self.changed()
+        return employee
 
     # --- activities ---------------------------------------------------------------------
 
@@ -142,14 +161,20 @@ class ShareTrail:
 
     async def mark_published(self, activity_id: int, *, channel_id: str, ts: str) -> Activity:
         async with self.db.session() as session:
-            return await activities_mod.mark_published(
+            activity = await activities_mod.mark_published(
                 session=session, activity_id=activity_id, channel_id=channel_id, message_ts=ts
             )
+        self.changed()
+        return activity
 
     async def close_activity(self, activity_id: int, *, by_user_id: str) -> Activity:
         await self.require_admin(by_user_id)
         async with self.db.session() as session:
-            return await activities_mod.close_activity(session=session, activity_id=activity_id)
+            activity = await activities_mod.close_activity(
+                session=session, activity_id=activity_id
+            )
+        self.changed()
+        return activity
 
     # --- roster -------------------------------------------------------------------------
 
@@ -158,12 +183,16 @@ class ShareTrail:
         for user_id in user_ids:
             await self.sync_employee(user_id)
         async with self.db.session() as session:
-            return await roster_mod.add_salespeople(session=session, user_ids=user_ids)
+            added = await roster_mod.add_salespeople(session=session, user_ids=user_ids)
+        self.changed()
+        return added
 
     async def remove_salespeople(self, user_ids: list[str], *, by_user_id: str) -> list[str]:
         await self.require_admin(by_user_id)
         async with self.db.session() as session:
-            return await roster_mod.remove_salespeople(session=session, user_ids=user_ids)
+            removed = await roster_mod.remove_salespeople(session=session, user_ids=user_ids)
+        self.changed()
+        return removed
 
     async def salespeople(self, activity_id: int | None = None) -> list[str]:
         async with self.db.session() as session:
@@ -271,40 +300,63 @@ class ShareTrail:
             raise NotFound("unknown share")
         return share, activity, employee
 
+    async def _cached_parts(self, share_id: int) -> tuple[Share, Activity, Employee, list[str]]:
+        async def load() -> tuple[Share, Activity, Employee, list[str]]:
+            async with self.db.session() as session:
+                share, activity, employee = await self._share_parts(session, share_id)
+                roster = await roster_mod.roster_for(session=session, activity_id=activity.id)
+            return share, activity, employee, roster
+
+        parts: tuple[Share, Activity, Employee, list[str]]
+        parts = await self.landing_cache.get_or_load(("share", share_id), load)
+        return parts
+
+    async def _cached_person(self, user_id: str) -> Employee | None:
+        async def load() -> Employee | None:
+            async with self.db.session() as session:
+                return await employee_by_user(session=session, user_id=user_id)
+
+        person: Employee | None = await self.landing_cache.get_or_load(("person", user_id), load)
+        return person
+
     async def landing(
         self, code: str, *, visitor_key: str, known_visitor: bool = True
     ) -> LandingPage:
-        """Everything the customer's page shows; NotFound for forged codes, before any query."""
+        """Everything the customer's page shows; NotFound for forged codes, before any query.
+
+        Reads come from the landing cache; only a returning visitor (our cookie) costs a
+        query, to find the salesperson they already met."""
         ref = self.codec.decode(code)
-        async with self.db.session() as session:
-            share, activity, employee = await self._share_parts(session, ref.share_id)
-            offered = None
-            if known_visitor:
+        share, activity, employee, roster = await self._cached_parts(ref.share_id)
+        offered = None
+        if known_visitor:
+            async with self.db.session() as session:
                 offered = await roster_mod.sticky_salesperson(
                     session=session, visitor_key=visitor_key
                 )
-            if offered is None:
-                roster = await roster_mod.roster_for(session=session, activity_id=activity.id)
-                offered = roster_mod.offer_for_visitor(roster, visitor_key)
-            salesperson = (
-                await employee_by_user(session=session, user_id=offered) if offered else None
-            )
+        if offered is None:
+            offered = roster_mod.offer_for_visitor(roster, visitor_key)
+        salesperson = await self._cached_person(offered) if offered else None
         token = self.offers.sign(offered or "")
         return LandingPage(code, ref, activity, employee, salesperson, token)
 
-    def record_visit_later(self, page: LandingPage, *, visit: Visit) -> asyncio.Task[None]:
-        """Store the view and tell the employee, after the response has gone out."""
-        return self.tasks.spawn(self._record_visit(page, visit), name=f"view:{page.ref.share_id}")
+    async def record_visit(self, page: LandingPage, *, visit: Visit) -> None:
+        """Queue the view for the next group commit (or write it through, if so configured)."""
+        await self.recorder.add(ViewItem(visit, page))
 
-    async def _record_visit(self, page: LandingPage, visit: Visit) -> None:
+    async def _viewed(self, item: ViewItem, result: ViewResult) -> None:
+        """A view is committed: tell the employee, without holding up the writer."""
+        if result.announce:
+            self.tasks.spawn(self._announce_view(item.context, item.visit, result), name="viewed")
+
+    async def _announce_view(self, page: LandingPage, visit: Visit, result: ViewResult) -> None:
         async with self.db.session() as session:
-            result = await record_view(session=session, visit=visit)
             lead_name = None
             if result.lead_id is not None:
                 lead = await session.get(Lead, result.lead_id)
                 lead_name = lead.name if lead else None
             employee = await session.get(Employee, page.employee.id)
-        if not result.announce or employee is None or not employee.notify:
+        if employee is None or not employee.notify:
             return
         assert page.activity.id is not None
         await self.notifier.notify(
@@ -330,15 +382,10 @@ class ShareTrail:
         scroll_pct: int | None = None,
         clicks: list[str] | None = None,
     ) -> None:
-        async with self.db.session() as session:
-            await record_beacon(
-                session=session,
-                share_id=share_id,
-                visitor_key=visitor_key,
-                dwell_ms=dwell_ms,
-                scroll_pct=scroll_pct,
-                clicks=clicks,
-            )
+        """Queued like views, so a beacon lands after the view it belongs to."""
+        await self.recorder.add(
+            BeaconItem(share_id, visitor_key, dwell_ms, scroll_pct, list(clicks or []))
+        )
 
     async def signup(
         self,

@@ -25,6 +25,8 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=0, le=65535)
     admin_user_ids: str = ""
     sharetrail_secret: SecretStr | None = None
+    # Group-commit window for landing-page views (bot/recorder.py); 0 = write-through.
+    tracking_flush_ms: int = Field(default=50, ge=0, le=10_000)
 
     @field_validator("slack_api_url")
     @classmethod

@@ -65,7 +65,9 @@ async def start_runtime(settings: Settings) -> Runtime:
         notifier=SlackNotifier(client),
         cards=CardRenderer(FONTS_DIR),
         tasks=BackgroundTasks(),
+        tracking_flush_ms=settings.tracking_flush_ms,
     )
+    services.recorder.start()
     signing = settings.slack_signing_secret
     bolt = build_bolt_app(
         services, client=client, signing_secret=signing.get_secret_value() if signing else None
@@ -74,6 +76,8 @@ async def start_runtime(settings: Settings) -> Runtime:
 
 
 async def stop_runtime(runtime: Runtime) -> None:
+    """Commit the queued views, finish the notifications they cause, then close."""
+    await runtime.services.recorder.stop()
     await runtime.services.tasks.drain()
     await runtime.db.dispose()
 

@@ -211,11 +211,11 @@ class SlackEmulator:
                         return result
                     get = asyncio.ensure_future(queue.get())
                     wait = asyncio.ensure_future(tick.wait())
-                    done, pending = await asyncio.wait(
-                        {get, wait}, return_when=asyncio.FIRST_COMPLETED
-                    )
-                    for task in pending:
-                        task.cancel()
+                    try:
+                        await asyncio.wait({get, wait}, return_when=asyncio.FIRST_COMPLETED)
+                    finally:  # also on timeout/cancellation, or the helpers leak
+                        get.cancel()
+                        wait.cancel()
         finally:
             self.workspace.unsubscribe(queue)
 
@@ -551,10 +551,26 @@ class SlackEmulator:
     async def _handle_upload(self, request: web.Request) -> web.Response:
         file_id = request.match_info["file_id"]
         pending = self._pending_uploads.get(file_id)
-        self.calls.append(Call("files.upload", {"file_id": file_id}, None, time.time()))
+        call = Call("files.upload", {"file_id": file_id}, None, time.time())
+        self.calls.append(call)
         fault = self.faults.take("files.upload")
-        if fault is not None and fault.kind == "http_500":
-            return web.Response(status=500, text="Internal Server Error")
+        if fault is not None:  # every kind applies here too ("*" faults are not swallowed)
+            call.fault = fault.kind
+            if fault.kind == "slow":
+                await asyncio.sleep(fault.delay)
+            elif fault.kind == "ratelimited":
+                call.ok, call.error = False, "ratelimited"
+                return web.Response(
+                    status=429,
+                    text="ratelimited",
+                    headers={"Retry-After": str(fault.retry_after)},
+                )
+            elif fault.kind == "http_500":
+                call.ok, call.error = False, "http_500"
+                return web.Response(status=500, text="Internal Server Error")
+            else:
+                call.ok, call.error = False, fault.error
+                return web.Response(status=400, text=fault.error)
         if pending is None:
             return web.Response(status=404, text="upload_url not found")
         content = await request.read()

@@ -43,7 +43,7 @@ class Stack:
 
     async def settle(self) -> None:
         """Wait for the work the app does after responding (views, DMs)."""
-        await self.services.tasks.drain()
+        await self.services.settle()
 
 
 def make_settings(tmp_path: Path, api_url: str, app_port: int, **overrides: object) -> Settings:

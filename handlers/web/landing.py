@@ -60,16 +60,16 @@ async def landing(request: web.Request) -> web.StreamResponse:
     )
     response.headers["Cache-Control"] = "private, no-store"
     remember(response, visitor, secure=_secure(request))
-    _record(request, services, page, visitor)
+    await _record(request, services, page, visitor)
     return response
 
 
-def _record(
+async def _record(
     request: web.Request, services: ShareTrail, page: LandingPage, visitor: Visitor
 ) -> None:
     user_agent = request.headers.get("User-Agent", "")
     assert page.activity.id is not None and page.employee.id is not None
-    services.record_visit_later(
+    await services.record_visit(
         page,
         visit=Visit(
             share_id=page.ref.share_id,
