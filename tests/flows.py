@@ -139,11 +139,16 @@ async def view_landing(stack: Stack, url: str, *, user_agent: str = MOBILE_UA, *
 
 
 async def sign_up(
-    stack: Stack, url: str, fields: dict[str, str], *, status: int = 200, **kw: Any
+    stack: Stack,
+    url: str,
+    fields: dict[str, str],
+    *,
+    status: int = 200,
+    headers: dict[str, str] | None = None,
+    **kw: Any,
 ) -> str:
-    async with stack.http.post(
-        f"{url}/signup", data=fields, headers={"User-Agent": MOBILE_UA}, **kw
-    ) as response:
+    headers = {"User-Agent": MOBILE_UA, **(headers or {})}
+    async with stack.http.post(f"{url}/signup", data=fields, headers=headers, **kw) as response:
         body = await response.text()
         assert response.status == status, body
         return body

@@ -9,6 +9,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.errors import DomainError, Forbidden, Gone, InvalidInput, NotFound
+from handlers.web.limits import TooManyRequests
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +20,7 @@ TITLES = {
     403: "This link is not yours",
     400: "Something is not right",
     413: "That was too much data",
+    429: "Slow down a little",
     500: "Something broke on our side",
 }
 
@@ -41,6 +43,10 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
     except DomainError as exc:
         status = next((code for kind, code in STATUS.items() if isinstance(exc, kind)), 400)
         return error_page(request, status, str(exc))
+    except TooManyRequests as exc:
+        response = error_page(request, 429, str(exc))
+        response.headers["Retry-After"] = str(exc.retry_after)
+        return response
     except web.HTTPRequestEntityTooLarge:
         return error_page(request, 413, "The request was larger than this page accepts.")
     except web.HTTPException as exc:

@@ -12,6 +12,7 @@ from aiohttp import web
 from bot.errors import InvalidInput
 from bot.service import LandingPage, ShareTrail
 from bot.tracking import Visit, classify
+from handlers.web import limits
 from handlers.web.keys import SERVICES
 from handlers.web.visitors import Visitor, identify, remember
 
@@ -175,7 +176,8 @@ async def beacon(request: web.Request) -> web.StreamResponse:
 
 
 def register(app: web.Application) -> None:
+    limits.setup(app)
     app.router.add_get("/s/{code}", landing)
-    app.router.add_post("/s/{code}/signup", signup)
+    app.router.add_post("/s/{code}/signup", limits.limited("signup")(signup))
     app.router.add_get("/s/{code}/card.png", card_image)
-    app.router.add_post("/s/{code}/beacon", beacon)
+    app.router.add_post("/s/{code}/beacon", limits.limited("beacon")(beacon))

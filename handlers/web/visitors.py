@@ -31,9 +31,17 @@ class Visitor:
         return self.new_cookie is None
 
 
+TRUSTED_PROXIES = frozenset({"127.0.0.1", "::1"})
+
+
 def client_ip(request: web.Request) -> str:
+    """The client's address; X-Forwarded-For counts only from a proxy on this host
+    (anyone else could forge it to dodge rate limits or pose as another visitor)."""
+    peer = request.remote or ""
     forwarded = request.headers.get("X-Forwarded-For", "")
-    return forwarded.split(",")[0].strip() or (request.remote or "")
+    if peer in TRUSTED_PROXIES and forwarded:
+        return forwarded.split(",")[0].strip() or peer
+    return peer
 
 
 def identify(request: web.Request, services: ShareTrail) -> Visitor:

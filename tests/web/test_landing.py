@@ -149,10 +149,13 @@ async def test_same_phone_keeps_its_salesperson_across_browsers(stack: Stack, ca
     second_activity = await create_activity(stack, name="Autumn summit")
     other_card = await get_share_card(stack, "U_BOB", second_activity)
     for _ in range(5):  # fresh browsers each time: only the phone connects them
-        async with aiohttp.ClientSession() as browser, browser.post(
-            f"{other_card.url}/signup",
-            data={"name": "Fang Wang", "phone": "+86 138 1234 5678"},
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as browser,
+            browser.post(
+                f"{other_card.url}/signup",
+                data={"name": "Fang Wang", "phone": "+86 138 1234 5678"},
+            ) as response,
+        ):
             assert response.status == 200
             assert stack.slack.workspace.users[first].real_name in await response.text()
 
@@ -168,10 +171,14 @@ async def test_same_browser_keeps_its_salesperson(stack: Stack, card: Card) -> N
 async def test_new_customers_are_spread_across_the_roster(stack: Stack, card: Card) -> None:
     picks = []
     for n in range(12):
-        async with aiohttp.ClientSession() as browser, browser.post(
-            f"{card.url}/signup",
-            data={"name": f"Customer {n}", "phone": f"+1 415 555 01{n:02d}"},
-        ) as response:
+        async with (
+            aiohttp.ClientSession() as browser,
+            browser.post(
+                f"{card.url}/signup",
+                data={"name": f"Customer {n}", "phone": f"+1 415 555 01{n:02d}"},
+                headers={"X-Forwarded-For": f"203.0.113.{n}"},  # via our proxy on this host
+            ) as response,
+        ):
             assert response.status == 200
         picks.append(await assigned(stack, f"+1415555 01{n:02d}".replace(" ", "")))
     assert set(picks) == set(SALES)
@@ -191,3 +198,29 @@ async def test_signup_without_roster_keeps_lead_and_alerts_admins_once(stack: St
         if "no salesperson is on the roster" in str(c.args.get("text"))
     ]
     assert [c.args["channel"] for c in alerts] == ["U_ADMIN"]
+
+
+async def test_signups_from_one_client_are_rate_limited(stack: Stack, card: Card) -> None:
+    statuses = []
+    for n in range(11):
+        async with stack.http.post(
+            f"{card.url}/signup",
+            data={"name": f"Script {n}", "phone": f"+1 646 555 01{n:02d}"},
+            headers={"X-Forwarded-For": "198.51.100.7"},
+        ) as response:
+            statuses.append(response.status)
+            if response.status == 429:
+                assert int(response.headers["Retry-After"]) >= 1
+                assert "Slow down" in await response.text()
+    assert statuses == [200] * 10 + [429]
+    # Another client is not affected; a forged X-Forwarded-For from outside is ignored
+    # (only a proxy on this host is trusted), so it cannot be used to dodge the limit.
+    body = await sign_up(
+        stack,
+        card.url,
+        {"name": "Real person", "phone": "+1 646 555 0999"},
+        headers={"X-Forwarded-For": "198.51.100.8"},
+    )
+    assert "Real person" in body or "Thank" in body
+    await stack.settle()
+    assert await count(stack, Lead) == 11

@@ -1,0 +1,105 @@
+"""Group commit: views queue up, commit in few transactions, and survive a clean stop."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import func, select
+
+from bot.activities import ActivityDraft, create_activity
+from bot.directory import Profile, upsert_employee
+from bot.recorder import BeaconItem, ViewItem, ViewRecorder
+from bot.shares import get_or_create_share
+from bot.tracking import Classification, ViewResult, Visit
+from store.db import Database
+from store.models import Share, ShareStats, View
+
+HUMAN = Classification(False, "mobile", "human")
+T0 = datetime(2026, 12, 1, 8, tzinfo=UTC)
+
+
+async def make_share(db: Database) -> Share:
+    async with db.session() as session:
+        activity = await create_activity(
+            session=session,
+            draft=ActivityDraft("Launch", T0, T0 + timedelta(hours=1), "video"),
+            created_by="U_ADMIN",
+        )
+        employee = await upsert_employee(session=session, profile=Profile("U_E", "Emma"))
+        return await get_or_create_share(session=session, activity=activity, employee=employee)
+
+
+def visit(share: Share, n: int) -> Visit:
+    assert share.id is not None
+    return Visit(
+        share_id=share.id,
+        activity_id=share.activity_id,
+        employee_id=share.employee_id,
+        source="card_qr",
+        visitor_key=f"visitor-{n}",
+        visitor_hash=f"hash-{n}",
+        classification=HUMAN,
+        at=T0 + timedelta(seconds=n),
+    )
+
+
+async def counts(db: Database) -> tuple[int, int]:
+    async with db.session() as session:
+        views = (await session.exec(select(func.count()).select_from(View))).one()[0]  # type: ignore[call-overload]
+        uniques = (
+            await session.exec(select(func.sum(ShareStats.unique_visitors)))  # type: ignore[call-overload]
+        ).one()[0]
+    return int(views), int(uniques or 0)
+
+
+async def test_burst_is_committed_in_few_transactions(db: Database) -> None:
+    share = await make_share(db)
+    announced: list[ViewResult] = []
+
+    async def on_viewed(item: ViewItem, result: ViewResult) -> None:
+        announced.append(result)
+
+    recorder = ViewRecorder(db, flush_ms=20, on_viewed=on_viewed, max_batch=100)
+    recorder.start()
+    for n in range(450):
+        await recorder.add(ViewItem(visit(share, n)))
+    assert await counts(db) == (0, 0)  # nothing written yet: the page did not wait
+    await recorder.flush()
+    assert await counts(db) == (450, 450)
+    assert 5 <= recorder.batches <= 10  # 450 views / 100 per batch, not 450 transactions
+    assert len(announced) == 450 and all(r.first_visit for r in announced)
+    await recorder.stop()
+
+
+async def test_stop_commits_everything_queued(db: Database) -> None:
+    share = await make_share(db)
+
+    async def ignore(item: ViewItem, result: ViewResult) -> None:
+        return None
+
+    recorder = ViewRecorder(db, flush_ms=60_000, on_viewed=ignore)  # a window that never ends
+    recorder.start()
+    for n in range(50):
+        await recorder.add(ViewItem(visit(share, n)))
+    await recorder.add(BeaconItem(share.id or 0, "visitor-3", dwell_ms=4000, scroll_pct=90))
+    await asyncio.wait_for(recorder.stop(), timeout=10)
+    assert await counts(db) == (50, 50)
+    async with db.session() as session:
+        view = (
+            await session.exec(select(View).where(View.visitor_key == "visitor-3"))  # type: ignore[call-overload]
+        ).one()[0]
+    assert (view.dwell_ms, view.scroll_pct) == (4000, 90)
+
+
+async def test_write_through_commits_before_returning(db: Database) -> None:
+    share = await make_share(db)
+
+    async def ignore(item: ViewItem, result: ViewResult) -> None:
+        return None
+
+    recorder = ViewRecorder(db, flush_ms=0, on_viewed=ignore)
+    recorder.start()
+    await recorder.add(ViewItem(visit(share, 1)))
+    assert await counts(db) == (1, 1)
+    assert recorder.batches == 1
