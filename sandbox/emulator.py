@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import mimetypes
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -71,6 +73,76 @@ class Fault:
 
 
 @dataclass
+class Limit:
+    per_minute: float
+    burst: int
+    per_channel: bool = False
+
+
+class RateLimits:
+    """Slack-like rate limits (token buckets per method, or per method and channel).
+
+    Off by default. `RateLimits.slack_like(scale)` approximates Slack's published tiers
+    (https://api.slack.com/apis/rate-limits): Tier 2 ≈ 20/min, Tier 3 ≈ 50/min, Tier 4 ≈
+    100/min, chat.postMessage ≈ 1/s per channel with short bursts; `scale` multiplies
+    every budget so a benchmark of 10,000 messages need not take hours.
+    """
+
+    def __init__(self, limits: dict[str, Limit] | None = None) -> None:
+        self.limits = dict(limits or {})
+        self._buckets: dict[tuple[str, str], tuple[float, float]] = {}
+        self.refused = 0
+
+    @classmethod
+    def slack_like(cls, scale: float = 1.0, workspace_per_minute: float = 600) -> RateLimits:
+        tier2, tier3, tier4 = Limit(20, 20), Limit(50, 50), Limit(100, 100)
+        table = {
+            "users.list": tier2,
+            "conversations.history": tier3,
+            "conversations.open": tier3,
+            "users.info": tier4,
+            "views.open": tier4,
+            "views.publish": tier4,
+            "chat.update": tier3,
+            "chat.postEphemeral": tier4,
+            "files.getUploadURLExternal": tier4,
+            "files.completeUploadExternal": tier4,
+            "chat.postMessage": Limit(60, 5, per_channel=True),
+            "chat.postMessage#workspace": Limit(workspace_per_minute, 30),
+        }
+        return cls(
+            {
+                k: Limit(v.per_minute * scale, max(1, int(v.burst * scale)), v.per_channel)
+                for k, v in table.items()
+            }
+        )
+
+    def _take(self, key: tuple[str, str], limit: Limit, now: float) -> float:
+        tokens, last = self._buckets.get(key, (float(limit.burst), now))
+        tokens = min(float(limit.burst), tokens + (now - last) * limit.per_minute / 60)
+        if tokens >= 1:
+            self._buckets[key] = (tokens - 1, now)
+            return 0.0
+        self._buckets[key] = (tokens, now)
+        return (1 - tokens) * 60 / limit.per_minute
+
+    def check(self, method: str, args: JSON) -> float:
+        """0 if the call may proceed, else the seconds to wait (the call is refused)."""
+        now = time.monotonic()
+        waits = []
+        for name in (method, f"{method}#workspace"):
+            limit = self.limits.get(name)
+            if limit is None:
+                continue
+            scope = str(args.get("channel") or "") if limit.per_channel else ""
+            waits.append(self._take((name, scope), limit, now))
+        wait = max(waits, default=0.0)
+        if wait > 0:
+            self.refused += 1
+        return wait
+
+
+@dataclass
 class Faults:
     """Faults injected on demand: `emulator.faults.add("chat.postMessage", "ratelimited")`."""
 
@@ -127,6 +199,7 @@ class SlackEmulator:
         self.bot_token = bot_token
         self.endpoint = AppEndpoint(signing_secret, app_url)
         self.faults = Faults()
+        self.rate_limits = RateLimits()
         self.calls: list[Call] = []
         self.deliveries: list[Delivery] = []
         self.base_url = ""
@@ -255,6 +328,14 @@ class SlackEmulator:
         self.calls.append(call)
         fault = self.faults.take(method)
         try:
+            wait = self.rate_limits.check(method, args) if method in self._methods else 0.0
+            if wait > 0:
+                call.ok, call.error, call.fault = False, "ratelimited", "limit"
+                return web.json_response(
+                    {"ok": False, "error": "ratelimited"},
+                    status=429,
+                    headers={"Retry-After": str(max(1, math.ceil(wait)))},
+                )
             if fault is not None:
                 call.fault = fault.kind
                 if fault.kind == "slow":
@@ -418,8 +499,15 @@ class SlackEmulator:
             raise SlackError("thread_not_found")
         metadata = _json_arg(args.get("metadata"), None)
         message = self.workspace.post(
-            Message(channel, self.workspace.new_ts(), BOT_USER_ID, text, blocks, thread_ts,
-                    metadata=metadata if isinstance(metadata, dict) else None)
+            Message(
+                channel,
+                self.workspace.new_ts(),
+                BOT_USER_ID,
+                text,
+                blocks,
+                thread_ts,
+                metadata=metadata if isinstance(metadata, dict) else None,
+            )
         )
         return {"channel": channel, "ts": message.ts, "message": message.to_json(self.workspace)}
 
@@ -430,8 +518,9 @@ class SlackEmulator:
             raise SlackError("user_not_in_channel")
         text, blocks = self._content(args)
         message = self.workspace.post(
-            Message(channel, self.workspace.new_ts(), BOT_USER_ID, text, blocks,
-                    ephemeral_to=user.id)
+            Message(
+                channel, self.workspace.new_ts(), BOT_USER_ID, text, blocks, ephemeral_to=user.id
+            )
         )
         return {"message_ts": message.ts}
 
@@ -449,8 +538,12 @@ class SlackEmulator:
         text, blocks = self._content(args)
         message.text, message.blocks, message.edited = text, blocks, True
         self.workspace.changed(message)
-        return {"channel": message.channel, "ts": message.ts, "text": text,
-                "message": message.to_json(self.workspace)}
+        return {
+            "channel": message.channel,
+            "ts": message.ts,
+            "text": text,
+            "message": message.to_json(self.workspace),
+        }
 
     async def _chat_delete(self, args: JSON, _: str) -> JSON:
         message = self._own_message(args)
@@ -517,8 +610,11 @@ class SlackEmulator:
         existing = self.workspace.views.get(str(args.get("view_id") or ""))
         if existing is None and args.get("external_id"):
             existing = next(
-                (v for v in self.workspace.views.values()
-                 if v.view.get("external_id") == args["external_id"]),
+                (
+                    v
+                    for v in self.workspace.views.values()
+                    if v.view.get("external_id") == args["external_id"]
+                ),
                 None,
             )
         if existing is None:
@@ -612,9 +708,15 @@ class SlackEmulator:
             for file in files:
                 file.channels.append(channel)
             self.workspace.post(
-                Message(channel, self.workspace.new_ts(), BOT_USER_ID,
-                        str(args.get("initial_comment") or ""), [], thread_ts,
-                        files=[f.id for f in files])
+                Message(
+                    channel,
+                    self.workspace.new_ts(),
+                    BOT_USER_ID,
+                    str(args.get("initial_comment") or ""),
+                    [],
+                    thread_ts,
+                    files=[f.id for f in files],
+                )
             )
         return {"files": [f.to_json() for f in files]}
 
@@ -653,9 +755,7 @@ class SlackEmulator:
         self._notify()
         return web.json_response({"ok": True})
 
-    def _apply_response(
-        self, body: JSON, user: str, channel: str, message_ts: str | None
-    ) -> None:
+    def _apply_response(self, body: JSON, user: str, channel: str, message_ts: str | None) -> None:
         original = self.workspace.find_message(channel, message_ts) if message_ts else None
         if body.get("delete_original") and original is not None:
             original.deleted = True
@@ -671,8 +771,14 @@ class SlackEmulator:
             return
         ephemeral = body.get("response_type") != "in_channel"
         self.workspace.post(
-            Message(channel, self.workspace.new_ts(), BOT_USER_ID, text, blocks,
-                    ephemeral_to=user if ephemeral else None)
+            Message(
+                channel,
+                self.workspace.new_ts(),
+                BOT_USER_ID,
+                text,
+                blocks,
+                ephemeral_to=user if ephemeral else None,
+            )
         )
 
     # the user side: things people do in Slack -----------------------------------------
@@ -749,9 +855,11 @@ class SlackEmulator:
                 raise LookupError(f"no view {view_id}")
             containers: list[Message | View] = [view]
         else:
-            channels = [self._channel_id(channel)] if channel else [
-                c.id for c in self.workspace.visible_channels(user)
-            ]
+            channels = (
+                [self._channel_id(channel)]
+                if channel
+                else [c.id for c in self.workspace.visible_channels(user)]
+            )
             messages = [m for c in channels for m in self.workspace.history(c, viewer=user)]
             containers = sorted(
                 (m for m in messages if ts is None or m.ts == ts), key=lambda m: m.ts, reverse=True
@@ -898,8 +1006,12 @@ class SlackEmulator:
             "event_id": "Ev" + secrets.token_hex(6).upper(),
             "event_time": int(now),
             "authorizations": [
-                {"team_id": TEAM_ID, "user_id": BOT_USER_ID, "is_bot": True,
-                 "is_enterprise_install": False}
+                {
+                    "team_id": TEAM_ID,
+                    "user_id": BOT_USER_ID,
+                    "is_bot": True,
+                    "is_enterprise_install": False,
+                }
             ],
             "is_ext_shared_channel": False,
         }
@@ -910,8 +1022,14 @@ class SlackEmulator:
         return attempts
 
     async def open_app_home(self, user: str) -> list[Delivery]:
-        return await self.send_event({"type": "app_home_opened", "user": user, "tab": "home",
-                                      "channel": self.workspace.dm_with(user).id})
+        return await self.send_event(
+            {
+                "type": "app_home_opened",
+                "user": user,
+                "tab": "home",
+                "channel": self.workspace.dm_with(user).id,
+            }
+        )
 
     async def say(
         self, user: str, channel: str, text: str, *, thread_ts: str | None = None
@@ -930,6 +1048,65 @@ class SlackEmulator:
                 "ts": message.ts,
                 "channel": channel_id,
                 "channel_type": "im" if is_im else "channel",
+            }
+            if thread_ts:
+                event["thread_ts"] = thread_ts
+                parent = self.workspace.find_message(channel_id, thread_ts)
+                if parent is not None:
+                    event["parent_user_id"] = parent.user
+            await self.send_event(event)
+        return message
+
+    def user_file(
+        self, user: str, filename: str, content: bytes, *, mimetype: str | None = None
+    ) -> File:
+        """A file a person uploaded (say, into a modal's file_input), not shared anywhere yet."""
+        file_id = self.workspace.new_id("F")
+        file = File(
+            id=file_id,
+            name=filename,
+            title=filename,
+            content=content,
+            mimetype=mimetype or mimetypes.guess_type(filename)[0] or _mimetype(filename),
+            user=self._user(user).id,
+            url_private=f"{self.base_url}/files/{file_id}/{filename}",
+        )
+        self.workspace.files[file_id] = file
+        self._notify()
+        return file
+
+    async def share_file(
+        self,
+        user: str,
+        channel: str,
+        filename: str,
+        content: bytes,
+        *,
+        text: str = "",
+        thread_ts: str | None = None,
+        mimetype: str | None = None,
+    ) -> Message:
+        """A person drops a file into a conversation: a `file_share` message event."""
+        file = self.user_file(user, filename, content, mimetype=mimetype)
+        channel_id = self._channel_id(channel)
+        file.channels.append(channel_id)
+        message = self.workspace.post(
+            Message(channel_id, self.workspace.new_ts(), user, text, thread_ts=thread_ts,
+                    files=[file.id])
+        )
+        is_im = self.workspace.channels[channel_id].is_im
+        if is_im or BOT_USER_ID in self.workspace.channels[channel_id].members:
+            event: JSON = {
+                "type": "message",
+                "subtype": "file_share",
+                "user": user,
+                "text": text,
+                "ts": message.ts,
+                "channel": channel_id,
+                "channel_type": "im" if is_im else "channel",
+                "files": [file.to_json()],
+                "upload": False,
+                "display_as_bot": False,
             }
             if thread_ts:
                 event["thread_ts"] = thread_ts
