@@ -137,8 +137,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sandbox":
             from handlers.sandbox_runner import run_sandbox
 
-            asyncio.run(run_sandbox(app_port=args.port, ui_port=args.ui_port))
-            return 0
+            return asyncio.run(run_sandbox(app_port=args.port, ui_port=args.ui_port))
         settings = load_settings()
         if args.command == "serve":
             if settings.slack_bot_token is None:

@@ -1,0 +1,236 @@
+"""`sharetrail sandbox`: the app and a local Slack stand-in in one process, on localhost.
+
+The emulator (Slack's Web API plus the browser chat UI) and ShareTrail each get their own
+port; the app is configured in code to talk to the emulator, with a signing secret made up
+for this run and a SQLite file in the working directory. The demo activity is seeded and
+announced in #marketing the way an admin would, with `/sharetrail publish`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import errno
+import logging
+import os
+import secrets
+import signal
+import socket
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from aiohttp import web
+
+from bot.demo import DEMO_ACTIVITY_NAME, seed_demo
+from bot.settings import Settings
+from handlers.main import Runtime, create_app, start_runtime, stop_runtime
+from sandbox.emulator import SlackEmulator
+from sandbox.ui import attach_ui
+
+log = logging.getLogger("sharetrail")
+
+HOST = "127.0.0.1"
+DEFAULT_APP_PORT = 8080
+DEFAULT_UI_PORT = 3000
+APP_PORT_ENV = "SHARETRAIL_SANDBOX_PORT"
+UI_PORT_ENV = "SHARETRAIL_SANDBOX_UI_PORT"
+BOT_TOKEN = "xoxb-sandbox"
+ADMIN = "U_ADMIN"
+ANNOUNCE_CHANNEL = "C_MARKETING"
+DB_FILE = "sharetrail-sandbox.db"
+SHUTDOWN_TIMEOUT = 5.0
+ANNOUNCE_TIMEOUT = 10.0
+# slack_bolt.listener.asyncio_runner: the coroutine that runs a listener after ack().
+BOLT_LISTENER_TASK = "run_ack_function_asynchronously"
+
+
+@dataclass
+class Sandbox:
+    """A running sandbox: stop it with `await sandbox.stop()`."""
+
+    emulator: SlackEmulator
+    runtime: Runtime
+    settings: Settings
+    ui_url: str
+    app_url: str
+    _runners: list[web.AppRunner] = field(default_factory=list)
+
+    async def stop(self) -> None:
+        app_runner, ui_runner = self._runners
+        await app_runner.cleanup()
+        await _finish_listeners()
+        await stop_runtime(self.runtime)  # drains work that may still call the emulator
+        await ui_runner.cleanup()
+
+
+async def _finish_listeners(timeout: float = SHUTDOWN_TIMEOUT) -> None:
+    """Let bolt listeners that run on after their ack finish before the database closes.
+
+    bolt starts them with a bare `asyncio.ensure_future` that nothing else waits for; cut
+    short, they leave half-done work and SQLAlchemy/aiosqlite tracebacks behind.
+    """
+    current = asyncio.current_task()
+    running = [
+        task
+        for task in asyncio.all_tasks()
+        if task is not current
+        and not task.done()
+        and getattr(task.get_coro(), "__qualname__", "").endswith(BOLT_LISTENER_TASK)
+    ]
+    if running:
+        _, late = await asyncio.wait(running, timeout=timeout)
+        for task in late:
+            task.cancel()
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """Bind now, so port 0 becomes a real port before the settings are built."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((host, port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+def sandbox_settings(*, app_url: str, api_url: str, database_url: str, port: int) -> Settings:
+    """Settings made in code: nothing from .env or the environment can point it at real Slack."""
+    return Settings(
+        _env_file=None,
+        slack_bot_token=BOT_TOKEN,
+        slack_signing_secret=secrets.token_hex(16),
+        slack_app_token=None,
+        slack_api_url=api_url,
+        database_url=database_url,
+        public_base_url=app_url,
+        host=HOST,
+        port=port,
+        admin_user_ids=ADMIN,
+        sharetrail_secret=None,
+    )
+
+
+async def start_sandbox(
+    *,
+    app_port: int = DEFAULT_APP_PORT,
+    ui_port: int = DEFAULT_UI_PORT,
+    database_url: str | None = None,
+    seed: bool = True,
+) -> Sandbox:
+    """Start the emulator with its UI, then the app; port 0 picks a free port."""
+    async with contextlib.AsyncExitStack() as undo:  # unwinds only if start-up fails
+        app_sock = undo.enter_context(_listen(HOST, app_port))
+        ui_sock = undo.enter_context(_listen(HOST, ui_port))
+        app_url = f"http://{HOST}:{app_sock.getsockname()[1]}"
+        ui_url = f"http://{HOST}:{ui_sock.getsockname()[1]}"
+        settings = sandbox_settings(
+            app_url=app_url,
+            api_url=f"{ui_url}/api/",
+            database_url=database_url or f"sqlite+aiosqlite:///{Path.cwd() / DB_FILE}",
+            port=app_sock.getsockname()[1],
+        )
+        assert settings.slack_signing_secret is not None
+        emulator = SlackEmulator(
+            signing_secret=settings.slack_signing_secret.get_secret_value(), bot_token=BOT_TOKEN
+        )
+        emulator.base_url = ui_url
+        emulator.app_url = app_url
+        emulator_app = emulator.make_app()
+        attach_ui(emulator_app, emulator)
+        ui_runner = web.AppRunner(emulator_app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
+        await ui_runner.setup()
+        undo.push_async_callback(ui_runner.cleanup)
+        await web.SockSite(ui_runner, ui_sock).start()
+
+        runtime = await start_runtime(settings)
+        undo.push_async_callback(stop_runtime, runtime)
+        if seed:
+            await seed_demo(runtime.db, secret=runtime.services.secret, base_url=app_url)
+        app_runner = web.AppRunner(
+            create_app(settings, runtime=runtime),
+            access_log=None,
+            shutdown_timeout=SHUTDOWN_TIMEOUT,
+        )
+        await app_runner.setup()
+        undo.push_async_callback(app_runner.cleanup)
+        await web.SockSite(app_runner, app_sock).start()
+        sandbox = Sandbox(emulator, runtime, settings, ui_url, app_url, [app_runner, ui_runner])
+        if seed:
+            await announce_demo(sandbox)
+        undo.pop_all()
+        return sandbox
+    raise AssertionError("unreachable")  # pragma: no cover  (mypy: the stack never swallows)
+
+
+async def announce_demo(sandbox: Sandbox) -> None:
+    """Post the demo activity in #marketing through the app's own `/sharetrail publish`."""
+    activities = await sandbox.runtime.services.activities()
+    demo = next((a for a in activities if a.name == DEMO_ACTIVITY_NAME), None)
+    if demo is None or demo.status == "closed":
+        return
+    emulator = sandbox.emulator
+    since = emulator.mark()
+    # Typed in #marketing itself: the command then publishes to the channel it came from.
+    delivery = await emulator.send_slash_command(
+        ADMIN, f"publish {demo.id}", channel=ANNOUNCE_CHANNEL
+    )
+    if delivery.status != 200:
+        log.warning("could not announce the demo activity (HTTP %s)", delivery.status)
+        return
+    # bolt keeps working after the ack; its answer to the admin means the post is out, so
+    # the first page shows it and an early Ctrl-C does not cut the listener short.
+    try:
+        await emulator.wait_for_call("response_url", since=since, timeout=ANNOUNCE_TIMEOUT)
+    except TimeoutError:
+        log.warning("the app has not confirmed the demo announcement yet")
+
+
+def _port(value: int | None, env: str, default: int) -> int:
+    if value is not None:
+        return value
+    raw = os.environ.get(env, "").strip()
+    if not raw:
+        return default
+    if not raw.isdigit() or int(raw) > 65535:
+        raise ValueError(f"{env} must be a port number, not {raw!r}")
+    return int(raw)
+
+
+async def run_sandbox(app_port: int | None = None, ui_port: int | None = None) -> int:
+    """Run until Ctrl-C or SIGTERM; the exit code for the CLI."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        ports = (
+            _port(app_port, APP_PORT_ENV, DEFAULT_APP_PORT),
+            _port(ui_port, UI_PORT_ENV, DEFAULT_UI_PORT),
+        )
+        sandbox = await start_sandbox(app_port=ports[0], ui_port=ports[1])
+    except ValueError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        if exc.errno != errno.EADDRINUSE:
+            raise
+        print(
+            f"error: a port is already in use ({exc.strerror}). Stop the other server, or pick "
+            "free ports with --port (app) and --ui-port (sandbox UI).",
+            file=sys.stderr,
+        )
+        return 1
+    log.info("ShareTrail app on %s, Slack stand-in on %s", sandbox.app_url, sandbox.ui_url)
+    print(
+        f"ShareTrail sandbox is running: open {sandbox.ui_url}/ in your browser (Ctrl-C to stop).",
+        flush=True,
+    )
+    try:
+        await stop.wait()
+    finally:
+        log.info("ShareTrail sandbox stopping")
+        await sandbox.stop()
+    return 0
