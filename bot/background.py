@@ -20,6 +20,12 @@ class BackgroundTasks:
         task.add_done_callback(self._finished)
         return task
 
+    def track(self, task: asyncio.Task[Any]) -> None:
+        """Also wait for a task someone else started (a Slack listener running after its ack)."""
+        if task not in self._tasks:
+            self._tasks.add(task)
+            task.add_done_callback(self._finished)
+
     def _finished(self, task: asyncio.Task[Any]) -> None:
         self._tasks.discard(task)
         if not task.cancelled() and task.exception() is not None:

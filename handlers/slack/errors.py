@@ -8,6 +8,7 @@ Catching here keeps the ack intact; `app.error` remains the backstop for middlew
 
 from __future__ import annotations
 
+import asyncio
 import inspect
 import logging
 from collections.abc import Awaitable, Callable
@@ -76,6 +77,10 @@ def reporting_errors(listener: Listener) -> Listener:
             "respond": respond, "logger": logger, "payload": payload, "action": action,
             "command": command, "view": view, "event": event,
         }
+        services = context.get("services") if isinstance(context, dict) else None
+        current = asyncio.current_task()
+        if services is not None and current is not None:
+            services.tasks.track(current)  # so shutdown waits for work done after the ack
         try:
             await listener(**{name: available[name] for name in wanted})
         except Exception as error:  # every failure is reported; none is swallowed silently
