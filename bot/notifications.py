@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Protocol
 
 
@@ -59,7 +60,69 @@ class NoRosterAlert:
     lead_id: int
 
 
-Notification = CardViewed | LeadCreated | OutcomeRecorded | NoRosterAlert
+@dataclass(frozen=True)
+class LeadThread:
+    """Where a lead's conversation lives: the salesperson's lead DM, or their DM if it failed."""
+
+    salesperson_user_id: str
+    channel: str | None = None
+    ts: str | None = None
+
+
+@dataclass(frozen=True)
+class ContactLogged:
+    """A communication record was added to a lead (from the modal or a file in the thread)."""
+
+    lead_id: int
+    customer_name: str
+    thread: LeadThread
+    by_user_id: str
+    kind: str
+    at: datetime
+    summary: str
+    file_name: str = ""
+    file_url: str = ""
+
+
+@dataclass(frozen=True)
+class CheckedIn:
+    """A salesperson checked in with a lead in the field."""
+
+    lead_id: int
+    customer_name: str
+    thread: LeadThread
+    by_user_id: str
+    lat: float
+    lon: float
+    accuracy_m: float
+    met_at: datetime
+    tz: str
+    note: str
+
+
+@dataclass(frozen=True)
+class CustomerReturned:
+    """A known customer (signed up before) is looking at the page again."""
+
+    lead_id: int
+    customer_name: str
+    activity_name: str
+    thread: LeadThread
+    visits: int
+    source: str
+    device: str
+    read_ms: int = 0
+
+
+Notification = (
+    CardViewed
+    | LeadCreated
+    | OutcomeRecorded
+    | NoRosterAlert
+    | ContactLogged
+    | CheckedIn
+    | CustomerReturned
+)
 
 # (conversation id, message id) of a message the platform posted.
 MessageRef = tuple[str, str]

@@ -33,6 +33,7 @@ from bot.notifications import (
     OutcomeRecorded,
 )
 from bot.recorder import BeaconItem, ViewItem, ViewRecorder
+from bot.records import LeadRecords
 from bot.shares import get_or_create_share, share_url, short_url
 from bot.tracking import ViewResult, Visit
 from store.db import Database
@@ -43,6 +44,9 @@ log = logging.getLogger(__name__)
 
 VISITOR_COOKIE_PURPOSE = "visitor-cookie"
 OFFER_PURPOSE = "salesperson-offer"
+OWN_LINK_PURPOSE = "own-preview-link"
+OWN_COOKIE_PURPOSE = "own-cookie"
+OWN_LINK_TTL = 90 * 24 * 3600
 
 
 @dataclass(frozen=True)
@@ -52,6 +56,7 @@ class ShareCard:
     share: Share
     url: str
     png: bytes
+    preview_url: str  # the employee's own link: opens the page as them, never counted
 
 
 @dataclass(frozen=True)
@@ -103,9 +108,12 @@ class ShareTrail:
         self.codec = ShareCodec(secret)
         self.visitor_cookies = Signer(secret, VISITOR_COOKIE_PURPOSE)
         self.offers = Signer(secret, OFFER_PURPOSE)
+        self.own_links = Signer(secret, OWN_LINK_PURPOSE)
+        self.own_cookies = Signer(secret, OWN_COOKIE_PURPOSE)
         self.hash_key = secret.encode()
         self.landing_cache = TTLCache(ttl=30.0)
         self.recorder = ViewRecorder(db, flush_ms=tracking_flush_ms, on_viewed=self._viewed)
+        self.records = LeadRecords(self)  # contacts, check-ins, timelines (bot/records.py)
 
     async def settle(self) -> None:
         """Wait until queued views are committed and the follow-up work is done."""
@@ -209,7 +217,9 @@ class ShareTrail:
         assert share.id is not None
         url = share_url(self.codec, self.public_base_url, share.id)
         png = await asyncio.to_thread(self.cards.render, self.card_content(activity, employee, url))
-        return ShareCard(activity, employee, share, url, png)
+        assert employee.id is not None
+        token = self.own_links.sign(str(employee.id), ttl_seconds=OWN_LINK_TTL)
+        return ShareCard(activity, employee, share, url, png, f"{url}?me={token}")
 
     def share_link(self, share_id: int, source: str) -> str:
         return share_url(self.codec, self.public_base_url, share_id, source)
@@ -348,6 +358,9 @@ class ShareTrail:
         """A view is committed: tell the employee, without holding up the writer."""
         if result.announce:
             self.tasks.spawn(self._announce_view(item.context, item.visit, result), name="viewed")
+            if result.lead_id is not None:  # a known customer: tell their salesperson too
+                returned = self.records.customer_returned(item.visit, result)
+                self.tasks.spawn(returned, name="returned")
 
     async def _announce_view(self, page: LandingPage, visit: Visit, result: ViewResult) -> None:
         async with self.db.session() as session:

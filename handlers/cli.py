@@ -30,17 +30,19 @@ def _configure_logging(verbose: bool = False) -> None:
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
-async def _wait_for_stop() -> None:
+def _stop_signal() -> asyncio.Event:
+    """An event set by SIGINT/SIGTERM; installed before we announce that we listen."""
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    await stop.wait()
+    return stop
 
 
 async def serve(settings: Settings) -> None:
     from handlers.main import create_app, start_runtime, stop_runtime
 
+    stop = _stop_signal()
     runtime = await start_runtime(settings)
     app = create_app(settings, runtime=runtime)
     runner = web.AppRunner(app, access_log=None)
@@ -59,7 +61,7 @@ async def serve(settings: Settings) -> None:
     mode = "Socket Mode" if settings.socket_mode else "HTTP mode, Slack events at /slack/events"
     log.info("ShareTrail listening on http://%s:%s (%s)", settings.host, _bound_port(runner), mode)
     try:
-        await _wait_for_stop()
+        await stop.wait()
     finally:
         log.info("ShareTrail stopping")
         if socket_handler is not None:

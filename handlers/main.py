@@ -26,7 +26,7 @@ from handlers.slack import payloads
 from handlers.slack.app import build_bolt_app, make_client
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.notifier import SlackNotifier
-from handlers.web import landing
+from handlers.web import checkin, landing
 from handlers.web.errors import error_pages
 from handlers.web.keys import BOLT, SERVICES, SIGNATURES
 from store.db import Database
@@ -138,6 +138,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.App
 
     app.cleanup_ctx.append(lifecycle)
     landing.register(app)
+    checkin.register(app)
     app.router.add_get("/healthz", healthz)
     if not settings.socket_mode:
         app.router.add_post("/slack/events", slack_events)

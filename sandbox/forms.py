@@ -30,6 +30,7 @@ INPUT_ELEMENTS = frozenset(
         "channels_select",
         "checkboxes",
         "radio_buttons",
+        "file_input",
     }
 )
 
@@ -94,6 +95,10 @@ def element_state(element: JSON, raw: Any) -> JSON:
     """The state value Slack reports for `element` when the user entered `raw`."""
     kind = str(element.get("type"))
     state: JSON = {"type": kind}
+    if kind == "file_input":  # files the user uploaded: Slack sends their file objects
+        files = raw if isinstance(raw, (list, tuple)) else [raw]
+        state["files"] = [f for f in files if isinstance(f, dict)][: element.get("max_files") or 10]
+        return state
     values = _as_list(raw)
     first = values[0] if values else None
     if kind in ("plain_text_input", "number_input", "email_text_input", "url_text_input"):

@@ -206,3 +206,53 @@ class ShareStats(SQLModel, table=True):
     attended: int = 0
     converted: int = 0
     points: int = 0
+
+
+class ContactRecord(SQLModel, table=True):
+    """One touch between the company and a lead: a call, email, chat, meeting or a file.
+
+    Files stay in Slack; we keep the file id and our own copy of its metadata.
+    """
+
+    __tablename__ = "contact_records"
+    __table_args__ = (
+        # One record per file per lead: a redelivered file_share event adds nothing.
+        UniqueConstraint("lead_id", "file_id", name="uq_contact_lead_file"),
+        Index("ix_contact_records_lead_at", "lead_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="leads.id")
+    by_user_id: str = Field(max_length=64)
+    kind: str = Field(max_length=16)
+    at: datetime
+    summary: str = Field(default="", max_length=3000)
+    file_id: str | None = Field(default=None, max_length=64)
+    file_name: str = Field(default="", max_length=255)
+    file_mimetype: str = Field(default="", max_length=128)
+    file_size: int | None = None
+    file_url: str = Field(default="", max_length=1000)
+    message_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class CheckIn(SQLModel, table=True):
+    """A salesperson's field check-in with a lead; `nonce` makes each signed link single-use."""
+
+    __tablename__ = "check_ins"
+    __table_args__ = (
+        UniqueConstraint("nonce", name="uq_check_ins_nonce"),
+        Index("ix_check_ins_lead_at", "lead_id", "met_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(foreign_key="leads.id")
+    user_id: str = Field(max_length=64)
+    nonce: str = Field(max_length=64)
+    lat: float
+    lon: float
+    accuracy_m: float
+    met_at: datetime
+    tz: str = Field(default="UTC", max_length=64)
+    note: str = Field(default="", max_length=1000)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import CursorResult, func, select
+from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -118,6 +118,8 @@ async def leaderboard(session: AsyncSession, *, activity_id: int | None, limit: 
             await session.exec(
                 select(Employee).where(Employee.id.in_([r[0] for r in rows]))  # type: ignore[union-attr,call-overload]
             )
-        ).all()
+        )
+        .scalars()  # sqlalchemy's select: rows of one entity, not the entities themselves
+        .all()
     }
     return [(employees[r[0]], StatRow(r[0], *[int(v) for v in r[1:]])) for r in rows]

@@ -125,6 +125,12 @@ async def get_share_card(stack: Stack, user: str, activity_id: int, **where: Any
         return next((m for m in stack.slack.dm_messages(user)[before:] if m.files), None)
 
     message: Message = await stack.slack.wait_until(card_message)
+
+    def picker() -> Message | None:  # the share_link_for select follows the card
+        later = [m for m in stack.slack.dm_messages(user) if m.ts > message.ts]
+        return next((m for m in later if "share_link_for" in str(m.blocks)), None)
+
+    await stack.slack.wait_until(picker)
     match = LINK.search(message.text)
     assert match, message.text
     file = stack.slack.workspace.files[message.files[0]]

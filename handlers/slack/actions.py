@@ -8,10 +8,11 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.service import ShareTrail
-from handlers.slack import blocks, ids
+from handlers.slack import blocks, ids, records_blocks
 from handlers.slack.blocks import escape
 from handlers.slack.errors import reporting_errors
 from handlers.slack.parsing import parse_id
@@ -54,7 +55,7 @@ async def send_share_card(
     services: ShareTrail = context["services"]
     user_id = user_of(body)
     card = await services.share_card(user_id, parse_id(action_value(body)))
-    await dm_file(
+    channel = await dm_file(
         client,
         user_id,
         content=card.png,
@@ -62,9 +63,20 @@ async def send_share_card(
         title=f"Your share card — {card.activity.name}",
         comment=(
             f"Here is your share card for *{escape(card.activity.name)}*. "
-            f"Share the image or your link: {card.url}"
+            f"Share the image or your link: {card.url}\n"
+            f"_To look at your page yourself, use <{card.preview_url}|this preview link> "
+            "(your own visits are not counted)._"
         ),
     )
+    # A file message cannot carry blocks: the push-source picker follows it.
+    try:
+        await client.chat_postMessage(
+            channel=channel,
+            text=records_blocks.share_link_picker_text(card.activity),
+            blocks=records_blocks.share_link_picker(card.activity),
+        )
+    except SlackApiError as exc:  # the card itself arrived; only the extra picker is missing
+        log.warning("could not post the push-source picker: %s", exc.response.get("error"))
 
 
 async def show_my_stats(

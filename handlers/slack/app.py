@@ -16,7 +16,7 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.service import ShareTrail
-from handlers.slack import actions, commands, events, home, views
+from handlers.slack import actions, commands, events, home, records, views
 from handlers.slack.errors import report
 
 log = logging.getLogger(__name__)
@@ -62,7 +62,7 @@ def build_bolt_app(
 
     app.use(attach_services)
     app.error(on_error)
-    for module in (commands, actions, views, events, home):
+    for module in (commands, actions, views, events, home, records):
         module.register(app)
     actions.register_fallbacks(app)
     return app

@@ -335,16 +335,32 @@ def report_blocks(report: ActivityReport) -> list[Block]:
     return blocks
 
 
-def leaderboard_blocks(title: str, rows: list[tuple[Employee, StatRow]]) -> list[Block]:
+def leaderboard_blocks(
+    title: str,
+    rows: list[tuple[Employee, StatRow]],
+    by_source: dict[int, dict[str, StatRow]] | None = None,
+) -> list[Block]:
     if not rows:
         return [section(f"*{escape(title)}*\nNo shares yet.")]
     medals = {1: "🥇", 2: "🥈", 3: "🥉"}
     lines = [
         f"{medals.get(rank, f'{rank}.')} <@{employee.user_id}> — *{row.points} pts* "
         f"({row.unique_visitors} visitors, {row.signups} sign-ups, {row.attended} attended)"
+        + source_line((by_source or {}).get(employee.id or 0, {}))
         for rank, (employee, row) in enumerate(rows, start=1)
     ]
     return [section(f"*{escape(title)}*\n" + "\n".join(lines))]
+
+
+def source_line(sources: dict[str, StatRow]) -> str:
+    """Per push source, busiest first: where this employee's views and sign-ups came from."""
+    ranked = sorted(sources.items(), key=lambda kv: (-kv[1].views, -kv[1].signups, kv[0]))
+    parts = [
+        f"`{source}` {plural(row.views, 'view')}, {plural(row.signups, 'sign-up')}"
+        for source, row in ranked
+        if row.views or row.signups
+    ]
+    return "\n      ↳ " + " · ".join(parts) if parts else ""
 
 
 def activity_list_blocks(activities: list[Activity]) -> list[Block]:
@@ -388,8 +404,23 @@ def lead_dm(lead: Lead, *, activity_name: str, employee_user_id: str, sticky: bo
             ],
         }
     )
-    blocks.append(context("Reply in this thread to keep notes on this lead."))
+    blocks.append(lead_record_actions(lead.id))
+    blocks.append(context("Reply in this thread with notes or files to keep them on this lead."))
     return blocks
+
+
+def lead_record_actions(lead_id: int) -> Block:
+    """Log contact, check in, timeline: what happens with the customer after the sign-up."""
+    value = str(lead_id)
+    return {
+        "type": "actions",
+        "block_id": f"lead_records_{lead_id}",
+        "elements": [
+            button("📝 Log contact", ids.LOG_CONTACT, value),
+            button("📍 Check in", ids.CHECK_IN, value),
+            button("🕒 Timeline", ids.LEAD_TIMELINE, value),
+        ],
+    }
 
 
 def outcome_line(outcome: str, previous: str | None, by_user_id: str) -> str:
@@ -411,6 +442,6 @@ HELP_TEXT = """*ShareTrail commands*
 `/sharetrail leaderboard [ID]` — top sharers
 `/sharetrail export ID` — CSV of every sharer's numbers (admins)
 `/sharetrail me` — your numbers; `me notify on|off` — live alerts
-`/sharetrail lead ID` — a lead's details
+`/sharetrail lead ID` — a lead's details and timeline
 `/sharetrail health` — is everything working
 `/sharetrail help` — this list"""

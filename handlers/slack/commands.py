@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import InvalidInput
 from bot.service import ShareTrail
-from handlers.slack import blocks, publishing
+from handlers.slack import blocks, publishing, records_blocks
 from handlers.slack.blocks import escape
 from handlers.slack.errors import reporting_errors
 from handlers.slack.parsing import parse_channel, parse_id, parse_users
@@ -117,7 +117,8 @@ async def cmd_leaderboard(inv: Invocation) -> None:
     title = "Leaderboard — all activities"
     if activity_id is not None:
         title = f"Leaderboard — {(await inv.services.activity(activity_id)).name}"
-    await inv.reply(title, blocks=blocks.leaderboard_blocks(title, rows))
+    by_source = await inv.services.records.source_breakdown(activity_id)
+    await inv.reply(title, blocks=blocks.leaderboard_blocks(title, rows, by_source))
 
 
 async def cmd_export(inv: Invocation) -> None:
@@ -155,9 +156,13 @@ async def cmd_lead(inv: Invocation) -> None:
         phone = lead.phone
     outcome = blocks.OUTCOME_LABELS.get(lead.outcome or "", "no outcome yet")
     sales = f"<@{lead.salesperson_id}>" if lead.salesperson_id else "unassigned"
-    await inv.reply(
+    summary = (
         f"*Lead #{lead.id}: {escape(lead.name)}* ({escape(phone)}) for *{escape(activity.name)}*\n"
         f"Shared by <@{employee.user_id}> via `{lead.source}` · salesperson {sales} · {outcome}"
+    )
+    assert lead.id is not None
+    await inv.reply(
+        summary, blocks=[blocks.section(summary), records_blocks.timeline_button(lead.id)]
     )
 
 

@@ -1,4 +1,5 @@
-"""Events API: thread replies under a salesperson's lead DM become the lead's notes."""
+"""Events API: thread replies under a salesperson's lead DM become the lead's notes, and
+files dropped there become its contact records."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.service import ShareTrail
+from handlers.slack import records
 from handlers.slack.errors import reporting_errors
 
 NOTE_SUBTYPES = (None, "file_share", "thread_broadcast")
@@ -25,6 +27,10 @@ async def on_message(
     if not thread_ts or not ts or thread_ts == ts:
         return
     services: ShareTrail = context["services"]
+    files = [f for f in event.get("files") or [] if isinstance(f, dict)]
+    if files:  # files become contact records (their comment is the record's summary)
+        await records.on_thread_files(event, files, client, services)
+        return
     lead = await services.add_thread_note(
         channel=str(event.get("channel", "")),
         thread_ts=str(thread_ts),

@@ -38,3 +38,12 @@ BLOCK_CHANNEL = "channel_id"
 
 # Message metadata event type carried by the bot's lead DMs.
 LEAD_DM_EVENT = "sharetrail_lead"
+
+# Lead records (issue 7): modals and their blocks; element action_ids are VALUE.
+LOG_CONTACT_MODAL = "log_contact_modal"
+TIMELINE_MODAL = "lead_timeline_modal"
+CHECK_IN_OPEN = "check_in_open"  # the URL button in the check-in DM (Slack still sends an action)
+BLOCK_CONTACT_KIND = "contact_kind"
+BLOCK_CONTACT_AT = "contact_at"
+BLOCK_CONTACT_SUMMARY = "contact_summary"
+BLOCK_CONTACT_FILE = "contact_file"

@@ -11,13 +11,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.notifications import (
     CardViewed,
+    CheckedIn,
+    ContactLogged,
+    CustomerReturned,
     LeadCreated,
+    LeadThread,
     MessageRef,
     NoRosterAlert,
     Notification,
     OutcomeRecorded,
 )
-from handlers.slack import blocks, ids
+from handlers.slack import blocks, ids, records_blocks
 from handlers.slack.blocks import escape
 from store.models import Lead
 
@@ -73,6 +77,14 @@ class SlackNotifier:
                 return await self._lead_created(event)
             elif isinstance(event, OutcomeRecorded):
                 await self._outcome(event)
+            elif isinstance(event, ContactLogged):
+                await self._in_thread(event.thread, records_blocks.contact_logged_text(event))
+            elif isinstance(event, CheckedIn):
+                await self._in_thread(event.thread, records_blocks.checked_in_text(event))
+            elif isinstance(event, CustomerReturned):
+                await self._dm(
+                    event.thread.salesperson_user_id, records_blocks.customer_returned_text(event)
+                )
             elif isinstance(event, NoRosterAlert):
                 for admin in event.admin_user_ids:
                     await self._dm(
@@ -91,6 +103,18 @@ class SlackNotifier:
         response = await self._client.chat_postMessage(channel=user_id, text=message, **extra)
         return str(response["channel"]), str(response["ts"])
 
+    async def _in_thread(self, thread: LeadThread, message: str) -> MessageRef:
+        """Under the salesperson's lead DM; their DM itself if that message is gone."""
+        if thread.channel and thread.ts:
+            try:
+                return await self._dm(
+                    thread.channel, message, thread_ts=thread.ts, unfurl_links=False
+                )
+            except SlackApiError as exc:
+                if exc.response.get("error") not in ("thread_not_found", "message_not_found"):
+                    raise
+        return await self._dm(thread.salesperson_user_id, message, unfurl_links=False)
+
     async def _lead_created(self, event: LeadCreated) -> MessageRef | None:
         who = escape(event.customer_name)
         by = (
@@ -98,9 +122,13 @@ class SlackNotifier:
             if event.salesperson_user_id
             else "An admin will assign a salesperson."
         )
+        signed_up = (
+            f"🎉 *{who}* signed up for *{escape(event.activity_name)}* through your card! {by}"
+        )
         await self._dm(
             event.employee_user_id,
-            f"🎉 *{who}* signed up for *{escape(event.activity_name)}* through your card! {by}",
+            signed_up,
+            blocks=records_blocks.signup_dm_blocks(signed_up, event.lead_id),
         )
         if not event.salesperson_user_id:
             return None

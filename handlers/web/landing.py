@@ -9,12 +9,18 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from bot.errors import InvalidInput
+from bot.errors import DomainError, InvalidInput
 from bot.service import LandingPage, ShareTrail
 from bot.tracking import Visit, classify
 from handlers.web import limits
 from handlers.web.keys import SERVICES
-from handlers.web.visitors import Visitor, identify, remember
+from handlers.web.visitors import (
+    Visitor,
+    identify,
+    own_employee_id,
+    remember,
+    remember_owner,
+)
 
 SIGNUP_FIELDS = ("name", "phone", "company", "note")
 BEACON_MAX_BYTES = 2048
@@ -50,8 +56,23 @@ def _page_context(
     }
 
 
+def _own_link(request: web.Request, services: ShareTrail) -> web.StreamResponse:
+    """`?me=…` from the employee's DM: remember this browser as theirs, then show the clean
+    address (so the link they copy from the address bar is the customer's link)."""
+    services.codec.decode(request.match_info["code"])
+    response = web.Response(status=303, headers={"Location": request.rel_url.path})
+    try:
+        employee_id = int(services.own_links.unsign(request.query["me"]))
+    except (DomainError, ValueError):
+        return response  # an expired or copied preview link just opens the page
+    remember_owner(response, services, employee_id, secure=_secure(request))
+    return response
+
+
 async def landing(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
+    if "me" in request.query:
+        return _own_link(request, services)
     visitor = identify(request, services)
     page = await services.landing(
         request.match_info["code"], visitor_key=visitor.key, known_visitor=visitor.known
@@ -81,6 +102,7 @@ async def _record(
             visitor_hash=visitor.hash,
             classification=classify(request.method, user_agent, request.headers),
             at=datetime.now(UTC),
+            is_own=own_employee_id(request, services) == page.employee.id,
         ),
     )
 

@@ -16,6 +16,7 @@ from bot.service import ShareTrail
 from bot.tracking import visitor_hash
 
 COOKIE = "st_v"
+OWN_COOKIE = "st_own"  # set by the employee's own preview link: their visits are not counted
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
@@ -56,6 +57,31 @@ def identify(request: web.Request, services: ShareTrail) -> Visitor:
         except DomainError:
             pass  # A forged or stale cookie is ignored, like no cookie at all.
     return Visitor(hashed, hashed, services.visitor_cookies.sign(hashed))
+
+
+def own_employee_id(request: web.Request, services: ShareTrail) -> int | None:
+    """The employee this browser belongs to, if they opened their own preview link here."""
+    cookie = request.cookies.get(OWN_COOKIE)
+    if not cookie:
+        return None
+    try:
+        return int(services.own_cookies.unsign(cookie))
+    except (DomainError, ValueError):
+        return None
+
+
+def remember_owner(
+    response: web.StreamResponse, services: ShareTrail, employee_id: int, *, secure: bool
+) -> None:
+    response.set_cookie(
+        OWN_COOKIE,
+        services.own_cookies.sign(str(employee_id)),
+        max_age=COOKIE_MAX_AGE,
+        httponly=True,
+        samesite="Lax",
+        secure=secure,
+        path="/",
+    )
 
 
 def remember(response: web.StreamResponse, visitor: Visitor, *, secure: bool) -> None:

@@ -1,0 +1,412 @@
+"""Block Kit for push-source links, contact records, check-ins and lead timelines (pure)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from bot.codes import PUSH_SOURCES
+from bot.errors import InvalidInput
+from bot.notifications import CheckedIn, ContactLogged, CustomerReturned
+from bot.records import (
+    CONTACT_KINDS,
+    FILE_KIND,
+    MAX_TIMELINE_VIEWS,
+    SUMMARY_MAX,
+    CheckInLink,
+    TaggedLink,
+    Timeline,
+    TimelineEntry,
+    osm_url,
+    size_label,
+)
+from handlers.slack import ids
+from handlers.slack.blocks import OUTCOME_LABELS, Block, button, context, escape, plain, section
+from store.models import Activity, Lead
+
+SOURCE_CHOICES: dict[str, str] = {
+    "card_qr": "Printed card or QR code",
+    "dm": "Direct message",
+    "channel": "Group or channel post",
+    "email": "Email",
+    "wechat": "WeChat",
+    "linkedin": "LinkedIn",
+    "other": "Somewhere else",
+}
+assert tuple(SOURCE_CHOICES) == PUSH_SOURCES  # one label per push source, same order
+
+CONTACT_LABELS = {"call": "📞 Call", "email": "✉️ Email", "chat": "💬 Chat", "meeting": "🤝 Meeting"}
+KIND_ICONS = {**{k: v.split()[0] for k, v in CONTACT_LABELS.items()}, FILE_KIND: "📎"}
+DEVICE_WORDS = {
+    "mobile": "a phone",
+    "tablet": "a tablet",
+    "desktop": "a computer",
+    "wechat": "WeChat",
+}
+SECTION_CHARS = 2900
+MAX_TIMELINE_LINES = 300
+
+
+def slack_time(moment: datetime, *, fmt: str = "{date_short_pretty} {time}") -> str:
+    """A time every reader sees in their own zone (Slack's <!date> token), with a UTC fallback."""
+    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+    return f"<!date^{int(moment.timestamp())}^{fmt}|{fallback}>"
+
+
+def duration(ms: int) -> str:
+    seconds = round(ms / 1000)
+    if seconds < 60:
+        return f"{seconds} s"
+    minutes = round(seconds / 60)
+    if minutes < 60:
+        return f"{minutes} min"
+    return f"{minutes // 60} h {minutes % 60} min"
+
+
+def shorten(value: str, limit: int) -> str:
+    value = " ".join(value.split())
+    return value if len(value) <= limit else value[: limit - 1] + "…"
+
+
+# --- push sources -------------------------------------------------------------------------
+
+
+def source_value(activity_id: int, source: str) -> str:
+    return f"{activity_id}:{source}"
+
+
+def parse_source_value(raw: object) -> tuple[int, str]:
+    """(activity id, source) from a share_link_for option value."""
+    text = str(raw or "")
+    activity, _, source = text.partition(":")
+    if not activity.isdigit() or source not in PUSH_SOURCES:
+        raise InvalidInput("That choice is not one I know. Pick a place from the list.")
+    return int(activity), source
+
+
+def share_link_picker(activity: Activity) -> list[Block]:
+    """Sent right after the card (a file message cannot carry blocks)."""
+    assert activity.id is not None
+    options = [
+        {"text": plain(label), "value": source_value(activity.id, source)}
+        for source, label in SOURCE_CHOICES.items()
+    ]
+    return [
+        {
+            "type": "section",
+            "block_id": f"share_link_{activity.id}",
+            "text": {
+                "type": "mrkdwn",
+                "text": (
+                    "*Posting it somewhere else?* Pick where, and I'll give you a link that "
+                    "counts views and sign-ups from there separately."
+                ),
+            },
+            "accessory": {
+                "type": "static_select",
+                "action_id": ids.SHARE_LINK_FOR,
+                "placeholder": plain("Where will you post it?"),
+                "options": options,
+            },
+        }
+    ]
+
+
+def share_link_picker_text(activity: Activity) -> str:
+    return f"Get a link for {activity.name} tagged for where you post it."
+
+
+def tagged_link_text(link: TaggedLink) -> str:
+    label = SOURCE_CHOICES[link.source]
+    return (
+        f"🔗 Your link for *{escape(link.activity.name)}* — *{label}*:\n{link.url}\n"
+        f"Views and sign-ups through it count under `{link.source}`; it is the same share as "
+        "your card, so your totals stay together."
+    )
+
+
+# --- contact records ----------------------------------------------------------------------
+
+
+def _input(
+    block_id: str, label: str, element: dict[str, Any], *, optional: bool = False, hint: str = ""
+) -> Block:
+    block: Block = {
+        "type": "input",
+        "block_id": block_id,
+        "label": plain(label),
+        "element": {**element, "action_id": ids.VALUE},
+        "optional": optional,
+    }
+    if hint:
+        block["hint"] = plain(hint)
+    return block
+
+
+def contact_modal(lead: Lead, *, now: datetime, max_file_bytes: int) -> dict[str, Any]:
+    assert lead.id is not None
+    kinds = [{"text": plain(CONTACT_LABELS[kind]), "value": kind} for kind in CONTACT_KINDS]
+    return {
+        "type": "modal",
+        "callback_id": ids.LOG_CONTACT_MODAL,
+        "private_metadata": str(lead.id),
+        "title": plain("Log contact"),
+        "submit": plain("Save"),
+        "close": plain("Cancel"),
+        "blocks": [
+            context(f"Lead #{lead.id}: *{escape(lead.name)}*"),
+            _input(ids.BLOCK_CONTACT_KIND, "Kind", {"type": "static_select", "options": kinds}),
+            _input(
+                ids.BLOCK_CONTACT_AT,
+                "When",
+                {"type": "datetimepicker", "initial_date_time": int(now.timestamp())},
+            ),
+            _input(
+                ids.BLOCK_CONTACT_SUMMARY,
+                "Summary",
+                {
+                    "type": "plain_text_input",
+                    "multiline": True,
+                    "max_length": SUMMARY_MAX,
+                    "placeholder": plain("What was discussed, what happens next"),
+                },
+            ),
+            _input(
+                ids.BLOCK_CONTACT_FILE,
+                "File",
+                {"type": "file_input", "max_files": 1},
+                optional=True,
+                hint=(
+                    "A call recording, an email export or a screenshot, up to "
+                    f"{size_label(max_file_bytes)}."
+                ),
+            ),
+        ],
+    }
+
+
+CONTACT_FIELD_TO_BLOCK = {
+    "kind": ids.BLOCK_CONTACT_KIND,
+    "at": ids.BLOCK_CONTACT_AT,
+    "summary": ids.BLOCK_CONTACT_SUMMARY,
+    "file": ids.BLOCK_CONTACT_FILE,
+}
+
+
+@dataclass(frozen=True)
+class ContactForm:
+    kind: str | None
+    at: datetime | None
+    summary: str
+    files: list[dict[str, Any]]
+
+
+def _element(values: dict[str, Any], block_id: str) -> dict[str, Any]:
+    element = (values.get(block_id) or {}).get(ids.VALUE)
+    return element if isinstance(element, dict) else {}
+
+
+def parse_contact_form(view: dict[str, Any]) -> ContactForm:
+    values = (view.get("state") or {}).get("values") or {}
+    kind = (_element(values, ids.BLOCK_CONTACT_KIND).get("selected_option") or {}).get("value")
+    raw_at = _element(values, ids.BLOCK_CONTACT_AT).get("selected_date_time")
+    try:
+        at = datetime.fromtimestamp(int(raw_at), UTC) if raw_at not in (None, "") else None
+    except (TypeError, ValueError, OverflowError, OSError):
+        at = None
+    summary = str(_element(values, ids.BLOCK_CONTACT_SUMMARY).get("value") or "")
+    files = _element(values, ids.BLOCK_CONTACT_FILE).get("files") or []
+    return ContactForm(
+        str(kind) if kind else None,
+        at,
+        summary,
+        [f for f in files if isinstance(f, dict) and f.get("id")],
+    )
+
+
+def contact_logged_text(event: ContactLogged) -> str:
+    icon = KIND_ICONS.get(event.kind, "🗒️")
+    what = "File added" if event.kind == FILE_KIND else f"{event.kind.capitalize()} logged"
+    lines = [f"{icon} *{what}* by <@{event.by_user_id}> — {slack_time(event.at)}"]
+    if event.summary:
+        lines.append(f"> {escape(shorten(event.summary, 1500))}")
+    if event.file_name:
+        name = escape(event.file_name)
+        lines.append(f"📎 <{event.file_url}|{name}>" if event.file_url else f"📎 {name}")
+    return "\n".join(lines)
+
+
+# --- check-ins ----------------------------------------------------------------------------
+
+
+def check_in_dm(link: CheckInLink) -> tuple[str, list[Block]]:
+    lead = link.lead
+    text = (
+        f"📍 Check-in link for {lead.name} (lead #{lead.id}). Open it on your phone when you "
+        f"meet: {link.url}"
+    )
+    blocks: list[Block] = [
+        {
+            "type": "section",
+            "text": {
+                "type": "mrkdwn",
+                "text": (
+                    f"📍 *Check in with {escape(lead.name)}* (lead #{lead.id})\n"
+                    "Open this on your phone when you meet: it records where and when, "
+                    "with a note. It works once and expires "
+                    f"{slack_time(link.expires_at, fmt='{time}')}."
+                ),
+            },
+            "accessory": {
+                "type": "button",
+                "action_id": ids.CHECK_IN_OPEN,
+                "text": plain("Open check-in page"),
+                "url": link.url,
+                "style": "primary",
+            },
+        }
+    ]
+    return text, blocks
+
+
+def checked_in_text(event: CheckedIn) -> str:
+    accuracy = f" (±{event.accuracy_m:.0f} m)" if event.accuracy_m else ""
+    lines = [
+        f"📍 *Checked in* with {escape(event.customer_name)} by <@{event.by_user_id}> — "
+        f"met {slack_time(event.met_at)}",
+        f"<{osm_url(event.lat, event.lon)}|{event.lat:.5f}, {event.lon:.5f} on the map>{accuracy}",
+    ]
+    if event.note:
+        lines.append(f"> {escape(shorten(event.note, 1000))}")
+    return "\n".join(lines)
+
+
+# --- known customers ----------------------------------------------------------------------
+
+
+def customer_returned_text(event: CustomerReturned) -> str:
+    again = f" — {_ordinal(event.visits)} visit" if event.visits > 1 else ""
+    read = f", read {duration(event.read_ms)} so far" if event.read_ms >= 1000 else ""
+    device = DEVICE_WORDS.get(event.device, "a device")
+    return (
+        f"👀 Your customer *{escape(event.customer_name)}* (lead #{event.lead_id}) is looking at "
+        f"*{escape(event.activity_name)}* again{again}{read} (on {device}, via `{event.source}`)."
+    )
+
+
+def _ordinal(n: int) -> str:
+    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
+    return f"{n}{suffix}"
+
+
+# --- timeline -----------------------------------------------------------------------------
+
+
+def timeline_button(lead_id: int) -> Block:
+    return {
+        "type": "actions",
+        "block_id": f"lead_timeline_{lead_id}",
+        "elements": [button("🕒 Timeline", ids.LEAD_TIMELINE, str(lead_id))],
+    }
+
+
+def signup_dm_blocks(text: str, lead_id: int) -> list[Block]:
+    """The employee's "signed up" DM: the same words, plus the Timeline button."""
+    return [section(text), timeline_button(lead_id)]
+
+
+def entry_line(entry: TimelineEntry) -> str:
+    when = slack_time(entry.at)
+    by = f" by <@{entry.by_user_id}>" if entry.by_user_id else ""
+    if entry.kind == "view":
+        parts = [f"👀 Viewed via `{entry.source}` on {DEVICE_WORDS.get(entry.device, 'a device')}"]
+        if entry.dwell_ms:
+            parts.append(f"read {duration(entry.dwell_ms)}")
+        if entry.scroll_pct is not None:
+            parts.append(f"scrolled {entry.scroll_pct}%")
+        if not entry.counted:
+            parts.append("_repeat within 30 min, not counted_")
+        return f"{when}  " + " · ".join(parts)
+    if entry.kind == "signup":
+        note = f"\n>{escape(shorten(entry.text, 300))}" if entry.text else ""
+        return f"{when}  ✍️ *Signed up* via `{entry.source}`{note}"
+    if entry.kind == "outcome":
+        return f"{when}  {OUTCOME_LABELS.get(entry.label, entry.label)}{by}"
+    if entry.kind == "contact":
+        icon = KIND_ICONS.get(entry.label, "🗒️")
+        title = "File" if entry.label == FILE_KIND else entry.label.capitalize()
+        line = f"{when}  {icon} *{title}*{by}"
+        if entry.text:
+            line += f": {escape(shorten(entry.text, 300))}"
+        if entry.file_name:
+            size = f" ({size_label(entry.file_size)})" if entry.file_size else ""
+            name = escape(entry.file_name)
+            line += (
+                f"\n      📎 <{entry.file_url}|{name}>{size}" if entry.file_url else f" 📎 {name}"
+            )
+        return line
+    if entry.kind == "check_in":
+        assert entry.lat is not None and entry.lon is not None
+        accuracy = f" ±{entry.accuracy_m:.0f} m" if entry.accuracy_m else ""
+        line = f"{when}  📍 *Met in person*{by} — <{osm_url(entry.lat, entry.lon)}|map>{accuracy}"
+        if entry.text:
+            line += f": {escape(shorten(entry.text, 300))}"
+        return line
+    return f"{when}  🗒️ Note{by}: {escape(shorten(entry.text, 300))}"
+
+
+def _pack(lines: list[str]) -> list[Block]:
+    """Lines into as few sections as fit Slack's 3000-character section limit."""
+    blocks: list[Block] = []
+    current: list[str] = []
+    size = 0
+    for line in lines:
+        if current and size + len(line) + 1 > SECTION_CHARS:
+            blocks.append(section("\n".join(current)))
+            current, size = [], 0
+        current.append(line[:SECTION_CHARS])
+        size += len(line) + 1
+    if current:
+        blocks.append(section("\n".join(current)))
+    return blocks
+
+
+def timeline_modal(timeline: Timeline) -> dict[str, Any]:
+    lead = timeline.lead
+    assert lead.id is not None
+    outcome = OUTCOME_LABELS.get(lead.outcome or "", "no outcome yet")
+    sales = f"<@{lead.salesperson_id}>" if lead.salesperson_id else "unassigned"
+    company = f" · {escape(lead.company)}" if lead.company else ""
+    header = (
+        f"*{escape(lead.name)}* · {escape(timeline.phone)}{company}\n"
+        f"*{escape(timeline.activity_name)}* · shared by <@{timeline.employee_user_id}> via "
+        f"`{lead.source}` · salesperson {sales} · {outcome}"
+    )
+    by_source = timeline.views_by_source
+    views = " · ".join(f"`{s}` {n}" for s, n in sorted(by_source.items(), key=lambda kv: -kv[1]))
+    read = f" · read {duration(timeline.read_ms)} in total" if timeline.read_ms >= 1000 else ""
+    summary = f"Counted views by source: {views or 'none yet'}{read}"
+    lines = [entry_line(entry) for entry in timeline.entries]
+    dropped = 0
+    if len(lines) > MAX_TIMELINE_LINES:
+        dropped = len(lines) - MAX_TIMELINE_LINES
+        lines = lines[-MAX_TIMELINE_LINES:]
+    blocks: list[Block] = [section(header), context(summary), {"type": "divider"}]
+    packed = _pack(lines)
+    if len(packed) > 90:  # only with very long texts: keep the newest, say so
+        packed, dropped = packed[-90:], dropped + 1
+    view_count = sum(e.kind == "view" for e in timeline.entries)
+    if dropped or view_count >= MAX_TIMELINE_VIEWS:
+        blocks.append(context("Only the most recent entries are shown."))
+    blocks += packed
+    if timeline.viewer_role == "employee":
+        blocks.append(context("You shared the link this customer used; the phone is hidden."))
+    return {
+        "type": "modal",
+        "callback_id": ids.TIMELINE_MODAL,
+        "private_metadata": str(lead.id),
+        "title": plain(f"Lead #{lead.id}"[:24]),
+        "close": plain("Close"),
+        "blocks": blocks,
+    }

@@ -1,0 +1,60 @@
+"""For headless-browser tests: Debian's chromium (Playwright drives it by executable_path),
+installed with apt-get on first use when missing; otherwise the test is skipped, saying why."""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+
+import pytest
+
+PACKAGES = ("chromium",)
+CHROMIUM = "/usr/bin/chromium"
+# Headless Chromium says "HeadlessChrome", which crawler detection rightly treats as a bot;
+# people use ordinary phones, so browser contexts present one.
+MOBILE_CHROME_UA = (
+    "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
+    "Chrome/130.0.0.0 Mobile Safari/537.36"
+)
+
+
+def _apt(*args: str) -> str | None:
+    """Run apt-get as root (or through non-interactive sudo); None on success, else why not."""
+    if shutil.which("apt-get") is None:
+        return "apt-get is not available on this machine"
+    prefix: list[str] = []
+    if os.geteuid() != 0:
+        sudo = shutil.which("sudo")
+        if sudo is None or subprocess.run([sudo, "-n", "true"], capture_output=True).returncode:
+            return "not root, and sudo is missing or asks for a password"
+        prefix = [sudo, "-n"]
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    try:
+        result = subprocess.run(
+            [*prefix, "apt-get", *args], capture_output=True, text=True, env=env, timeout=1200
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        return f"apt-get {' '.join(args)} failed: {exc}"
+    if result.returncode:
+        return f"apt-get {' '.join(args)} failed: {result.stderr.strip()[-400:]}"
+    return None
+
+
+@functools.cache
+def _find_or_install() -> tuple[str | None, str]:
+    for path in (CHROMIUM, shutil.which("chromium")):
+        if path and os.access(path, os.X_OK):
+            return path, ""
+    reason = _apt("update") or _apt("install", "-y", *PACKAGES) or ""
+    path = shutil.which("chromium")
+    return path, reason or "apt-get finished but no chromium is on PATH"
+
+
+def chromium_executable() -> str:
+    """The chromium binary, or skip the calling test with the reason it is unavailable."""
+    path, reason = _find_or_install()
+    if path is None:
+        pytest.skip(f"Debian's chromium is not installed and could not be: {reason}")
+    return path
