@@ -114,6 +114,17 @@ class CustomerReturned:
     read_ms: int = 0
 
 
+@dataclass(frozen=True)
+class ActivityAnnounced:
+    """An activity announced to one employee by DM (`publish ID --dm-all`)."""
+
+    user_id: str
+    activity_id: int
+    activity_name: str
+    when: str
+    broadcast_id: int
+
+
 Notification = (
     CardViewed
     | LeadCreated
@@ -122,6 +133,7 @@ Notification = (
     | ContactLogged
     | CheckedIn
     | CustomerReturned
+    | ActivityAnnounced
 )
 
 # (conversation id, message id) of a message the platform posted.
@@ -130,10 +142,16 @@ MessageRef = tuple[str, str]
 
 class Notifier(Protocol):
     async def notify(self, event: Notification) -> MessageRef | None:
-        """Deliver the event to the people it concerns (with the platform's retries).
+        """Send now, outside the outbox (answers to someone's own action); never raises.
 
         Returns where the main message landed (the salesperson's lead DM for LeadCreated).
         """
+        ...
+
+    async def deliver(
+        self, event: Notification, *, key: str, careful_since: datetime | None = None
+    ) -> MessageRef | None:
+        """The outbox's way to send (bot/outbox.py Deliverer): raises DeliveryError."""
         ...
 
 
@@ -141,4 +159,9 @@ class NullNotifier:
     """Used where no chat platform is connected (CLI exports, benchmarks)."""
 
     async def notify(self, event: Notification) -> MessageRef | None:
+        return None
+
+    async def deliver(
+        self, event: Notification, *, key: str, careful_since: datetime | None = None
+    ) -> MessageRef | None:
         return None

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy.exc import OperationalError
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.tracking import ViewResult, Visit, record_beacon, record_view
 from store.db import Database
@@ -48,7 +49,9 @@ class BeaconItem:
 
 
 Item = ViewItem | BeaconItem
-OnViewed = Callable[[ViewItem, ViewResult], Awaitable[None]]
+# Called inside the batch's transaction, so what it writes (the outbox row of the
+# employee's DM) commits or rolls back with the view itself.
+OnViewed = Callable[[AsyncSession, ViewItem, ViewResult], Awaitable[None]]
 
 
 class ViewRecorder:
@@ -58,8 +61,10 @@ class ViewRecorder:
         *,
         flush_ms: int,
         on_viewed: OnViewed,
+        after_commit: Callable[[], None] | None = None,
         max_batch: int = MAX_BATCH,
     ) -> None:
+        self._after_commit = after_commit
         self._db = db
         self._flush_s = flush_ms / 1000
         self._on_viewed = on_viewed
@@ -147,11 +152,11 @@ class ViewRecorder:
             self._queue.put_nowait(item)
 
     async def _commit(self, batch: list[Item]) -> None:
-        results: list[tuple[ViewItem, ViewResult]] = []
         async with self._db.session() as session:
             for item in batch:
                 if isinstance(item, ViewItem):
-                    results.append((item, await record_view(session=session, visit=item.visit)))
+                    result = await record_view(session=session, visit=item.visit)
+                    await self._on_viewed(session, item, result)
                 else:
                     await record_beacon(
                         session=session,
@@ -162,5 +167,5 @@ class ViewRecorder:
                         clicks=item.clicks,
                     )
         self.batches += 1
-        for view_item, result in results:
-            await self._on_viewed(view_item, result)
+        if self._after_commit is not None:
+            self._after_commit()

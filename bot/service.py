@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -16,6 +17,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import activities as activities_mod
 from bot import leads as leads_mod
+from bot import outbox as outbox_mod
 from bot import roster as roster_mod
 from bot import stats as stats_mod
 from bot.activities import ActivityDraft, format_when
@@ -28,7 +30,9 @@ from bot.errors import Forbidden, NotFound
 from bot.notifications import (
     CardViewed,
     LeadCreated,
+    MessageRef,
     NoRosterAlert,
+    Notification,
     Notifier,
     OutcomeRecorded,
 )
@@ -112,7 +116,10 @@ class ShareTrail:
         self.own_cookies = Signer(secret, OWN_COOKIE_PURPOSE)
         self.hash_key = secret.encode()
         self.landing_cache = TTLCache(ttl=30.0)
-        self.recorder = ViewRecorder(db, flush_ms=tracking_flush_ms, on_viewed=self._viewed)
+        self.recorder = ViewRecorder(
+            db, flush_ms=tracking_flush_ms, on_viewed=self._viewed, after_commit=self._woken
+        )
+        self.outbox = outbox_mod.Outbox(db, notifier, on_sent=self._delivered)
         self.records = LeadRecords(self)  # contacts, check-ins, timelines (bot/records.py)
 
     async def settle(self) -> None:
@@ -120,8 +127,12 @@ class ShareTrail:
         while True:
             await self.recorder.flush()
             await self.tasks.drain()
+            await self.outbox.drain()
             if self.recorder.idle and not len(self.tasks):
                 return
+
+    def _woken(self) -> None:
+        self.outbox.wake()
 
     def changed(self) -> None:
         """Something the landing page shows changed: drop the cached reads."""
@@ -354,37 +365,33 @@ class ShareTrail:
         """Queue the view for the next group commit (or write it through, if so configured)."""
         await self.recorder.add(ViewItem(visit, page))
 
-    async def _viewed(self, item: ViewItem, result: ViewResult) -> None:
-        """A view is committed: tell the employee, without holding up the writer."""
-        if result.announce:
-            self.tasks.spawn(self._announce_view(item.context, item.visit, result), name="viewed")
-            if result.lead_id is not None:  # a known customer: tell their salesperson too
-                returned = self.records.customer_returned(item.visit, result)
-                self.tasks.spawn(returned, name="returned")
-
-    async def _announce_view(self, page: LandingPage, visit: Visit, result: ViewResult) -> None:
-        async with self.db.session() as session:
-            lead_name = None
-            if result.lead_id is not None:
-                lead = await session.get(Lead, result.lead_id)
-                lead_name = lead.name if lead else None
-            employee = await session.get(Employee, page.employee.id)
-        if employee is None or not employee.notify:
+    async def _viewed(self, session: AsyncSession, item: ViewItem, result: ViewResult) -> None:
+        """In the view's own transaction: queue the employee's DM in the outbox."""
+        if not result.announce:
             return
-        assert page.activity.id is not None
-        await self.notifier.notify(
-            CardViewed(
-                employee_user_id=page.employee.user_id,
-                activity_id=page.activity.id,
-                activity_name=page.activity.name,
-                share_id=page.ref.share_id,
-                view_id=result.view_id,
-                visits=result.visits,
-                source=visit.source,
-                device=visit.classification.ua_class,
-                lead_name=lead_name,
+        page: LandingPage = item.context
+        employee = await session.get(Employee, page.employee.id)
+        if employee is not None and employee.notify:
+            lead = await session.get(Lead, result.lead_id) if result.lead_id else None
+            assert page.activity.id is not None
+            await outbox_mod.enqueue(
+                session=session,
+                key=f"view:{result.view_id}",
+                event=CardViewed(
+                    employee_user_id=page.employee.user_id,
+                    activity_id=page.activity.id,
+                    activity_name=page.activity.name,
+                    share_id=page.ref.share_id,
+                    view_id=result.view_id,
+                    visits=result.visits,
+                    source=item.visit.source,
+                    device=item.visit.classification.ua_class,
+                    lead_name=lead.name if lead else None,
+                ),
             )
-        )
+        if result.lead_id is not None:  # a known customer: tell their salesperson too
+            returned = self.records.customer_returned(item.visit, result)
+            self.tasks.spawn(returned, name="returned")
 
     async def record_beacon(
         self,
@@ -442,15 +449,16 @@ class ShareTrail:
             if alert_admins:
                 activity.no_roster_alerted = True
                 session.add(activity)
-        if not result.duplicate:
-            self.tasks.spawn(
-                self._announce_lead(lead, activity, employee, salesperson, result, alert_admins),
-                name=f"lead:{lead.id}",
-            )
+            if not result.duplicate:
+                await self._queue_lead_messages(
+                    session, lead, activity, employee, salesperson, result, alert_admins
+                )
+        self.outbox.wake()
         return SignupOutcome(lead, salesperson, employee, result.duplicate)
 
-    async def _announce_lead(
+    async def _queue_lead_messages(
         self,
+        session: AsyncSession,
         lead: Lead,
         activity: Activity,
         employee: Employee,
@@ -458,9 +466,12 @@ class ShareTrail:
         result: leads_mod.SignupResult,
         alert_admins: bool,
     ) -> None:
+        """The employee's and the salesperson's DMs, in the sign-up's own transaction."""
         assert lead.id is not None and activity.id is not None
-        ref = await self.notifier.notify(
-            LeadCreated(
+        await outbox_mod.enqueue(
+            session=session,
+            key=f"lead:{lead.id}",
+            event=LeadCreated(
                 lead_id=lead.id,
                 activity_id=activity.id,
                 activity_name=activity.name,
@@ -474,16 +485,23 @@ class ShareTrail:
                 note=lead.note,
                 source=lead.source,
                 sticky=result.assignment.sticky,
-            )
+            ),
         )
-        if ref is not None:
-            async with self.db.session() as session:
-                await leads_mod.record_sales_message(
-                    session=session, lead_id=lead.id, channel=ref[0], ts=ref[1]
-                )
         if alert_admins:
             admins = tuple(sorted(self.admin_ids | {activity.created_by} - {""}))
-            await self.notifier.notify(NoRosterAlert(admins, activity.id, activity.name, lead.id))
+            await outbox_mod.enqueue(
+                session=session,
+                key=f"no-roster:{activity.id}",
+                event=NoRosterAlert(admins, activity.id, activity.name, lead.id),
+            )
+
+    async def _delivered(self, event: Notification, ref: MessageRef | None) -> None:
+        """The outbox sent something; remember where a lead's DM landed (its thread)."""
+        if isinstance(event, LeadCreated) and ref is not None and event.salesperson_user_id:
+            async with self.db.session() as session:
+                await leads_mod.record_sales_message(
+                    session=session, lead_id=event.lead_id, channel=ref[0], ts=ref[1]
+                )
 
     # --- salespeople --------------------------------------------------------------------
 
@@ -501,10 +519,11 @@ class ShareTrail:
             )
             activity = await session.get(Activity, change.lead.activity_id)
             employee = await session.get(Employee, change.lead.employee_id)
-        if change.changed and activity is not None and employee is not None:
-            self.tasks.spawn(
-                self.notifier.notify(
-                    OutcomeRecorded(
+            if change.changed and activity is not None and employee is not None:
+                await outbox_mod.enqueue(
+                    session=session,
+                    key=f"outcome:{lead_id}:{uuid.uuid4().hex}",
+                    event=OutcomeRecorded(
                         lead_id=lead_id,
                         activity_name=activity.name,
                         employee_user_id=employee.user_id,
@@ -512,10 +531,9 @@ class ShareTrail:
                         outcome=status,
                         previous=change.previous,
                         by_user_id=by_user_id,
-                    )
-                ),
-                name=f"outcome:{lead_id}",
-            )
+                    ),
+                )
+        self.outbox.wake()
         return change
 
     async def lead_context(self, lead_id: int) -> tuple[Lead, Activity, Employee]:

@@ -54,7 +54,8 @@ async def start_runtime(settings: Settings) -> Runtime:
     await upgrade(db.engine)
     configured = settings.sharetrail_secret
     secret = await load_or_create_secret(db, configured.get_secret_value() if configured else None)
-    client = make_client(settings.slack_bot_token.get_secret_value(), settings.slack_api_url)
+    token = settings.slack_bot_token.get_secret_value()
+    client = make_client(token, settings.slack_api_url)
     warm_up()
     services = ShareTrail(
         db=db,
@@ -62,12 +63,14 @@ async def start_runtime(settings: Settings) -> Runtime:
         public_base_url=settings.public_base_url,
         admin_ids=settings.admin_ids,
         directory=SlackDirectory(client),
-        notifier=SlackNotifier(client),
+        # The outbox's client handles 429s itself (pacer + Retry-After rescheduling).
+        notifier=SlackNotifier(make_client(token, settings.slack_api_url, rate_limits=False)),
         cards=CardRenderer(FONTS_DIR),
         tasks=BackgroundTasks(),
         tracking_flush_ms=settings.tracking_flush_ms,
     )
     services.recorder.start()
+    await services.outbox.start()
     signing = settings.slack_signing_secret
     bolt = build_bolt_app(
         services, client=client, signing_secret=signing.get_secret_value() if signing else None
@@ -79,6 +82,7 @@ async def stop_runtime(runtime: Runtime) -> None:
     """Commit the queued views, finish the notifications they cause, then close."""
     await runtime.services.recorder.stop()
     await runtime.services.tasks.drain()
+    await runtime.services.outbox.stop()
     await runtime.db.dispose()
 
 

@@ -256,3 +256,63 @@ class CheckIn(SQLModel, table=True):
     tz: str = Field(default="UTC", max_length=64)
     note: str = Field(default="", max_length=1000)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class OutboxMessage(SQLModel, table=True):
+    """A message the bot owes someone, written with the change that caused it (bot/outbox.py)."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_outbox_key"),
+        Index("ix_outbox_status_due", "status", "due_at"),
+        Index("ix_outbox_batch_status", "batch", "status"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=200)
+    kind: str = Field(max_length=40)
+    payload: str = Field(max_length=20_000)
+    status: str = Field(default="pending", max_length=12)  # pending|sending|sent|failed
+    attempts: int = 0
+    due_at: datetime = Field(default_factory=utcnow)
+    claimed_at: datetime | None = None
+    last_error: str = Field(default="", max_length=200)
+    batch: str | None = Field(default=None, max_length=64)  # e.g. a broadcast's id
+    channel: str | None = Field(default=None, max_length=64)
+    ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    sent_at: datetime | None = None
+
+
+class SlackDelivery(SQLModel, table=True):
+    """Slack requests already handled (event id or trigger id): retries are not redone."""
+
+    __tablename__ = "slack_deliveries"
+
+    key: str = Field(primary_key=True, max_length=200)
+    at: datetime = Field(default_factory=utcnow, index=True)
+
+
+class Broadcast(SQLModel, table=True):
+    """`publish ID --dm-all`: one DM per employee, with a progress message for the admin."""
+
+    __tablename__ = "broadcasts"
+
+    id: int | None = Field(default=None, primary_key=True)
+    activity_id: int = Field(foreign_key="activities.id")
+    requested_by: str = Field(max_length=64)
+    total: int = 0
+    progress_channel: str | None = Field(default=None, max_length=64)
+    progress_ts: str | None = Field(default=None, max_length=32)
+    created_at: datetime = Field(default_factory=utcnow)
+    finished_at: datetime | None = None
+
+
+class JobLock(SQLModel, table=True):
+    """A lease: only the holder runs scheduled jobs, so replicas never double-send."""
+
+    __tablename__ = "job_locks"
+
+    name: str = Field(primary_key=True, max_length=64)
+    holder: str = Field(max_length=64)
+    expires_at: datetime

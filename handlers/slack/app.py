@@ -22,12 +22,14 @@ from handlers.slack.errors import report
 log = logging.getLogger(__name__)
 
 
-def make_client(token: str, base_url: str) -> AsyncWebClient:
-    """A Web API client that obeys Retry-After on 429 and retries 5xx and dropped connections."""
+def make_client(token: str, base_url: str, *, rate_limits: bool = True) -> AsyncWebClient:
+    """A Web API client that retries 5xx and dropped connections, and (unless the caller
+    paces itself, like the outbox) waits out Retry-After on 429."""
     client = AsyncWebClient(token=token, base_url=base_url, timeout=10)
+    if rate_limits:
+        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     client.retry_handlers.extend(
         [
-            AsyncRateLimitErrorRetryHandler(max_retry_count=3),
             AsyncServerErrorRetryHandler(max_retry_count=2),
             AsyncConnectionErrorRetryHandler(max_retry_count=2),
         ]

@@ -93,6 +93,16 @@ def activity_notification(activity: Activity) -> list[Block]:
     return blocks
 
 
+def announcement_dm(activity_id: int, name: str, when: str) -> list[Block]:
+    """The activity, DM'd to one employee by `publish ID --dm-all`."""
+    return [
+        {"type": "header", "text": plain(f"📣 {name}"[:150])},
+        section(f"*When:* {escape(when)}"),
+        context("Tap *Get my share card* for your personal card with your own tracked link."),
+        activity_actions(activity_id),
+    ]
+
+
 def notification_fallback(activity: Activity) -> str:
     return f"New activity: {activity.name} ({format_when(activity)})"
 

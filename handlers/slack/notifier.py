@@ -1,15 +1,26 @@
-"""Turns domain notifications into Slack DMs. Retries (429 Retry-After, 5xx, connection
-errors) come from the client's retry handlers, set up in handlers/slack/app.py."""
+"""Turns domain notifications into Slack messages, for the outbox (bot/outbox.py).
+
+Each notification renders to one or more messages ("parts"). Every message carries its
+idempotency key in Slack message metadata, so after a crash or an unclear failure the
+outbox can ask Slack (conversations.history) whether a part already landed instead of
+sending it twice. Sends are paced under Slack's limits (handlers/slack/pacing.py); a 429
+becomes a DeliveryError carrying Retry-After, and the outbox reschedules it exactly.
+"""
 
 from __future__ import annotations
 
 import logging
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.notifications import (
+    ActivityAnnounced,
     CardViewed,
     CheckedIn,
     ContactLogged,
@@ -21,8 +32,10 @@ from bot.notifications import (
     Notification,
     OutcomeRecorded,
 )
+from bot.outbox import DeliveryError
 from handlers.slack import blocks, ids, records_blocks
 from handlers.slack.blocks import escape
+from handlers.slack.pacing import Pacer
 from store.models import Lead
 
 log = logging.getLogger(__name__)
@@ -66,56 +79,99 @@ def viewed_text(event: CardViewed) -> str:
 
 
 class SlackNotifier:
-    def __init__(self, client: AsyncWebClient) -> None:
+    def __init__(self, client: AsyncWebClient, pacer: Pacer | None = None) -> None:
         self._client = client
+        self._pacer = pacer or Pacer()
+        self._dm_channels: dict[str, str] = {}
+
+    # the outbox's Deliverer ------------------------------------------------------------
+
+    async def deliver(
+        self, event: Notification, *, key: str, careful_since: datetime | None = None
+    ) -> MessageRef | None:
+        """Send every part of `event`; with `careful_since`, skip parts Slack already has."""
+        main: MessageRef | None = None
+        ref: MessageRef | None = None
+        try:
+            for outgoing in self.render(event):
+                part_key = f"{key}#{outgoing.part}"
+                ref = None
+                if careful_since is not None:
+                    ref = await self._find(outgoing.channel, part_key, careful_since)
+                if ref is None:
+                    ref = await self._post(outgoing, part_key)
+                if outgoing.main:
+                    main = ref
+        except SlackApiError as exc:
+            raise delivery_error(exc) from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError(type(exc).__name__, permanent=False) from None
+        return main or ref
 
     async def notify(self, event: Notification) -> MessageRef | None:
+        """Send now, outside the outbox (replies to someone's own action); failures logged."""
         try:
-            if isinstance(event, CardViewed):
-                await self._dm(event.employee_user_id, viewed_text(event))
-            elif isinstance(event, LeadCreated):
-                return await self._lead_created(event)
-            elif isinstance(event, OutcomeRecorded):
-                await self._outcome(event)
-            elif isinstance(event, ContactLogged):
-                await self._in_thread(event.thread, records_blocks.contact_logged_text(event))
-            elif isinstance(event, CheckedIn):
-                await self._in_thread(event.thread, records_blocks.checked_in_text(event))
-            elif isinstance(event, CustomerReturned):
-                await self._dm(
-                    event.thread.salesperson_user_id, records_blocks.customer_returned_text(event)
+            return await self.deliver(event, key=f"direct:{uuid.uuid4().hex}")
+        except DeliveryError as exc:
+            log.warning("Slack refused %s: %s", type(event).__name__, exc.code)
+            return None
+
+    # rendering -------------------------------------------------------------------------
+
+    def render(self, event: Notification) -> list[Outgoing]:
+        if isinstance(event, CardViewed):
+            return [Outgoing("viewed", event.employee_user_id, viewed_text(event))]
+        if isinstance(event, LeadCreated):
+            return self._lead_created(event)
+        if isinstance(event, OutcomeRecorded):
+            return [Outgoing("outcome", event.employee_user_id, outcome_text(event))]
+        if isinstance(event, ContactLogged):
+            return [
+                self._in_thread("contact", event.thread, records_blocks.contact_logged_text(event))
+            ]
+        if isinstance(event, CheckedIn):
+            return [self._in_thread("checkin", event.thread, records_blocks.checked_in_text(event))]
+        if isinstance(event, CustomerReturned):
+            return [
+                Outgoing(
+                    "returned",
+                    event.thread.salesperson_user_id,
+                    records_blocks.customer_returned_text(event),
                 )
-            elif isinstance(event, NoRosterAlert):
-                for admin in event.admin_user_ids:
-                    await self._dm(
-                        admin,
-                        f"⚠️ A customer signed up for *{escape(event.activity_name)}* "
-                        f"(lead #{event.lead_id}) but no salesperson is on the roster. "
-                        "Add some with `/sharetrail sales add @user`.",
-                    )
-        except SlackApiError as exc:
-            log.warning(
-                "Slack refused %s: %s", type(event).__name__, exc.response.get("error", "?")
+            ]
+        if isinstance(event, NoRosterAlert):
+            text = (
+                f"⚠️ A customer signed up for *{escape(event.activity_name)}* "
+                f"(lead #{event.lead_id}) but no salesperson is on the roster. "
+                "Add some with `/sharetrail sales add @user`."
             )
-        return None
-
-    async def _dm(self, user_id: str, message: str, **extra: Any) -> MessageRef:
-        response = await self._client.chat_postMessage(channel=user_id, text=message, **extra)
-        return str(response["channel"]), str(response["ts"])
-
-    async def _in_thread(self, thread: LeadThread, message: str) -> MessageRef:
-        """Under the salesperson's lead DM; their DM itself if that message is gone."""
-        if thread.channel and thread.ts:
-            try:
-                return await self._dm(
-                    thread.channel, message, thread_ts=thread.ts, unfurl_links=False
+            return [Outgoing(f"admin-{admin}", admin, text) for admin in event.admin_user_ids]
+        if isinstance(event, ActivityAnnounced):
+            return [
+                Outgoing(
+                    "announce",
+                    event.user_id,
+                    f"📣 New activity: {event.activity_name}. Get your personal share card.",
+                    blocks=blocks.announcement_dm(
+                        event.activity_id, event.activity_name, event.when
+                    ),
                 )
-            except SlackApiError as exc:
-                if exc.response.get("error") not in ("thread_not_found", "message_not_found"):
-                    raise
-        return await self._dm(thread.salesperson_user_id, message, unfurl_links=False)
+            ]
+        raise TypeError(f"no Slack rendering for {type(event).__name__}")
 
-    async def _lead_created(self, event: LeadCreated) -> MessageRef | None:
+    def _in_thread(self, part: str, thread: LeadThread, message: str) -> Outgoing:
+        """Under the salesperson's lead DM; their DM itself if that message is unknown."""
+        if thread.channel and thread.ts:
+            return Outgoing(
+                part,
+                thread.channel,
+                message,
+                thread_ts=thread.ts,
+                fallback_channel=thread.salesperson_user_id,
+            )
+        return Outgoing(part, thread.salesperson_user_id, message)
+
+    def _lead_created(self, event: LeadCreated) -> list[Outgoing]:
         who = escape(event.customer_name)
         by = (
             f"<@{event.salesperson_user_id}> will follow up."
@@ -125,13 +181,16 @@ class SlackNotifier:
         signed_up = (
             f"🎉 *{who}* signed up for *{escape(event.activity_name)}* through your card! {by}"
         )
-        await self._dm(
-            event.employee_user_id,
-            signed_up,
-            blocks=records_blocks.signup_dm_blocks(signed_up, event.lead_id),
-        )
+        parts = [
+            Outgoing(
+                "employee",
+                event.employee_user_id,
+                signed_up,
+                blocks=records_blocks.signup_dm_blocks(signed_up, event.lead_id),
+            )
+        ]
         if not event.salesperson_user_id:
-            return None
+            return parts
         lead = Lead(
             id=event.lead_id,
             share_id=0,
@@ -145,26 +204,131 @@ class SlackNotifier:
             visitor_hash="",
             source=event.source,
         )
-        return await self._dm(
-            event.salesperson_user_id,
-            f"New lead for {event.activity_name}: {event.customer_name}, {event.customer_phone}",
-            blocks=blocks.lead_dm(
-                lead,
-                activity_name=event.activity_name,
-                employee_user_id=event.employee_user_id,
-                sticky=event.sticky,
-            ),
-            metadata={"event_type": ids.LEAD_DM_EVENT, "event_payload": {"lead_id": event.lead_id}},
+        parts.append(
+            Outgoing(
+                "sales",
+                event.salesperson_user_id,
+                f"New lead for {event.activity_name}: "
+                f"{event.customer_name}, {event.customer_phone}",
+                blocks=blocks.lead_dm(
+                    lead,
+                    activity_name=event.activity_name,
+                    employee_user_id=event.employee_user_id,
+                    sticky=event.sticky,
+                ),
+                event_type=ids.LEAD_DM_EVENT,
+                payload={"lead_id": event.lead_id},
+                main=True,
+            )
         )
+        return parts
 
-    async def _outcome(self, event: OutcomeRecorded) -> None:
-        who = escape(event.customer_name)
-        verb = OUTCOME_WORDS[event.outcome]
-        changed = (
-            f" (changed from {blocks.OUTCOME_LABELS[event.previous]})" if event.previous else ""
+    # Slack calls -----------------------------------------------------------------------
+
+    async def _channel_id(self, channel: str) -> str:
+        """conversations.history wants the DM's id, not the user's."""
+        if not channel.startswith(("U", "W")):
+            return channel
+        if channel not in self._dm_channels:
+            await self._pacer.acquire("conversations.open")
+            response = await self._client.conversations_open(users=channel)
+            self._dm_channels[channel] = str(response["channel"]["id"])
+        return self._dm_channels[channel]
+
+    async def _post(self, outgoing: Outgoing, key: str) -> MessageRef:
+        metadata = {
+            "event_type": outgoing.event_type,
+            "event_payload": {**outgoing.payload, "key": key},
+        }
+        extra: dict[str, Any] = {"unfurl_links": False, "metadata": metadata}
+        if outgoing.blocks:
+            extra["blocks"] = outgoing.blocks
+        channel = outgoing.channel
+        try:
+            await self._pacer.acquire("chat.postMessage", channel)
+            response = await self._client.chat_postMessage(
+                channel=channel, text=outgoing.text, thread_ts=outgoing.thread_ts, **extra
+            )
+        except SlackApiError as exc:
+            gone = exc.response.get("error") in ("thread_not_found", "message_not_found")
+            if not (gone and outgoing.fallback_channel):
+                raise
+            await self._pacer.acquire("chat.postMessage", outgoing.fallback_channel)
+            response = await self._client.chat_postMessage(
+                channel=outgoing.fallback_channel, text=outgoing.text, **extra
+            )
+        return str(response["channel"]), str(response["ts"])
+
+    async def _find(self, channel: str, key: str, since: datetime) -> MessageRef | None:
+        """A message stamped with `key` posted since `since`, if Slack has one."""
+        if channel.startswith(("U", "W")) or not channel:
+            channel = await self._channel_id(channel)
+        await self._pacer.acquire("conversations.history")
+        response = await self._client.conversations_history(
+            channel=channel,
+            oldest=f"{since.timestamp() - 60:.6f}",
+            limit=200,
+            include_all_metadata=True,
         )
-        await self._dm(
-            event.employee_user_id,
-            f"📌 *{who}* {verb} *{escape(event.activity_name)}*{changed}, "
-            f"recorded by <@{event.by_user_id}>.",
-        )
+        for message in response.get("messages") or []:
+            payload = (message.get("metadata") or {}).get("event_payload") or {}
+            if payload.get("key") == key:
+                return channel, str(message["ts"])
+        return None
+
+
+PERMANENT_ERRORS = frozenset(
+    {
+        "channel_not_found",
+        "user_not_found",
+        "users_not_found",
+        "not_in_channel",
+        "is_archived",
+        "account_inactive",
+        "user_disabled",
+        "cannot_dm_bot",
+        "invalid_auth",
+        "not_authed",
+        "token_revoked",
+        "missing_scope",
+        "invalid_blocks",
+        "msg_too_long",
+        "no_text",
+        "invalid_arguments",
+        "message_not_found",
+        "cant_update_message",
+    }
+)
+
+
+def delivery_error(exc: SlackApiError) -> DeliveryError:
+    code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+    if code == "ratelimited" or exc.response.status_code == 429:
+        retry_after = float(exc.response.headers.get("Retry-After", 1) or 1)
+        return DeliveryError("ratelimited", permanent=False, retry_after=retry_after)
+    return DeliveryError(code, permanent=code in PERMANENT_ERRORS)
+
+
+def outcome_text(event: OutcomeRecorded) -> str:
+    who = escape(event.customer_name)
+    verb = OUTCOME_WORDS[event.outcome]
+    changed = f" (changed from {blocks.OUTCOME_LABELS[event.previous]})" if event.previous else ""
+    return (
+        f"📌 *{who}* {verb} *{escape(event.activity_name)}*{changed}, "
+        f"recorded by <@{event.by_user_id}>."
+    )
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One Slack message a notification becomes."""
+
+    part: str
+    channel: str
+    text: str
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    thread_ts: str | None = None
+    fallback_channel: str | None = None
+    event_type: str = "sharetrail"
+    payload: dict[str, Any] = field(default_factory=dict)
+    main: bool = False

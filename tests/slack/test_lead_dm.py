@@ -27,7 +27,9 @@ async def lead_dm(stack: Stack) -> Message:
     activity_id = await create_activity(stack)
     card = await get_share_card(stack, EMPLOYEE, activity_id)
     await sign_up(stack, card.url, {"name": "Wang Fang", "phone": "+86 138 1234 5678"})
-    return await wait_for_dm(stack, SALESPERSON, "New lead")
+    message = await wait_for_dm(stack, SALESPERSON, "New lead")
+    await stack.settle()  # the outbox records where the DM landed: the lead's thread
+    return message
 
 
 def buttons(message: Message) -> list[str]:

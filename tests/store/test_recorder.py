@@ -57,7 +57,7 @@ async def test_burst_is_committed_in_few_transactions(db: Database) -> None:
     share = await make_share(db)
     announced: list[ViewResult] = []
 
-    async def on_viewed(item: ViewItem, result: ViewResult) -> None:
+    async def on_viewed(session: object, item: ViewItem, result: ViewResult) -> None:
         announced.append(result)
 
     recorder = ViewRecorder(db, flush_ms=20, on_viewed=on_viewed, max_batch=100)
@@ -75,7 +75,7 @@ async def test_burst_is_committed_in_few_transactions(db: Database) -> None:
 async def test_stop_commits_everything_queued(db: Database) -> None:
     share = await make_share(db)
 
-    async def ignore(item: ViewItem, result: ViewResult) -> None:
+    async def ignore(session: object, item: ViewItem, result: ViewResult) -> None:
         return None
 
     recorder = ViewRecorder(db, flush_ms=60_000, on_viewed=ignore)  # a window that never ends
@@ -95,7 +95,7 @@ async def test_stop_commits_everything_queued(db: Database) -> None:
 async def test_write_through_commits_before_returning(db: Database) -> None:
     share = await make_share(db)
 
-    async def ignore(item: ViewItem, result: ViewResult) -> None:
+    async def ignore(session: object, item: ViewItem, result: ViewResult) -> None:
         return None
 
     recorder = ViewRecorder(db, flush_ms=0, on_viewed=ignore)

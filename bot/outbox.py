@@ -1,0 +1,346 @@
+"""The outbox: every message the bot owes someone is a row before it is a request.
+
+A notification is written in the same transaction as the change that caused it (a view,
+a sign-up, an outcome, a publish), under an idempotency key, so it cannot be lost
+between "committed" and "sent" and cannot be queued twice. One sender task claims due
+rows, delivers them through the platform's `Deliverer`, and marks them sent; failures
+are rescheduled with exponential backoff and jitter, or honour the platform's
+Retry-After exactly. Permanent refusals (unknown channel or user, revoked token…) are
+not retried: the row is marked failed, with the reason, for `/sharetrail health`.
+
+Exactly once across crashes: a row claimed ("sending") when the process died may or
+may not have reached the platform. Deliverers stamp every message with its key (Slack:
+message metadata); on start-up `reconcile` puts such rows back in the queue marked as
+retries, and a retry first asks the platform whether a message with that key already
+exists (`careful_since`) before sending it again. Ordinary retries after an unclear
+failure (a timeout, a 500) take the same careful path.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol, get_args
+
+from pydantic import TypeAdapter
+from sqlalchemy import func, update
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.notifications import MessageRef, Notification
+from store.db import Database
+from store.models import OutboxMessage
+from store.queries import insert_if_absent
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 10
+MAX_BACKOFF = timedelta(minutes=10)
+BATCH = 100
+CONCURRENCY = 8
+
+_KINDS: dict[str, type[Any]] = {cls.__name__: cls for cls in get_args(Notification)}
+_ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(cls) for name, cls in _KINDS.items()}
+
+
+def encode(event: Notification) -> tuple[str, str]:
+    kind = type(event).__name__
+    return kind, _ADAPTERS[kind].dump_json(event).decode()
+
+
+def decode(kind: str, payload: str) -> Notification:
+    event: Notification = _ADAPTERS[kind].validate_json(payload)
+    return event
+
+
+class DeliveryError(Exception):
+    """The platform did not take the message. `permanent`: retrying cannot help."""
+
+    def __init__(self, code: str, *, permanent: bool, retry_after: float | None = None) -> None:
+        super().__init__(code)
+        self.code = code
+        self.permanent = permanent
+        self.retry_after = retry_after
+
+
+class Deliverer(Protocol):
+    async def deliver(
+        self, event: Notification, *, key: str, careful_since: datetime | None = None
+    ) -> MessageRef | None:
+        """Send it, stamped with `key`; raise DeliveryError when the platform refuses.
+
+        With `careful_since`, first look for messages with this key sent since then and
+        do not send those again (a retry whose first attempt may have landed)."""
+        ...
+
+
+OnSent = Callable[[Notification, MessageRef | None], Awaitable[None]]
+
+
+async def enqueue(
+    *,
+    session: AsyncSession,
+    event: Notification,
+    key: str,
+    due_at: datetime | None = None,
+) -> bool:
+    """Add a message to the outbox in the caller's transaction; False if `key` exists."""
+    kind, payload = encode(event)
+    return await insert_if_absent(
+        session,
+        OutboxMessage,
+        {
+            "key": key[:200],
+            "kind": kind,
+            "payload": payload,
+            "status": "pending",
+            "attempts": 0,
+            "due_at": due_at or datetime.now(UTC),
+            "created_at": datetime.now(UTC),
+            "last_error": "",
+        },
+        ["key"],
+    )
+
+
+def backoff(attempts: int, rng: random.Random) -> timedelta:
+    """Exponential with full jitter: 1 s, 2 s, 4 s … capped, times a random 0.5–1.5."""
+    base = min(MAX_BACKOFF.total_seconds(), 2.0 ** max(attempts - 1, 0))
+    return timedelta(seconds=base * rng.uniform(0.5, 1.5))
+
+
+@dataclass(frozen=True)
+class Claim:
+    row_id: int
+    key: str
+    kind: str
+    payload: str
+    careful_since: datetime | None  # set for retries: the first attempt may have landed
+
+
+@dataclass(frozen=True)
+class OutboxHealth:
+    pending: int
+    sending: int
+    sent: int
+    failed: int
+    recent_failures: list[tuple[str, str]]  # (key, error)
+
+
+class Outbox:
+    def __init__(
+        self,
+        db: Database,
+        deliverer: Deliverer,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+        rng: random.Random | None = None,
+        concurrency: int = CONCURRENCY,
+        on_sent: OnSent | None = None,
+    ) -> None:
+        self._db = db
+        self._deliverer = deliverer
+        self._on_sent = on_sent
+        self._clock = clock
+        self._rng = rng or random.Random()
+        self._slots = asyncio.Semaphore(concurrency)
+        self._wake = asyncio.Event()
+        self._runner: asyncio.Task[None] | None = None
+        self._in_flight: set[asyncio.Task[None]] = set()
+        self._stopping = False
+
+    # lifecycle ---------------------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.reconcile()
+        self._stopping = False
+        self._runner = asyncio.create_task(self._run(), name="outbox")
+
+    def wake(self) -> None:
+        """New rows were committed: look now instead of at the next poll."""
+        self._wake.set()
+
+    async def stop(self, timeout: float = 10.0) -> None:
+        """Stop claiming; let the sends under way finish (SIGTERM drains, then exits)."""
+        self._stopping = True
+        self._wake.set()
+        if self._runner is not None:
+            await asyncio.wait([self._runner], timeout=timeout)
+            if not self._runner.done():
+                self._runner.cancel()
+            self._runner = None
+        if self._in_flight:
+            await asyncio.wait(list(self._in_flight), timeout=timeout)
+
+    async def drain(self, timeout: float = 30.0) -> None:
+        """Wait until nothing is due now (tests, `settle`)."""
+        async with asyncio.timeout(timeout):
+            while True:
+                self.wake()
+                if self._in_flight:
+                    await asyncio.wait(list(self._in_flight))
+                if not self._in_flight and not await self._due_count():
+                    return
+                await asyncio.sleep(0)
+
+    # the sender -------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        while not self._stopping:
+            claimed = await self._claim()
+            for claim in claimed:
+                await self._slots.acquire()
+                task = asyncio.create_task(self._send(claim))
+                self._in_flight.add(task)
+                task.add_done_callback(self._in_flight.discard)
+            if len(claimed) == BATCH:
+                continue
+            self._wake.clear()
+            try:
+                async with asyncio.timeout(await self._next_due_in()):
+                    await self._wake.wait()
+            except TimeoutError:
+                pass
+
+    async def _due_count(self) -> int:
+        async with self._db.session() as session:
+            count = await session.exec(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status == "pending", OutboxMessage.due_at <= self._clock())
+            )
+            return int(count.one())
+
+    async def _next_due_in(self) -> float:
+        async with self._db.session() as session:
+            soonest = (
+                await session.exec(
+                    select(func.min(OutboxMessage.due_at)).where(OutboxMessage.status == "pending")
+                )
+            ).one()
+        if soonest is None:
+            return 5.0
+        if soonest.tzinfo is None:
+            soonest = soonest.replace(tzinfo=UTC)
+        return max(0.0, min(5.0, (soonest - self._clock()).total_seconds()))
+
+    async def _claim(self) -> list[Claim]:
+        """Mark due rows as sending, in one short transaction; oldest first."""
+        now = self._clock()
+        async with self._db.session() as session:
+            rows = (
+                await session.exec(
+                    select(OutboxMessage)
+                    .where(OutboxMessage.status == "pending", OutboxMessage.due_at <= now)
+                    .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
+                    .limit(BATCH)
+                )
+            ).all()
+            claimed = []
+            for row in rows:
+                assert row.id is not None
+                row.status, row.claimed_at = "sending", now
+                session.add(row)
+                careful = row.created_at if row.attempts else None
+                claimed.append(Claim(row.id, row.key, row.kind, row.payload, careful))
+        return claimed
+
+    async def _send(self, claim: Claim) -> None:
+        try:
+            event = decode(claim.kind, claim.payload)
+            ref = await self._deliverer.deliver(
+                event, key=claim.key, careful_since=claim.careful_since
+            )
+        except DeliveryError as exc:
+            await self._failed(claim.row_id, exc)
+        except Exception as exc:  # a bug in rendering must not stop the sender
+            log.exception("outbox message %s could not be delivered", claim.key)
+            await self._failed(claim.row_id, DeliveryError(type(exc).__name__, permanent=False))
+        else:
+            await self._sent(claim.row_id, ref)
+            if self._on_sent is not None:
+                await self._on_sent(event, ref)
+        finally:
+            self._slots.release()
+
+    async def _sent(self, row_id: int, ref: MessageRef | None) -> None:
+        async with self._db.session() as session:
+            await session.exec(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.id) == row_id)
+                .values(
+                    status="sent",
+                    sent_at=self._clock(),
+                    channel=ref[0] if ref else None,
+                    ts=ref[1] if ref else None,
+                )
+            )
+
+    async def _failed(self, row_id: int, error: DeliveryError) -> None:
+        async with self._db.session() as session:
+            row = await session.get(OutboxMessage, row_id)
+            if row is None:
+                return
+            row.attempts += 1
+            row.last_error = error.code[:200]
+            if error.permanent or row.attempts >= MAX_ATTEMPTS:
+                row.status = "failed"
+                log.warning("outbox %s failed for good: %s", row.key, error.code)
+            else:
+                delay = (
+                    timedelta(seconds=error.retry_after)
+                    if error.retry_after is not None
+                    else backoff(row.attempts, self._rng)
+                )
+                row.status, row.due_at = "pending", self._clock() + delay
+            session.add(row)
+        self._wake.set()
+
+    # crash recovery -------------------------------------------------------------------
+
+    async def reconcile(self) -> int:
+        """Rows left "sending" by a crash go back in the queue as careful retries."""
+        async with self._db.session() as session:
+            result = await session.exec(
+                update(OutboxMessage)
+                .where(col(OutboxMessage.status) == "sending")
+                .values(
+                    status="pending",
+                    attempts=OutboxMessage.attempts + 1,
+                    last_error="interrupted",
+                    due_at=self._clock(),
+                )
+            )
+            count = int(result.rowcount or 0)
+        if count:
+            log.info("%d messages were in flight at the last stop; rechecking them", count)
+        return count
+
+    async def health(self) -> OutboxHealth:
+        async with self._db.session() as session:
+            counts = dict(
+                (
+                    await session.exec(
+                        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+                    )
+                ).all()
+            )
+            failures = (
+                await session.exec(
+                    select(OutboxMessage.key, OutboxMessage.last_error)
+                    .where(OutboxMessage.status == "failed")
+                    .order_by(col(OutboxMessage.id).desc())
+                    .limit(5)
+                )
+            ).all()
+        return OutboxHealth(
+            pending=counts.get("pending", 0),
+            sending=counts.get("sending", 0),
+            sent=counts.get("sent", 0),
+            failed=counts.get("failed", 0),
+            recent_failures=[(str(k), str(e)) for k, e in failures],
+        )
