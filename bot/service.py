@@ -9,9 +9,11 @@ import asyncio
 import logging
 import random
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
+from sqlalchemy import delete
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -41,8 +43,8 @@ from bot.records import LeadRecords
 from bot.shares import get_or_create_share, share_url, short_url
 from bot.tracking import ViewResult, Visit
 from store.db import Database
-from store.models import Activity, Employee, Lead, Share
-from store.queries import StatRow
+from store.models import Activity, Employee, Lead, Share, SlackDelivery
+from store.queries import StatRow, insert_if_absent
 
 log = logging.getLogger(__name__)
 
@@ -120,7 +122,10 @@ class ShareTrail:
             db, flush_ms=tracking_flush_ms, on_viewed=self._viewed, after_commit=self._woken
         )
         self.outbox = outbox_mod.Outbox(db, notifier, on_sent=self._delivered)
+        self._deliveries_seen = 0
         self.records = LeadRecords(self)  # contacts, check-ins, timelines (bot/records.py)
+        # Called when an activity is created, published or closed (the scheduler listens).
+        self.activity_listeners: list[Callable[[], None]] = []
 
     async def settle(self) -> None:
         """Wait until queued views are committed and the follow-up work is done."""
@@ -131,12 +136,28 @@ class ShareTrail:
             if self.recorder.idle and not len(self.tasks):
                 return
 
+    async def first_delivery(self, key: str) -> bool:
+        """Record a platform request as handled; False if it already was (a retry)."""
+        async with self.db.session() as session:
+            first = await insert_if_absent(
+                session, SlackDelivery, {"key": key[:200], "at": datetime.now(UTC)}, ["key"]
+            )
+            self._deliveries_seen += 1
+            if self._deliveries_seen % 1000 == 0:  # keep the table to a few days of keys
+                cutoff = datetime.now(UTC) - timedelta(days=3)
+                await session.exec(delete(SlackDelivery).where(col(SlackDelivery.at) < cutoff))
+        return first
+
     def _woken(self) -> None:
         self.outbox.wake()
 
     def changed(self) -> None:
         """Something the landing page shows changed: drop the cached reads."""
         self.landing_cache.clear()
+
+    def _activities_changed(self) -> None:
+        for listener in list(self.activity_listeners):
+            listener()
 
     # --- people -------------------------------------------------------------------------
 
@@ -168,6 +189,7 @@ class ShareTrail:
             )
         for user_id in draft.salespeople:
             await self.sync_employee(user_id)
+        self._activities_changed()
         return activity
 
     async def activity(self, activity_id: int) -> Activity:
@@ -184,6 +206,7 @@ class ShareTrail:
                 session=session, activity_id=activity_id, channel_id=channel_id, message_ts=ts
             )
         self.changed()
+        self._activities_changed()
         return activity
 
     async def close_activity(self, activity_id: int, *, by_user_id: str) -> Activity:
@@ -193,6 +216,7 @@ class ShareTrail:
                 session=session, activity_id=activity_id
             )
         self.changed()
+        self._activities_changed()
         return activity
 
     # --- roster -------------------------------------------------------------------------

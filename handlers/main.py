@@ -18,6 +18,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from assets import FONTS_DIR, TEMPLATES_DIR
 from bot.background import BackgroundTasks
 from bot.cards import CardRenderer
+from bot.scheduler import Scheduler
 from bot.secret import load_or_create_secret
 from bot.service import ShareTrail
 from bot.settings import Settings
@@ -45,6 +46,7 @@ class Runtime:
     client: AsyncWebClient
     services: ShareTrail
     bolt: AsyncApp
+    scheduler: Scheduler | None = None
 
 
 async def start_runtime(settings: Settings) -> Runtime:
@@ -71,15 +73,20 @@ async def start_runtime(settings: Settings) -> Runtime:
     )
     services.recorder.start()
     await services.outbox.start()
+    # Reminders, auto-close, the weekly report; only the replica holding the lease acts.
+    scheduler = Scheduler(services)
+    await scheduler.start()
     signing = settings.slack_signing_secret
     bolt = build_bolt_app(
         services, client=client, signing_secret=signing.get_secret_value() if signing else None
     )
-    return Runtime(db, client, services, bolt)
+    return Runtime(db, client, services, bolt, scheduler)
 
 
 async def stop_runtime(runtime: Runtime) -> None:
     """Commit the queued views, finish the notifications they cause, then close."""
+    if runtime.scheduler is not None:
+        await runtime.scheduler.stop()  # first: nothing new gets queued while draining
     await runtime.services.recorder.stop()
     await runtime.services.tasks.drain()
     await runtime.services.outbox.stop()
@@ -112,6 +119,14 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
     if reason is not None:
         log.warning("refused a malformed Slack request: %s", reason)
         return _refuse(400, reason)
+    key = payloads.delivery_key(bolt_request.body)
+    if key is not None and not await request.app[SERVICES].first_delivery(key):
+        # Slack re-sent something already handled (X-Slack-Retry-Num): ack, do nothing.
+        log.info(
+            "acknowledged a repeated Slack request (retry %s)",
+            request.headers.get("X-Slack-Retry-Num", "-"),
+        )
+        return web.Response(status=200)
     bolt_response = await request.app[BOLT].async_dispatch(bolt_request)
     return await to_aiohttp_response(bolt_response)
 

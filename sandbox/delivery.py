@@ -41,6 +41,8 @@ class Delivery:
     content_type: str
     elapsed: float
     timed_out: bool = False
+    request: bytes = b""
+    request_type: str = ""
 
     @property
     def json(self) -> Any:
@@ -99,9 +101,19 @@ class AppEndpoint:
                     text,
                     response.headers.get("Content-Type", ""),
                     time.perf_counter() - started,
+                    request=body,
+                    request_type=content_type,
                 )
         except TimeoutError:
-            return Delivery(kind, 0, "", "", time.perf_counter() - started, timed_out=True)
+            elapsed = time.perf_counter() - started
+            return Delivery(kind, 0, "", "", elapsed, True, request=body, request_type=content_type)
+
+    async def redeliver(self, original: Delivery, retry_num: int = 1) -> Delivery:
+        """Send the same body again as Slack's retry does (X-Slack-Retry-Num, fresh signature)."""
+        headers = {"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"}
+        return await self.post(
+            original.kind, original.request, original.request_type, extra_headers=headers
+        )
 
     async def post_form(self, kind: str, fields: dict[str, str], **options: Any) -> Delivery:
         body = urlencode(fields).encode()

@@ -31,6 +31,19 @@ def _view_ok(view: Any) -> bool:
     )
 
 
+def delivery_key(body: dict[str, Any]) -> str | None:
+    """What makes a Slack request unique: a retry of it carries the same key.
+
+    Events have an event_id; commands and every interactive payload carry a fresh
+    trigger_id per user action, repeated only when Slack re-sends the same request."""
+    if body.get("type") == "event_callback" and isinstance(body.get("event_id"), str):
+        return f"event:{body['event_id']}"
+    trigger = body.get("trigger_id")
+    if isinstance(trigger, str) and trigger:
+        return f"trigger:{trigger}"
+    return None
+
+
 def problem(body: dict[str, Any]) -> str | None:
     """Why this parsed request body cannot be handled, or None if it can."""
     if "command" in body:

@@ -89,7 +89,7 @@ async def test_only_the_assigned_salesperson_or_an_admin_records(
             "type": "block_actions",
             "user": {"id": user, "name": user.lower(), "team_id": "T_SANDBOX"},
             "team": {"id": "T_SANDBOX"},
-            "trigger_id": "1.2.3",
+            "trigger_id": f"1.2.{user}",  # each tap has its own trigger
             "channel": {"id": lead_dm.channel},
             "container": {
                 "type": "message",
