@@ -87,6 +87,7 @@ async def enqueue(
     event: Notification,
     key: str,
     due_at: datetime | None = None,
+    batch: str | None = None,
 ) -> bool:
     """Add a message to the outbox in the caller's transaction; False if `key` exists."""
     kind, payload = encode(event)
@@ -102,9 +103,20 @@ async def enqueue(
             "due_at": due_at or datetime.now(UTC),
             "created_at": datetime.now(UTC),
             "last_error": "",
+            "batch": batch,
         },
         ["key"],
     )
+
+
+async def batch_progress(*, session: AsyncSession, batch: str) -> dict[str, int]:
+    """How many of a batch's messages are pending, sending, sent and failed."""
+    rows = await session.exec(
+        select(OutboxMessage.status, func.count())
+        .where(OutboxMessage.batch == batch)
+        .group_by(OutboxMessage.status)
+    )
+    return {str(status): int(count) for status, count in rows.all()}
 
 
 def backoff(attempts: int, rng: random.Random) -> timedelta:

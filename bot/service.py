@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import activities as activities_mod
+from bot import broadcasts as broadcasts_mod
 from bot import leads as leads_mod
 from bot import outbox as outbox_mod
 from bot import roster as roster_mod
@@ -136,6 +137,42 @@ class ShareTrail:
             if self.recorder.idle and not len(self.tasks):
                 return
 
+    # --- broadcasts ---------------------------------------------------------------------
+
+    async def start_broadcast(
+        self, activity_id: int, *, by_user_id: str, user_ids: list[str]
+    ) -> broadcasts_mod.BroadcastStatus:
+        """Queue one announcement DM per person (people already told are skipped)."""
+        await self.require_admin(by_user_id)
+        async with self.db.session() as session:
+            broadcast = await broadcasts_mod.start_broadcast(
+                session=session,
+                activity_id=activity_id,
+                requested_by=by_user_id,
+                user_ids=user_ids,
+            )
+        self.outbox.wake()
+        assert broadcast.id is not None
+        return await self.broadcast_status(broadcast.id)
+
+    async def broadcast_status(self, broadcast_id: int) -> broadcasts_mod.BroadcastStatus:
+        async with self.db.session() as session:
+            return await broadcasts_mod.broadcast_status(session=session, broadcast_id=broadcast_id)
+
+    async def unfinished_broadcasts(self) -> list[int]:
+        async with self.db.session() as session:
+            return [b.id for b in await broadcasts_mod.unfinished(session=session) if b.id]
+
+    async def broadcast_progress_message(self, broadcast_id: int, channel: str, ts: str) -> None:
+        async with self.db.session() as session:
+            await broadcasts_mod.set_progress_message(
+                session=session, broadcast_id=broadcast_id, channel=channel, ts=ts
+            )
+
+    async def finish_broadcast(self, broadcast_id: int) -> None:
+        async with self.db.session() as session:
+            await broadcasts_mod.finish(session=session, broadcast_id=broadcast_id)
+
     async def first_delivery(self, key: str) -> bool:
         """Record a platform request as handled; False if it already was (a retry)."""
         async with self.db.session() as session:
@@ -212,9 +249,7 @@ class ShareTrail:
     async def close_activity(self, activity_id: int, *, by_user_id: str) -> Activity:
         await self.require_admin(by_user_id)
         async with self.db.session() as session:
-            activity = await activities_mod.close_activity(
-                session=session, activity_id=activity_id
-            )
+            activity = await activities_mod.close_activity(session=session, activity_id=activity_id)
         self.changed()
         self._activities_changed()
         return activity

@@ -27,6 +27,9 @@ class Settings(BaseSettings):
     sharetrail_secret: SecretStr | None = None
     # Group-commit window for landing-page views (bot/recorder.py); 0 = write-through.
     tracking_flush_ms: int = Field(default=50, ge=0, le=10_000)
+    # Multiplies the client-side Slack rate budgets (handlers/slack/pacing.py). Keep 1.0
+    # against real Slack; stand-ins and benchmarks with scaled limits raise it.
+    slack_pacing_scale: float = Field(default=1.0, gt=0, le=1000)
 
     @field_validator("slack_api_url")
     @classmethod

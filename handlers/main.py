@@ -23,10 +23,11 @@ from bot.secret import load_or_create_secret
 from bot.service import ShareTrail
 from bot.settings import Settings
 from bot.tracking import warm_up
-from handlers.slack import payloads
+from handlers.slack import broadcast, payloads
 from handlers.slack.app import build_bolt_app, make_client
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.notifier import SlackNotifier
+from handlers.slack.pacing import Pacer
 from handlers.web import checkin, landing
 from handlers.web.errors import error_pages
 from handlers.web.keys import BOLT, SERVICES, SIGNATURES
@@ -66,13 +67,17 @@ async def start_runtime(settings: Settings) -> Runtime:
         admin_ids=settings.admin_ids,
         directory=SlackDirectory(client),
         # The outbox's client handles 429s itself (pacer + Retry-After rescheduling).
-        notifier=SlackNotifier(make_client(token, settings.slack_api_url, rate_limits=False)),
+        notifier=SlackNotifier(
+            make_client(token, settings.slack_api_url, rate_limits=False),
+            Pacer(scale=settings.slack_pacing_scale),
+        ),
         cards=CardRenderer(FONTS_DIR),
         tasks=BackgroundTasks(),
         tracking_flush_ms=settings.tracking_flush_ms,
     )
     services.recorder.start()
     await services.outbox.start()
+    await broadcast.resume(services, client)
     # Reminders, auto-close, the weekly report; only the replica holding the lease acts.
     scheduler = Scheduler(services)
     await scheduler.start()

@@ -65,11 +65,14 @@ class Call:
 @dataclass
 class Fault:
     method: str
-    kind: str  # ratelimited | http_500 | slow | error
+    kind: str  # ratelimited | http_500 | slow | error | lost_reply
     remaining: int
     retry_after: int = 1
     delay: float = 0.0
     error: str = "internal_error"
+    every: int = 1  # apply to every n-th matching call (2: half of them)
+    seen: int = 0
+    where: Callable[[JSON], bool] | None = None  # only calls whose arguments match
 
 
 @dataclass
@@ -157,19 +160,28 @@ class Faults:
         retry_after: int = 1,
         delay: float = 0.0,
         error: str = "internal_error",
+        every: int = 1,
+        where: Callable[[JSON], bool] | None = None,
     ) -> Fault:
-        if kind not in ("ratelimited", "http_500", "slow", "error"):
+        """`lost_reply`: the call takes effect but the answer comes `delay` s late (a timeout
+        from the client's point of view: did it land or not?)."""
+        if kind not in ("ratelimited", "http_500", "slow", "error", "lost_reply"):
             raise ValueError(f"unknown fault kind {kind!r}")
-        fault = Fault(method, kind, times, retry_after, delay, error)
+        fault = Fault(method, kind, times, retry_after, delay, error, max(1, every), where=where)
         self.active.append(fault)
         return fault
 
     def clear(self) -> None:
         self.active.clear()
 
-    def take(self, method: str) -> Fault | None:
+    def take(self, method: str, args: JSON | None = None) -> Fault | None:
         for fault in self.active:
+            if fault.where is not None and not fault.where(args or {}):
+                continue
             if fault.remaining > 0 and fault.method in (method, "*"):
+                fault.seen += 1
+                if fault.seen % fault.every:
+                    continue
                 fault.remaining -= 1
                 if fault.remaining == 0:
                     self.active.remove(fault)
@@ -326,7 +338,7 @@ class SlackEmulator:
         token = _bearer(request) or args.pop("token", None)
         call = Call(method, args, token, time.time())
         self.calls.append(call)
-        fault = self.faults.take(method)
+        fault = self.faults.take(method, args)
         try:
             wait = self.rate_limits.check(method, args) if method in self._methods else 0.0
             if wait > 0:
@@ -338,8 +350,9 @@ class SlackEmulator:
                 )
             if fault is not None:
                 call.fault = fault.kind
-                if fault.kind == "slow":
-                    await asyncio.sleep(fault.delay)
+                if fault.kind in ("slow", "lost_reply"):
+                    if fault.kind == "slow":
+                        await asyncio.sleep(fault.delay)
                 elif fault.kind == "ratelimited":
                     call.ok, call.error = False, "ratelimited"
                     return web.json_response(
@@ -357,6 +370,9 @@ class SlackEmulator:
             if token != self.bot_token:
                 raise SlackError("not_authed" if not token else "invalid_auth")
             data = await self._methods[method](args, token)
+            if fault is not None and fault.kind == "lost_reply":
+                self._notify()
+                await asyncio.sleep(fault.delay)
             return web.json_response({"ok": True, **data})
         except SlackError as exc:
             call.ok, call.error = False, exc.code
@@ -407,9 +423,21 @@ class SlackEmulator:
     async def _users_info(self, args: JSON, _: str) -> JSON:
         return {"user": self._user(args.get("user")).to_json()}
 
-    async def _users_list(self, _: JSON, __: str) -> JSON:
-        members = [u.to_json() for u in self.workspace.users.values()]
-        return {"members": members, "response_metadata": {"next_cursor": ""}}
+    async def _users_list(self, args: JSON, _: str) -> JSON:
+        """Paged like Slack: `limit` (≤ 1000) and an opaque `cursor`."""
+        users = list(self.workspace.users.values())
+        try:
+            start = int(str(args.get("cursor") or "0").removeprefix("dXNlcjo"))
+            limit = min(1000, max(1, int(args.get("limit") or 1000)))
+        except ValueError:
+            raise SlackError("invalid_cursor") from None
+        page = users[start : start + limit]
+        more = start + limit < len(users)
+        cursor = f"dXNlcjo{start + limit}" if more else ""
+        return {
+            "members": [u.to_json() for u in page],
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     async def _users_profile_get(self, args: JSON, _: str) -> JSON:
         return {"profile": self._user(args.get("user")).to_json()["profile"]}
@@ -1091,8 +1119,14 @@ class SlackEmulator:
         channel_id = self._channel_id(channel)
         file.channels.append(channel_id)
         message = self.workspace.post(
-            Message(channel_id, self.workspace.new_ts(), user, text, thread_ts=thread_ts,
-                    files=[file.id])
+            Message(
+                channel_id,
+                self.workspace.new_ts(),
+                user,
+                text,
+                thread_ts=thread_ts,
+                files=[file.id],
+            )
         )
         is_im = self.workspace.channels[channel_id].is_im
         if is_im or BOT_USER_ID in self.workspace.channels[channel_id].members:

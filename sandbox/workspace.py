@@ -234,7 +234,10 @@ class Workspace:
             if channel.is_im and channel.im_user == user_id:
                 return channel
         channel = Channel(
-            id=f"D_{user_id}", name=f"dm-{user_id}", members=[BOT_USER_ID, user_id], is_im=True,
+            id=f"D_{user_id}",
+            name=f"dm-{user_id}",
+            members=[BOT_USER_ID, user_id],
+            is_im=True,
             im_user=user_id,
         )
         self.add_channel(channel)
@@ -333,26 +336,109 @@ class Workspace:
             queue.put_nowait(change)
 
 
+def add_people(ws: Workspace, count: int, *, prefix: str = "U_P") -> list[str]:
+    """`count` more employees (for broadcasts and load), all in #general."""
+    ids = []
+    for n in range(count):
+        user = ws.add_user(
+            User(
+                f"{prefix}{n:05d}",
+                f"person{n}",
+                f"Person {n:05d}",
+                "Employee",
+                email=f"person{n}@example.com",
+            )
+        )
+        ids.append(user.id)
+    ws.channels["C_GENERAL"].members.extend(ids)
+    return ids
+
+
 def seeded_workspace() -> Workspace:
     """A small company: an admin, employees (two with Chinese names), two salespeople."""
     ws = Workspace()
     people = [
-        User("U_ADMIN", "alex", "Alex Admin", "Marketing Director", "+1 415 555 0100",
-             "alex@example.com", "America/Los_Angeles", -28800, is_admin=True, is_owner=True),
-        User("U_LI", "lilei", "李雷", "市场经理", "+86 138 0013 8000", "lilei@example.com",
-             "Asia/Shanghai", 28800),
-        User("U_HAN", "hanmeimei", "韩梅梅", "客户成功经理", "+86 139 0013 9000",
-             "hanmeimei@example.com", "Asia/Shanghai", 28800),
-        User("U_ANN", "ann", "Ann Lee", "Account Manager", "+1 415 555 0101", "ann@example.com",
-             "America/Los_Angeles", -28800),
-        User("U_BOB", "bob", "Bob Smith", "Solutions Engineer", "+1 415 555 0102",
-             "bob@example.com", "America/New_York", -18000),
-        User("U_SALES1", "sam", "Sam Sales", "Senior Account Executive", "+1 415 555 0110",
-             "sam@example.com", "America/Los_Angeles", -28800),
-        User("U_SALES2", "sara", "Sara Seller", "Account Executive", "+1 415 555 0111",
-             "sara@example.com", "America/Chicago", -21600),
-        User("U_GUEST", "gina", "Gina Guest", "Contractor", "", "gina@partner.example",
-             is_restricted=True),
+        User(
+            "U_ADMIN",
+            "alex",
+            "Alex Admin",
+            "Marketing Director",
+            "+1 415 555 0100",
+            "alex@example.com",
+            "America/Los_Angeles",
+            -28800,
+            is_admin=True,
+            is_owner=True,
+        ),
+        User(
+            "U_LI",
+            "lilei",
+            "李雷",
+            "市场经理",
+            "+86 138 0013 8000",
+            "lilei@example.com",
+            "Asia/Shanghai",
+            28800,
+        ),
+        User(
+            "U_HAN",
+            "hanmeimei",
+            "韩梅梅",
+            "客户成功经理",
+            "+86 139 0013 9000",
+            "hanmeimei@example.com",
+            "Asia/Shanghai",
+            28800,
+        ),
+        User(
+            "U_ANN",
+            "ann",
+            "Ann Lee",
+            "Account Manager",
+            "+1 415 555 0101",
+            "ann@example.com",
+            "America/Los_Angeles",
+            -28800,
+        ),
+        User(
+            "U_BOB",
+            "bob",
+            "Bob Smith",
+            "Solutions Engineer",
+            "+1 415 555 0102",
+            "bob@example.com",
+            "America/New_York",
+            -18000,
+        ),
+        User(
+            "U_SALES1",
+            "sam",
+            "Sam Sales",
+            "Senior Account Executive",
+            "+1 415 555 0110",
+            "sam@example.com",
+            "America/Los_Angeles",
+            -28800,
+        ),
+        User(
+            "U_SALES2",
+            "sara",
+            "Sara Seller",
+            "Account Executive",
+            "+1 415 555 0111",
+            "sara@example.com",
+            "America/Chicago",
+            -21600,
+        ),
+        User(
+            "U_GUEST",
+            "gina",
+            "Gina Guest",
+            "Contractor",
+            "",
+            "gina@partner.example",
+            is_restricted=True,
+        ),
         User("U_GONE", "former", "Former Employee", "", "", "", deleted=True),
         User(BOT_USER_ID, "sharetrail", "ShareTrail", is_bot=True),
     ]

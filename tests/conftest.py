@@ -57,6 +57,7 @@ def make_settings(tmp_path: Path, api_url: str, app_port: int, **overrides: obje
         "port": app_port,
         "admin_user_ids": ADMIN,
         "sharetrail_secret": "test-sharetrail-secret",
+        "slack_pacing_scale": 50.0,  # the stand-in has no limits unless a test sets them
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

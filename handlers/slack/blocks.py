@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from bot.activities import MATERIAL_TYPES, format_when
+from bot.notifications import ActivityWeek, OutcomeReminder, ShareReminder, WeeklyReport
 from bot.points import POINTS_PER
 from bot.stats import ActivityReport, Progress
 from handlers.slack import ids
@@ -383,7 +384,6 @@ def activity_list_blocks(activities: list[Activity]) -> list[Block]:
 def lead_dm(lead: Lead, *, activity_name: str, employee_user_id: str, sticky: bool) -> list[Block]:
     """The salesperson's lead message, with the outcome buttons."""
     assert lead.id is not None
-    value = str(lead.id)
     fields = [
         text(f"*Customer*\n{escape(lead.name)}"),
         text(f"*Phone*\n{escape(lead.phone)}"),
@@ -403,19 +403,89 @@ def lead_dm(lead: Lead, *, activity_name: str, employee_user_id: str, sticky: bo
         blocks.append(context("You were assigned because this customer already knows you."))
     if lead.outcome:
         blocks.append(section(f"*Outcome:* {OUTCOME_LABELS[lead.outcome]}"))
-    blocks.append(
-        {
-            "type": "actions",
-            "block_id": f"lead_{lead.id}",
-            "elements": [
-                button("Attended", ids.LEAD_OUTCOME_ATTENDED, value, "primary"),
-                button("No-show", ids.LEAD_OUTCOME_NO_SHOW, value),
-                button("Converted", ids.LEAD_OUTCOME_CONVERTED, value, "primary"),
-            ],
-        }
-    )
+    blocks.append(outcome_actions(lead.id))
     blocks.append(lead_record_actions(lead.id))
     blocks.append(context("Reply in this thread with notes or files to keep them on this lead."))
+    return blocks
+
+
+def outcome_actions(lead_id: int) -> Block:
+    """Attended, no-show, converted: on the lead DM and on the reminders about it."""
+    value = str(lead_id)
+    return {
+        "type": "actions",
+        "block_id": f"lead_{lead_id}",
+        "elements": [
+            button("Attended", ids.LEAD_OUTCOME_ATTENDED, value, "primary"),
+            button("No-show", ids.LEAD_OUTCOME_NO_SHOW, value),
+            button("Converted", ids.LEAD_OUTCOME_CONVERTED, value, "primary"),
+        ],
+    }
+
+
+def share_reminder_text(event: ShareReminder) -> str:
+    return (
+        f"⏰ *{escape(event.activity_name)}* starts within a day ({escape(event.when)}) "
+        "and you have not shared it yet. Get your card and send it to a few customers."
+    )
+
+
+def share_reminder(event: ShareReminder) -> list[Block]:
+    """The day-before nudge to an employee who has not shared: the share card button."""
+    return [section(share_reminder_text(event)), activity_actions(event.activity_id)]
+
+
+def outcome_reminder_text(event: OutcomeReminder) -> str:
+    who = escape(event.customer_name)
+    company = f" ({escape(event.company)})" if event.company else ""
+    return (
+        f"⏰ How did it go with *{who}*{company} from *{escape(event.activity_name)}*? "
+        f"Lead #{event.lead_id} has no outcome yet — tap one below."
+    )
+
+
+def outcome_reminder(event: OutcomeReminder) -> list[Block]:
+    """A salesperson's reminder with the lead's outcome buttons; a tap turns it into the lead."""
+    return [
+        section(outcome_reminder_text(event)),
+        outcome_actions(event.lead_id),
+        context(
+            f"Phone {escape(event.customer_phone)} · shared by <@{event.employee_user_id}> · "
+            f"reminder {event.number} of {event.of}"
+        ),
+    ]
+
+
+def weekly_report_text(event: WeeklyReport) -> str:
+    days = f"{event.since:%-d %b}–{event.until:%-d %b %Y}"
+    count = plural(len(event.activities), "activity", "activities")
+    return f"📊 ShareTrail weekly report, {days}: {count}"
+
+
+def _percent(value: int, target: int) -> str:
+    return f" / {target} ({round(100 * value / target)}%)" if target > 0 else ""
+
+
+def weekly_activity_line(line: ActivityWeek) -> str:
+    top = ", ".join(f"<@{user}> {plural(points, 'pt')}" for user, points in line.top)
+    return (
+        f"*{escape(line.name)}* (#{line.activity_id}, {line.status}) — {escape(line.when)}\n"
+        f"Views {line.views}{_percent(line.views, line.kpi_views)}, +{line.week_views} this week · "
+        f"Sign-ups {line.signups}{_percent(line.signups, line.kpi_signups)}, "
+        f"+{line.week_signups} this week · "
+        f"Attended {line.attended}{_percent(line.attended, line.kpi_attendance)} · "
+        f"Converted {line.converted} · {plural(line.sharers, 'sharer')}"
+        + (f"\nTop: {top}" if top else "")
+    )
+
+
+def weekly_report(event: WeeklyReport) -> list[Block]:
+    blocks: list[Block] = [
+        {"type": "header", "text": plain("📊 ShareTrail weekly report")},
+        context(f"{event.since:%a %-d %b %H:%M} – {event.until:%a %-d %b %Y %H:%M} UTC"),
+    ]
+    blocks.extend(section(weekly_activity_line(line)) for line in event.activities)
+    blocks.append(context("Details: `/sharetrail stats ID`, `/sharetrail leaderboard ID`."))
     return blocks
 
 
@@ -445,7 +515,7 @@ def outcome_line(outcome: str, previous: str | None, by_user_id: str) -> str:
 HELP_TEXT = """*ShareTrail commands*
 `/sharetrail new` — create an activity (admins)
 `/sharetrail list` — all activities
-`/sharetrail publish ID [#channel]` — post an activity to a channel (admins)
+`/sharetrail publish ID [#channel] [--dm-all]` — post it; `--dm-all` also DMs everyone (admins)
 `/sharetrail close ID` — close an activity (admins)
 `/sharetrail sales add|remove @user …` / `sales list` — the salespeople roster (admins)
 `/sharetrail stats [ID]` — an activity's numbers and targets

@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import InvalidInput
 from bot.service import ShareTrail
-from handlers.slack import blocks, publishing, records_blocks
+from handlers.slack import blocks, broadcast, publishing, records_blocks
 from handlers.slack.blocks import escape
 from handlers.slack.errors import reporting_errors
 from handlers.slack.parsing import parse_channel, parse_id, parse_users
@@ -55,17 +55,27 @@ async def cmd_list(inv: Invocation) -> None:
 
 async def cmd_publish(inv: Invocation) -> None:
     await inv.services.require_admin(inv.user_id)
-    activity = await inv.services.activity(parse_id(inv.args[0] if inv.args else None))
+    dm_all = "--dm-all" in inv.args
+    args = [a for a in inv.args if a != "--dm-all"]
+    activity = await inv.services.activity(parse_id(args[0] if args else None))
     if activity.status == "closed":
         raise InvalidInput(f"Activity {activity.id} is closed; it cannot be published.")
     channel = None
-    if len(inv.args) > 1:
-        channel = parse_channel(inv.args[1])
+    if len(args) > 1:
+        channel = parse_channel(args[1])
         if channel is None:
-            raise InvalidInput(f"`{inv.args[1]}` is not a channel. Use `#channel`.")
+            raise InvalidInput(f"`{args[1]}` is not a channel. Use `#channel`.")
     channel = channel or activity.channel_id or inv.channel_id
     activity = await publishing.publish(inv.services, inv.client, activity, channel)
     await inv.reply(f"Published *{escape(activity.name)}* in <#{activity.channel_id}>.")
+    if dm_all:
+        assert activity.id is not None
+        status = await broadcast.announce_to_everyone(
+            inv.services, inv.client, activity.id, admin_user_id=inv.user_id
+        )
+        await inv.reply(
+            f"Announcing it by DM to {status.queued:,} people; I will keep you posted in our DM."
+        )
 
 
 async def cmd_close(inv: Invocation) -> None:

@@ -31,6 +31,9 @@ from bot.notifications import (
     NoRosterAlert,
     Notification,
     OutcomeRecorded,
+    OutcomeReminder,
+    ShareReminder,
+    WeeklyReport,
 )
 from bot.outbox import DeliveryError
 from handlers.slack import blocks, ids, records_blocks
@@ -83,6 +86,10 @@ class SlackNotifier:
         self._client = client
         self._pacer = pacer or Pacer()
         self._dm_channels: dict[str, str] = {}
+
+    @property
+    def client(self) -> AsyncWebClient:
+        return self._client
 
     # the outbox's Deliverer ------------------------------------------------------------
 
@@ -155,6 +162,33 @@ class SlackNotifier:
                     blocks=blocks.announcement_dm(
                         event.activity_id, event.activity_name, event.when
                     ),
+                )
+            ]
+        if isinstance(event, ShareReminder):
+            return [
+                Outgoing(
+                    "remind-share",
+                    event.user_id,
+                    blocks.share_reminder_text(event),
+                    blocks=blocks.share_reminder(event),
+                )
+            ]
+        if isinstance(event, OutcomeReminder):
+            return [
+                Outgoing(
+                    "remind-outcome",
+                    event.salesperson_user_id,
+                    blocks.outcome_reminder_text(event),
+                    blocks=blocks.outcome_reminder(event),
+                )
+            ]
+        if isinstance(event, WeeklyReport):
+            return [
+                Outgoing(
+                    "weekly",
+                    event.admin_user_id,
+                    blocks.weekly_report_text(event),
+                    blocks=blocks.weekly_report(event),
                 )
             ]
         raise TypeError(f"no Slack rendering for {type(event).__name__}")

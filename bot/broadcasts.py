@@ -1,0 +1,101 @@
+"""Announcing an activity to everyone by DM (`publish ID --dm-all`).
+
+Every recipient is one outbox row, keyed by (activity, person): asking twice never DMs
+anyone twice, and the paced sender delivers them as fast as the platform allows.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import outbox as outbox_mod
+from bot.activities import format_when, get_activity
+from bot.errors import InvalidInput
+from bot.notifications import ActivityAnnounced
+from store.models import Broadcast
+
+
+def batch_name(broadcast_id: int) -> str:
+    return f"broadcast:{broadcast_id}"
+
+
+@dataclass(frozen=True)
+class BroadcastStatus:
+    broadcast: Broadcast
+    activity_name: str
+    queued: int  # new recipients (people already announced to are skipped)
+    sent: int
+    failed: int
+
+    @property
+    def done(self) -> bool:
+        return self.sent + self.failed >= self.queued
+
+
+async def start_broadcast(
+    *,
+    session: AsyncSession,
+    activity_id: int,
+    requested_by: str,
+    user_ids: list[str],
+) -> Broadcast:
+    activity = await get_activity(session=session, activity_id=activity_id)
+    if activity.status == "closed":
+        raise InvalidInput(f"Activity {activity_id} is closed; there is nothing to announce.")
+    broadcast = Broadcast(activity_id=activity_id, requested_by=requested_by)
+    session.add(broadcast)
+    await session.flush()
+    assert broadcast.id is not None
+    queued = 0
+    when = format_when(activity)
+    for user_id in dict.fromkeys(user_ids):  # unique, in order
+        queued += await outbox_mod.enqueue(
+            session=session,
+            key=f"announce:{activity_id}:{user_id}",
+            batch=batch_name(broadcast.id),
+            event=ActivityAnnounced(user_id, activity_id, activity.name, when, broadcast.id),
+        )
+    broadcast.total = queued
+    session.add(broadcast)
+    return broadcast
+
+
+async def broadcast_status(*, session: AsyncSession, broadcast_id: int) -> BroadcastStatus:
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is None:
+        raise InvalidInput(f"There is no broadcast {broadcast_id}.")
+    activity = await get_activity(session=session, activity_id=broadcast.activity_id)
+    counts = await outbox_mod.batch_progress(session=session, batch=batch_name(broadcast_id))
+    return BroadcastStatus(
+        broadcast, activity.name, broadcast.total, counts.get("sent", 0), counts.get("failed", 0)
+    )
+
+
+async def unfinished(*, session: AsyncSession) -> list[Broadcast]:
+    return list(
+        await session.exec(
+            select(Broadcast)
+            .where(col(Broadcast.finished_at).is_(None))
+            .order_by(col(Broadcast.id))
+        )
+    )
+
+
+async def finish(*, session: AsyncSession, broadcast_id: int) -> None:
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is not None and broadcast.finished_at is None:
+        broadcast.finished_at = datetime.now(UTC)
+        session.add(broadcast)
+
+
+async def set_progress_message(
+    *, session: AsyncSession, broadcast_id: int, channel: str, ts: str
+) -> None:
+    broadcast = await session.get(Broadcast, broadcast_id)
+    if broadcast is not None:
+        broadcast.progress_channel, broadcast.progress_ts = channel, ts
+        session.add(broadcast)

@@ -1,0 +1,85 @@
+"""`publish ID --dm-all`: every reachable person gets exactly one DM, whatever Slack does."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from sandbox.workspace import add_people
+from tests.conftest import ADMIN, Stack
+from tests.flows import create_activity, wait_for_dm
+
+SEEDED_PEOPLE = {"U_ADMIN", "U_LI", "U_HAN", "U_ANN", "U_BOB", "U_SALES1", "U_SALES2"}
+
+
+async def dm_all(stack: Stack, text: str) -> str:
+    await stack.slack.send_slash_command(ADMIN, text, channel="C_GENERAL")
+
+    def answered() -> str | None:
+        for message in reversed(stack.slack.workspace.history("C_GENERAL", viewer=ADMIN)):
+            if "Announcing it by DM" in message.text:
+                return message.text
+        return None
+
+    answer: str = await stack.slack.wait_until(answered, timeout=30)
+    return answer
+
+
+def announcements(stack: Stack) -> Counter[str]:
+    """Announcement DMs per recipient, read from the stand-in's conversations."""
+    counts: Counter[str] = Counter()
+    for channel in stack.slack.workspace.channels.values():
+        if not channel.is_im:
+            continue
+        for message in stack.slack.workspace.history(channel.id):
+            key = ((message.metadata or {}).get("event_payload") or {}).get("key", "")
+            if key.startswith("announce:"):
+                counts[channel.im_user] += 1
+    return counts
+
+
+async def test_dm_all_reaches_every_person_exactly_once(stack: Stack) -> None:
+    extra = add_people(stack.slack.workspace, 250)
+    activity_id = await create_activity(stack)
+    answer = await dm_all(stack, f"publish {activity_id} <#C_MARKETING|marketing> --dm-all")
+    assert "Announcing it by DM to 257 people" in answer
+    await stack.settle()
+
+    expected = SEEDED_PEOPLE | set(extra)  # no bots, deactivated or guest accounts
+    assert announcements(stack) == Counter(dict.fromkeys(expected, 1))
+    await wait_for_dm(stack, ADMIN, "✅ Announced .* to 257 people")
+    assert len(stack.slack.calls_to("users.list")) == 2  # paged: 200 + 60
+
+    stack.slack.workspace.messages["C_GENERAL"].clear()
+    again = await dm_all(stack, f"publish {activity_id} <#C_MARKETING|marketing> --dm-all")
+    assert "to 0 people" in again
+    await stack.settle()
+    assert sum(announcements(stack).values()) == len(expected)
+
+
+async def test_rate_limits_500s_and_lost_replies_neither_lose_nor_duplicate(
+    stack: Stack,
+) -> None:
+    extra = add_people(stack.slack.workspace, 40)
+    activity_id = await create_activity(stack)
+    stack.services.notifier.client.timeout = 1  # type: ignore[attr-defined]
+    faults = stack.slack.faults
+
+    def announcement(args: dict[str, object]) -> bool:
+        return str(args.get("channel", "")).startswith("U_P")  # the DMs to the 40 people
+
+    faults.add("chat.postMessage", "ratelimited", times=10_000, every=2, where=announcement)
+    faults.add("chat.postMessage", "http_500", times=5, every=3, where=announcement)
+    faults.add("chat.postMessage", "lost_reply", times=3, every=5, delay=1.5, where=announcement)
+
+    await dm_all(stack, f"publish {activity_id} <#C_MARKETING|marketing> --dm-all")
+    await stack.settle()
+
+    expected = SEEDED_PEOPLE | set(extra)
+    assert announcements(stack) == Counter(dict.fromkeys(expected, 1))
+    assert all(sum(1 for m in stack.slack.dm_messages(u) if m.blocks) == 1 for u in extra)
+    refused = [c for c in stack.slack.calls_to("chat.postMessage") if c.error == "ratelimited"]
+    assert len(refused) >= len(extra) // 2
+    lost = [c for c in stack.slack.calls_to("chat.postMessage") if c.fault == "lost_reply"]
+    assert len(lost) == 3  # those landed although the app timed out: found, not resent
+    health = await stack.services.outbox.health()
+    assert health.failed == 0 and health.pending == 0
