@@ -36,12 +36,8 @@ class BroadcastStatus:
         return self.sent + self.failed >= self.queued
 
 
-async def start_broadcast(
-    *,
-    session: AsyncSession,
-    activity_id: int,
-    requested_by: str,
-    user_ids: list[str],
+async def create_broadcast(
+    *, session: AsyncSession, activity_id: int, requested_by: str
 ) -> Broadcast:
     activity = await get_activity(session=session, activity_id=activity_id)
     if activity.status == "closed":
@@ -49,19 +45,31 @@ async def start_broadcast(
     broadcast = Broadcast(activity_id=activity_id, requested_by=requested_by)
     session.add(broadcast)
     await session.flush()
-    assert broadcast.id is not None
-    queued = 0
-    when = format_when(activity)
-    for user_id in dict.fromkeys(user_ids):  # unique, in order
-        queued += await outbox_mod.enqueue(
-            session=session,
-            key=f"announce:{activity_id}:{user_id}",
-            batch=batch_name(broadcast.id),
-            event=ActivityAnnounced(user_id, activity_id, activity.name, when, broadcast.id),
-        )
-    broadcast.total = queued
-    session.add(broadcast)
     return broadcast
+
+
+async def queue_recipients(*, session: AsyncSession, broadcast_id: int, user_ids: list[str]) -> int:
+    """One announcement per person not told yet; returns how many were added."""
+    broadcast = await session.get(Broadcast, broadcast_id)
+    assert broadcast is not None
+    activity = await get_activity(session=session, activity_id=broadcast.activity_id)
+    when = format_when(activity)
+    queued = await outbox_mod.enqueue_many(
+        session=session,
+        batch=batch_name(broadcast_id),
+        events=[
+            (
+                f"announce:{activity.id}:{user_id}",
+                ActivityAnnounced(
+                    user_id, broadcast.activity_id, activity.name, when, broadcast_id
+                ),
+            )
+            for user_id in user_ids
+        ],
+    )
+    broadcast.total += queued
+    session.add(broadcast)
+    return queued
 
 
 async def broadcast_status(*, session: AsyncSession, broadcast_id: int) -> BroadcastStatus:

@@ -34,7 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot.notifications import MessageRef, Notification
 from store.db import Database
 from store.models import OutboxMessage
-from store.queries import insert_if_absent
+from store.queries import insert_if_absent, insert_statement
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +42,7 @@ MAX_ATTEMPTS = 10
 MAX_BACKOFF = timedelta(minutes=10)
 BATCH = 100
 CONCURRENCY = 8
+MARK_WINDOW = 0.02  # seconds: "sent" marks are written in batches
 
 _KINDS: dict[str, type[Any]] = {cls.__name__: cls for cls in get_args(Notification)}
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(cls) for name, cls in _KINDS.items()}
@@ -109,6 +110,43 @@ async def enqueue(
     )
 
 
+ENQUEUE_CHUNK = 1000  # rows per INSERT (SQLite allows 32,766 bound values per statement)
+
+
+async def enqueue_many(
+    *, session: AsyncSession, events: list[tuple[str, Notification]], batch: str | None = None
+) -> int:
+    """Many messages at once (a broadcast): multi-row INSERTs; keys already present are
+    skipped. Returns how many were added."""
+    now = datetime.now(UTC)
+    added = 0
+    for start in range(0, len(events), ENQUEUE_CHUNK):
+        rows = []
+        for key, event in events[start : start + ENQUEUE_CHUNK]:
+            kind, payload = encode(event)
+            rows.append(
+                {
+                    "key": key[:200],
+                    "kind": kind,
+                    "payload": payload,
+                    "status": "pending",
+                    "attempts": 0,
+                    "due_at": now,
+                    "created_at": now,
+                    "last_error": "",
+                    "batch": batch,
+                }
+            )
+        statement = (
+            insert_statement(session, OutboxMessage)
+            .values(rows)
+            .on_conflict_do_nothing(index_elements=["key"])
+        )
+        result = await session.exec(statement)
+        added += int(result.rowcount or 0)
+    return added
+
+
 async def batch_progress(*, session: AsyncSession, batch: str) -> dict[str, int]:
     """How many of a batch's messages are pending, sending, sent and failed."""
     rows = await session.exec(
@@ -117,6 +155,10 @@ async def batch_progress(*, session: AsyncSession, batch: str) -> dict[str, int]
         .group_by(OutboxMessage.status)
     )
     return {str(status): int(count) for status, count in rows.all()}
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def backoff(attempts: int, rng: random.Random) -> timedelta:
@@ -164,6 +206,8 @@ class Outbox:
         self._runner: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._marks: list[dict[str, Any]] = []
+        self._marking: asyncio.Task[None] | None = None
 
     # lifecycle ---------------------------------------------------------------------
 
@@ -187,6 +231,7 @@ class Outbox:
             self._runner = None
         if self._in_flight:
             await asyncio.wait(list(self._in_flight), timeout=timeout)
+        await self._marks_written()
 
     async def drain(self, timeout: float = 30.0) -> None:
         """Wait until nothing is due now (tests, `settle`)."""
@@ -195,6 +240,7 @@ class Outbox:
                 self.wake()
                 if self._in_flight:
                     await asyncio.wait(list(self._in_flight))
+                await self._marks_written()
                 if not self._in_flight and not await self._due_count():
                     return
                 await asyncio.sleep(0)
@@ -241,25 +287,33 @@ class Outbox:
         return max(0.0, min(5.0, (soonest - self._clock()).total_seconds()))
 
     async def _claim(self) -> list[Claim]:
-        """Mark due rows as sending, in one short transaction; oldest first."""
+        """Mark due rows as sending: one UPDATE … RETURNING, oldest first."""
         now = self._clock()
+        due = (
+            select(OutboxMessage.id)
+            .where(OutboxMessage.status == "pending", OutboxMessage.due_at <= now)
+            .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
+            .limit(BATCH)
+        )
+        claim = (
+            update(OutboxMessage)
+            .where(col(OutboxMessage.id).in_(due.scalar_subquery()))
+            .values(status="sending", claimed_at=now)
+            .returning(
+                col(OutboxMessage.id),
+                col(OutboxMessage.key),
+                col(OutboxMessage.kind),
+                col(OutboxMessage.payload),
+                col(OutboxMessage.attempts),
+                col(OutboxMessage.created_at),
+            )
+        )
         async with self._db.session() as session:
-            rows = (
-                await session.exec(
-                    select(OutboxMessage)
-                    .where(OutboxMessage.status == "pending", OutboxMessage.due_at <= now)
-                    .order_by(col(OutboxMessage.due_at), col(OutboxMessage.id))
-                    .limit(BATCH)
-                )
-            ).all()
-            claimed = []
-            for row in rows:
-                assert row.id is not None
-                row.status, row.claimed_at = "sending", now
-                session.add(row)
-                careful = row.created_at if row.attempts else None
-                claimed.append(Claim(row.id, row.key, row.kind, row.payload, careful))
-        return claimed
+            rows = (await session.exec(claim)).all()
+        return [
+            Claim(row_id, key, kind, payload, _aware(created) if attempts else None)
+            for row_id, key, kind, payload, attempts, created in sorted(rows)
+        ]
 
     async def _send(self, claim: Claim) -> None:
         try:
@@ -280,17 +334,30 @@ class Outbox:
             self._slots.release()
 
     async def _sent(self, row_id: int, ref: MessageRef | None) -> None:
-        async with self._db.session() as session:
-            await session.exec(
-                update(OutboxMessage)
-                .where(col(OutboxMessage.id) == row_id)
-                .values(
-                    status="sent",
-                    sent_at=self._clock(),
-                    channel=ref[0] if ref else None,
-                    ts=ref[1] if ref else None,
-                )
-            )
+        """Marked in batches (group commit): a crash before the mark is written leaves the
+        row "sending", which `reconcile` resolves by asking the platform."""
+        self._marks.append(
+            {
+                "id": row_id,
+                "status": "sent",
+                "sent_at": self._clock(),
+                "channel": ref[0] if ref else None,
+                "ts": ref[1] if ref else None,
+            }
+        )
+        if self._marking is None or self._marking.done():
+            self._marking = asyncio.create_task(self._write_marks(), name="outbox-marks")
+
+    async def _write_marks(self) -> None:
+        await asyncio.sleep(MARK_WINDOW)
+        while self._marks:
+            marks, self._marks = self._marks, []
+            async with self._db.session() as session:
+                await session.exec(update(OutboxMessage), params=marks)  # bulk, by primary key
+
+    async def _marks_written(self) -> None:
+        if self._marking is not None:
+            await self._marking
 
     async def _failed(self, row_id: int, error: DeliveryError) -> None:
         async with self._db.session() as session:

@@ -145,14 +145,20 @@ class ShareTrail:
         """Queue one announcement DM per person (people already told are skipped)."""
         await self.require_admin(by_user_id)
         async with self.db.session() as session:
-            broadcast = await broadcasts_mod.start_broadcast(
-                session=session,
-                activity_id=activity_id,
-                requested_by=by_user_id,
-                user_ids=user_ids,
+            broadcast = await broadcasts_mod.create_broadcast(
+                session=session, activity_id=activity_id, requested_by=by_user_id
             )
-        self.outbox.wake()
         assert broadcast.id is not None
+        people = list(dict.fromkeys(user_ids))  # unique, in order
+        for start in range(0, len(people), outbox_mod.ENQUEUE_CHUNK):
+            # A transaction per chunk: sending starts while the rest is still being queued.
+            async with self.db.session() as session:
+                await broadcasts_mod.queue_recipients(
+                    session=session,
+                    broadcast_id=broadcast.id,
+                    user_ids=people[start : start + outbox_mod.ENQUEUE_CHUNK],
+                )
+            self.outbox.wake()
         return await self.broadcast_status(broadcast.id)
 
     async def broadcast_status(self, broadcast_id: int) -> broadcasts_mod.BroadcastStatus:

@@ -198,6 +198,7 @@ class Workspace:
         self.views: dict[str, View] = {}
         self.home_views: dict[str, str] = {}
         self.files: dict[str, File] = {}
+        self._dms: dict[str, str] = {}  # user id → their DM channel with the app
         self._ids = itertools.count(1)
         self._last_ts = 0.0
         self._subscribers: set[asyncio.Queue[JSON]] = set()
@@ -230,9 +231,9 @@ class Workspace:
 
     def dm_with(self, user_id: str) -> Channel:
         """The bot's DM channel with a user, opened on first use (like conversations.open)."""
-        for channel in self.channels.values():
-            if channel.is_im and channel.im_user == user_id:
-                return channel
+        known = self._dms.get(user_id)
+        if known is not None:
+            return self.channels[known]
         channel = Channel(
             id=f"D_{user_id}",
             name=f"dm-{user_id}",
@@ -241,6 +242,7 @@ class Workspace:
             im_user=user_id,
         )
         self.add_channel(channel)
+        self._dms[user_id] = channel.id
         self.publish({"type": "channel_created", "channel": channel.id})
         return channel
 

@@ -23,6 +23,11 @@ STAT_COLUMNS: tuple[str, ...] = (
 )
 
 
+def insert_statement(session: AsyncSession, table: type[SQLModel]) -> Any:
+    """INSERT for the session's dialect, so `on_conflict_do_nothing` works on both."""
+    return _insert(session, table)
+
+
 def _insert(session: AsyncSession, table: type[SQLModel]) -> Any:
     dialect = session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite

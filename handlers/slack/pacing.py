@@ -61,17 +61,27 @@ class _Bucket:
         return max(wait, self.blocked_until - now)
 
 
+# Stay a little under each budget: requests reach Slack a little bunched up by the
+# network, and one 429 costs a whole second of Retry-After.
+HEADROOM = 0.97
+
+
 class Pacer:
     def __init__(
         self,
         budgets: dict[str, Budget] | None = None,
         *,
         scale: float = 1.0,
+        headroom: float = HEADROOM,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         table = budgets if budgets is not None else SLACK_BUDGETS
         self._budgets = {
-            name: Budget(b.per_minute * scale, max(1, int(b.burst * scale)), b.per_channel)
+            name: Budget(
+                b.per_minute * scale * headroom,
+                max(1, int(b.burst * scale * headroom)),
+                b.per_channel,
+            )
             for name, b in table.items()
         }
         self._clock = clock
