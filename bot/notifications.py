@@ -37,6 +37,9 @@ class LeadCreated:
     note: str
     source: str
     sticky: bool
+    # Who this message is for: the employee's "signed up" DM and the salesperson's lead DM
+    # are separate outbox rows, so a busy salesperson never delays the employee's news.
+    audience: str = "all"  # employee | salesperson | all
 
 
 @dataclass(frozen=True)
@@ -125,6 +128,63 @@ class ActivityAnnounced:
     broadcast_id: int
 
 
+@dataclass(frozen=True)
+class ShareReminder:
+    """The activity starts within a day and this employee has not shared it yet."""
+
+    user_id: str
+    activity_id: int
+    activity_name: str
+    when: str
+
+
+@dataclass(frozen=True)
+class OutcomeReminder:
+    """A lead still has no outcome a day (then two, then three) after its activity."""
+
+    salesperson_user_id: str
+    lead_id: int
+    activity_name: str
+    customer_name: str
+    customer_phone: str
+    company: str
+    employee_user_id: str
+    number: int  # 1, 2 or 3
+    of: int
+
+
+@dataclass(frozen=True)
+class ActivityWeek:
+    """One activity's line in the weekly report: totals so far, and what the week added."""
+
+    activity_id: int
+    name: str
+    status: str
+    when: str
+    views: int
+    signups: int
+    attended: int
+    converted: int
+    week_views: int
+    week_signups: int
+    sharers: int
+    kpi_views: int
+    kpi_signups: int
+    kpi_attendance: int
+    top: tuple[tuple[str, int], ...]  # (user id, points), best first
+
+
+@dataclass(frozen=True)
+class WeeklyReport:
+    """Monday's summary for one admin of the activities that were open during the week."""
+
+    admin_user_id: str
+    week: str  # ISO week of the report, e.g. "2026-W49"
+    since: datetime
+    until: datetime
+    activities: tuple[ActivityWeek, ...]
+
+
 Notification = (
     CardViewed
     | LeadCreated
@@ -134,6 +194,9 @@ Notification = (
     | CheckedIn
     | CustomerReturned
     | ActivityAnnounced
+    | ShareReminder
+    | OutcomeReminder
+    | WeeklyReport
 )
 
 # (conversation id, message id) of a message the platform posted.
@@ -149,7 +212,12 @@ class Notifier(Protocol):
         ...
 
     async def deliver(
-        self, event: Notification, *, key: str, careful_since: datetime | None = None
+        self,
+        event: Notification,
+        *,
+        key: str,
+        careful_since: datetime | None = None,
+        prepaid: bool = False,
     ) -> MessageRef | None:
         """The outbox's way to send (bot/outbox.py Deliverer): raises DeliveryError."""
         ...
@@ -162,6 +230,11 @@ class NullNotifier:
         return None
 
     async def deliver(
-        self, event: Notification, *, key: str, careful_since: datetime | None = None
+        self,
+        event: Notification,
+        *,
+        key: str,
+        careful_since: datetime | None = None,
+        prepaid: bool = False,
     ) -> MessageRef | None:
         return None

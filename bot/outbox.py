@@ -70,12 +70,18 @@ class DeliveryError(Exception):
 
 class Deliverer(Protocol):
     async def deliver(
-        self, event: Notification, *, key: str, careful_since: datetime | None = None
+        self,
+        event: Notification,
+        *,
+        key: str,
+        careful_since: datetime | None = None,
+        prepaid: bool = False,
     ) -> MessageRef | None:
         """Send it, stamped with `key`; raise DeliveryError when the platform refuses.
 
         With `careful_since`, first look for messages with this key sent since then and
-        do not send those again (a retry whose first attempt may have landed)."""
+        do not send those again (a retry whose first attempt may have landed). `prepaid`:
+        the last attempt was deferred with its rate-limit slot reserved for now."""
         ...
 
 
@@ -157,6 +163,15 @@ async def batch_progress(*, session: AsyncSession, batch: str) -> dict[str, int]
     return {str(status): int(count) for status, count in rows.all()}
 
 
+# Errors after which the message certainly did not land: the retry need not look first.
+NOT_DELIVERED = frozenset({"ratelimited", "paced"})
+
+
+def uncertain(attempts: int, last_error: str) -> bool:
+    """Could an earlier attempt have reached the platform? Then a retry looks before sending."""
+    return attempts > 0 and last_error not in NOT_DELIVERED
+
+
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -174,6 +189,7 @@ class Claim:
     kind: str
     payload: str
     careful_since: datetime | None  # set for retries: the first attempt may have landed
+    prepaid: bool = False  # deferred by the pacer, which reserved its slot for now
 
 
 @dataclass(frozen=True)
@@ -298,6 +314,8 @@ class Outbox:
         claim = (
             update(OutboxMessage)
             .where(col(OutboxMessage.id).in_(due.scalar_subquery()))
+            # Re-checked here: another sender (a second replica) may have claimed it first.
+            .where(col(OutboxMessage.status) == "pending")
             .values(status="sending", claimed_at=now)
             .returning(
                 col(OutboxMessage.id),
@@ -305,21 +323,29 @@ class Outbox:
                 col(OutboxMessage.kind),
                 col(OutboxMessage.payload),
                 col(OutboxMessage.attempts),
+                col(OutboxMessage.last_error),
                 col(OutboxMessage.created_at),
             )
         )
         async with self._db.session() as session:
             rows = (await session.exec(claim)).all()
         return [
-            Claim(row_id, key, kind, payload, _aware(created) if attempts else None)
-            for row_id, key, kind, payload, attempts, created in sorted(rows)
+            Claim(
+                row_id,
+                key,
+                kind,
+                payload,
+                _aware(created) if uncertain(attempts, error) else None,
+                prepaid=error == "paced",
+            )
+            for row_id, key, kind, payload, attempts, error, created in sorted(rows)
         ]
 
     async def _send(self, claim: Claim) -> None:
         try:
             event = decode(claim.kind, claim.payload)
             ref = await self._deliverer.deliver(
-                event, key=claim.key, careful_since=claim.careful_since
+                event, key=claim.key, careful_since=claim.careful_since, prepaid=claim.prepaid
             )
         except DeliveryError as exc:
             await self._failed(claim.row_id, exc)
@@ -364,7 +390,8 @@ class Outbox:
             row = await session.get(OutboxMessage, row_id)
             if row is None:
                 return
-            row.attempts += 1
+            if error.code != "paced":  # a deferral under the rate budget is not an attempt
+                row.attempts += 1
             row.last_error = error.code[:200]
             if error.permanent or row.attempts >= MAX_ATTEMPTS:
                 row.status = "failed"

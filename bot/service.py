@@ -533,25 +533,27 @@ class ShareTrail:
     ) -> None:
         """The employee's and the salesperson's DMs, in the sign-up's own transaction."""
         assert lead.id is not None and activity.id is not None
-        await outbox_mod.enqueue(
-            session=session,
-            key=f"lead:{lead.id}",
-            event=LeadCreated(
-                lead_id=lead.id,
-                activity_id=activity.id,
-                activity_name=activity.name,
-                employee_user_id=employee.user_id,
-                employee_name=employee.name,
-                salesperson_user_id=lead.salesperson_id,
-                salesperson_name=salesperson.name if salesperson else "",
-                customer_name=lead.name,
-                customer_phone=lead.phone,
-                company=lead.company,
-                note=lead.note,
-                source=lead.source,
-                sticky=result.assignment.sticky,
-            ),
-        )
+        for audience in ("employee", "salesperson") if lead.salesperson_id else ("employee",):
+            await outbox_mod.enqueue(
+                session=session,
+                key=f"lead:{lead.id}:{audience}",
+                event=LeadCreated(
+                    lead_id=lead.id,
+                    activity_id=activity.id,
+                    activity_name=activity.name,
+                    employee_user_id=employee.user_id,
+                    employee_name=employee.name,
+                    salesperson_user_id=lead.salesperson_id,
+                    salesperson_name=salesperson.name if salesperson else "",
+                    customer_name=lead.name,
+                    customer_phone=lead.phone,
+                    company=lead.company,
+                    note=lead.note,
+                    source=lead.source,
+                    sticky=result.assignment.sticky,
+                    audience=audience,
+                ),
+            )
         if alert_admins:
             admins = tuple(sorted(self.admin_ids | {activity.created_by} - {""}))
             await outbox_mod.enqueue(
@@ -562,7 +564,12 @@ class ShareTrail:
 
     async def _delivered(self, event: Notification, ref: MessageRef | None) -> None:
         """The outbox sent something; remember where a lead's DM landed (its thread)."""
-        if isinstance(event, LeadCreated) and ref is not None and event.salesperson_user_id:
+        if (
+            isinstance(event, LeadCreated)
+            and ref is not None
+            and event.salesperson_user_id
+            and event.audience in ("salesperson", "all")
+        ):
             async with self.db.session() as session:
                 await leads_mod.record_sales_message(
                     session=session, lead_id=event.lead_id, channel=ref[0], ts=ref[1]

@@ -38,7 +38,7 @@ from bot.notifications import (
 from bot.outbox import DeliveryError
 from handlers.slack import blocks, ids, records_blocks
 from handlers.slack.blocks import escape
-from handlers.slack.pacing import Pacer
+from handlers.slack.pacing import Paced, Pacer
 from store.models import Lead
 
 log = logging.getLogger(__name__)
@@ -94,11 +94,18 @@ class SlackNotifier:
     # the outbox's Deliverer ------------------------------------------------------------
 
     async def deliver(
-        self, event: Notification, *, key: str, careful_since: datetime | None = None
+        self,
+        event: Notification,
+        *,
+        key: str,
+        careful_since: datetime | None = None,
+        prepaid: bool = False,
     ) -> MessageRef | None:
-        """Send every part of `event`; with `careful_since`, skip parts Slack already has."""
+        """Send every part of `event`; with `careful_since`, skip parts Slack already has.
+        `prepaid`: the pacer already reserved this send's slot when it was deferred."""
         main: MessageRef | None = None
         ref: MessageRef | None = None
+        posted = False
         try:
             for outgoing in self.render(event):
                 part_key = f"{key}#{outgoing.part}"
@@ -106,11 +113,19 @@ class SlackNotifier:
                 if careful_since is not None:
                     ref = await self._find(outgoing.channel, part_key, careful_since)
                 if ref is None:
-                    ref = await self._post(outgoing, part_key)
+                    ref = await self._post(outgoing, part_key, paced=not (prepaid and not posted))
+                    posted = True
                 if outgoing.main:
                     main = ref
+        except Paced as exc:
+            raise DeliveryError(
+                "paced" if not posted else "paced:partial", permanent=False, retry_after=exc.wait
+            ) from None
         except SlackApiError as exc:
-            raise delivery_error(exc) from None
+            error = delivery_error(exc)
+            if posted:  # an earlier part landed: the retry must look before it leaps
+                error.code += ":partial"
+            raise error from None
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryError(type(exc).__name__, permanent=False) from None
         return main or ref
@@ -215,15 +230,17 @@ class SlackNotifier:
         signed_up = (
             f"🎉 *{who}* signed up for *{escape(event.activity_name)}* through your card! {by}"
         )
-        parts = [
-            Outgoing(
-                "employee",
-                event.employee_user_id,
-                signed_up,
-                blocks=records_blocks.signup_dm_blocks(signed_up, event.lead_id),
+        parts = []
+        if event.audience in ("employee", "all"):
+            parts.append(
+                Outgoing(
+                    "employee",
+                    event.employee_user_id,
+                    signed_up,
+                    blocks=records_blocks.signup_dm_blocks(signed_up, event.lead_id),
+                )
             )
-        ]
-        if not event.salesperson_user_id:
+        if not event.salesperson_user_id or event.audience == "employee":
             return parts
         lead = Lead(
             id=event.lead_id,
@@ -269,7 +286,7 @@ class SlackNotifier:
             self._dm_channels[channel] = str(response["channel"]["id"])
         return self._dm_channels[channel]
 
-    async def _post(self, outgoing: Outgoing, key: str) -> MessageRef:
+    async def _post(self, outgoing: Outgoing, key: str, *, paced: bool = True) -> MessageRef:
         metadata = {
             "event_type": outgoing.event_type,
             "event_payload": {**outgoing.payload, "key": key},
@@ -279,7 +296,8 @@ class SlackNotifier:
             extra["blocks"] = outgoing.blocks
         channel = outgoing.channel
         try:
-            await self._pacer.acquire("chat.postMessage", channel)
+            if paced:
+                await self._pacer.acquire("chat.postMessage", channel, max_wait=MAX_PACING_WAIT)
             response = await self._client.chat_postMessage(
                 channel=channel, text=outgoing.text, thread_ts=outgoing.thread_ts, **extra
             )
@@ -310,6 +328,10 @@ class SlackNotifier:
                 return channel, str(message["ts"])
         return None
 
+
+# A message that would wait longer than this for its channel's budget goes back to the
+# outbox (due when the budget allows) instead of holding one of the sender's slots.
+MAX_PACING_WAIT = 0.25
 
 PERMANENT_ERRORS = frozenset(
     {

@@ -11,6 +11,7 @@ is reported with `penalize`, which pauses that budget for Retry-After.
 from __future__ import annotations
 
 import asyncio
+import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -44,6 +45,14 @@ SLACK_BUDGETS: dict[str, Budget] = {
 }
 
 
+class Paced(Exception):
+    """The budget is exhausted for longer than the caller is willing to wait."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"paced for {wait:.2f} s")
+        self.wait = wait
+
+
 class _Bucket:
     def __init__(self, budget: Budget, now: float) -> None:
         self.rate = budget.per_minute / 60
@@ -51,6 +60,10 @@ class _Bucket:
         self.tokens = self.burst
         self.stamp = now
         self.blocked_until = 0.0
+
+    def wait_for_token(self, now: float) -> float:
+        tokens = min(self.burst, self.tokens + (now - self.stamp) * self.rate)
+        return max(0.0 if tokens >= 1 else (1 - tokens) / self.rate, self.blocked_until - now)
 
     def reserve(self, now: float) -> float:
         """Take a token (possibly going into debt); the seconds to wait before using it."""
@@ -98,17 +111,22 @@ class Pacer:
             bucket = self._buckets[key] = _Bucket(budget, self._clock())
         return bucket
 
-    def reserve(self, method: str, channel: str = "") -> float:
-        now = self._clock()
-        waits = [
-            bucket.reserve(now)
-            for name in (method, f"{method}#workspace")
-            if (bucket := self._bucket(name, channel)) is not None
-        ]
-        return max(waits, default=0.0)
+    def _buckets_for(self, method: str, channel: str) -> list[_Bucket]:
+        names = (method, f"{method}#workspace")
+        return [b for name in names if (b := self._bucket(name, channel)) is not None]
 
-    async def acquire(self, method: str, channel: str = "") -> None:
-        wait = self.reserve(method, channel)
+    def reserve(self, method: str, channel: str = "", max_wait: float = math.inf) -> float:
+        """Take a slot and return the wait before using it. Over `max_wait` the slot is
+        still taken (it is the caller's, later) and Paced says when: come back then, and
+        send without asking again."""
+        now = self._clock()
+        wait = max((b.reserve(now) for b in self._buckets_for(method, channel)), default=0.0)
+        if wait > max_wait:
+            raise Paced(wait)
+        return wait
+
+    async def acquire(self, method: str, channel: str = "", max_wait: float = math.inf) -> None:
+        wait = self.reserve(method, channel, max_wait)
         if wait > 0:
             self.waited += wait
             await asyncio.sleep(wait)

@@ -47,3 +47,17 @@ def test_headroom_keeps_under_the_budget() -> None:
     now = [0.0]
     pacer = Pacer({"users.info": Budget(per_minute=100, burst=100)}, clock=lambda: now[0])
     assert sum(pacer.reserve("users.info") == 0 for _ in range(100)) == 97
+
+
+def test_a_long_wait_is_reserved_and_reported() -> None:
+    from handlers.slack.pacing import Paced
+
+    now = [0.0]
+    pacer = Pacer({"chat.postMessage": Budget(60, 1)}, headroom=1, clock=lambda: now[0])
+    assert pacer.reserve("chat.postMessage", max_wait=0.25) == 0
+    with pytest.raises(Paced) as paced:
+        pacer.reserve("chat.postMessage", max_wait=0.25)
+    assert paced.value.wait == pytest.approx(1.0)  # the slot at t=1 s is now taken
+    with pytest.raises(Paced) as paced:
+        pacer.reserve("chat.postMessage", max_wait=0.25)
+    assert paced.value.wait == pytest.approx(2.0)
