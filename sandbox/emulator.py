@@ -790,7 +790,8 @@ class SlackEmulator:
             self.workspace.changed(original)
             return
         text = str(body.get("text") or "")
-        blocks = body.get("blocks") if isinstance(body.get("blocks"), list) else []
+        raw_blocks = body.get("blocks")
+        blocks: list[JSON] = raw_blocks if isinstance(raw_blocks, list) else []
         if body.get("replace_original") and original is not None:
             original.text, original.blocks, original.edited = text, blocks, True
             self.workspace.changed(original)
@@ -889,9 +890,10 @@ class SlackEmulator:
                 else [c.id for c in self.workspace.visible_channels(user)]
             )
             messages = [m for c in channels for m in self.workspace.history(c, viewer=user)]
-            containers = sorted(
+            found = sorted(
                 (m for m in messages if ts is None or m.ts == ts), key=lambda m: m.ts, reverse=True
             )
+            containers = list(found)
         for container in containers:
             is_view = isinstance(container, View)
             blocks = container.view.get("blocks") if is_view else container.blocks  # type: ignore[union-attr]
@@ -988,8 +990,9 @@ class SlackEmulator:
         }
         delivery = await self.endpoint.post_payload("view_submission", payload, **options)
         self.deliveries.append(delivery)
-        answer = delivery.json if delivery.status == 200 else None
-        action = answer.get("response_action") if isinstance(answer, dict) else None
+        reply = delivery.json if delivery.status == 200 else None
+        answer: JSON = reply if isinstance(reply, dict) else {}
+        action = answer.get("response_action")
         if action == "errors":
             view.errors = {str(k): str(v) for k, v in (answer.get("errors") or {}).items()}
             self.workspace.publish({"type": "view_errors", "user": user, "view_id": view.id})
