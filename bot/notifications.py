@@ -118,6 +118,19 @@ class CustomerReturned:
 
 
 @dataclass(frozen=True)
+class ViewEngaged:
+    """What a visitor did on the page (the page's beacon), told under the "viewing" DM."""
+
+    employee_user_id: str
+    view_id: int
+    dwell_ms: int
+    scroll_pct: int
+    clicks: tuple[str, ...]
+    thread_channel: str | None = None
+    thread_ts: str | None = None
+
+
+@dataclass(frozen=True)
 class ActivityAnnounced:
     """An activity announced to one employee by DM (`publish ID --dm-all`)."""
 
@@ -194,6 +207,7 @@ Notification = (
     | CheckedIn
     | CustomerReturned
     | ActivityAnnounced
+    | ViewEngaged
     | ShareReminder
     | OutcomeReminder
     | WeeklyReport

@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.tracking import ViewResult, Visit, record_beacon, record_view
 from store.db import Database
+from store.models import View
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ Item = ViewItem | BeaconItem
 # Called inside the batch's transaction, so what it writes (the outbox row of the
 # employee's DM) commits or rolls back with the view itself.
 OnViewed = Callable[[AsyncSession, ViewItem, ViewResult], Awaitable[None]]
+OnBeacon = Callable[[AsyncSession, View], Awaitable[None]]
 
 
 class ViewRecorder:
@@ -62,9 +64,11 @@ class ViewRecorder:
         flush_ms: int,
         on_viewed: OnViewed,
         after_commit: Callable[[], None] | None = None,
+        on_beacon: OnBeacon | None = None,
         max_batch: int = MAX_BATCH,
     ) -> None:
         self._after_commit = after_commit
+        self._on_beacon = on_beacon
         self._db = db
         self._flush_s = flush_ms / 1000
         self._on_viewed = on_viewed
@@ -158,7 +162,7 @@ class ViewRecorder:
                     result = await record_view(session=session, visit=item.visit)
                     await self._on_viewed(session, item, result)
                 else:
-                    await record_beacon(
+                    view = await record_beacon(
                         session=session,
                         share_id=item.share_id,
                         visitor_key=item.visitor_key,
@@ -166,6 +170,8 @@ class ViewRecorder:
                         scroll_pct=item.scroll_pct,
                         clicks=item.clicks,
                     )
+                    if view is not None and self._on_beacon is not None:
+                        await self._on_beacon(session, view)
         self.batches += 1
         if self._after_commit is not None:
             self._after_commit()

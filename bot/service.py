@@ -38,13 +38,14 @@ from bot.notifications import (
     Notification,
     Notifier,
     OutcomeRecorded,
+    ViewEngaged,
 )
 from bot.recorder import BeaconItem, ViewItem, ViewRecorder
 from bot.records import LeadRecords
 from bot.shares import get_or_create_share, share_url, short_url
 from bot.tracking import ViewResult, Visit
 from store.db import Database
-from store.models import Activity, Employee, Lead, Share, SlackDelivery
+from store.models import Activity, Employee, Lead, OutboxMessage, Share, SlackDelivery, View
 from store.queries import StatRow, insert_if_absent
 
 log = logging.getLogger(__name__)
@@ -120,7 +121,11 @@ class ShareTrail:
         self.hash_key = secret.encode()
         self.landing_cache = TTLCache(ttl=30.0)
         self.recorder = ViewRecorder(
-            db, flush_ms=tracking_flush_ms, on_viewed=self._viewed, after_commit=self._woken
+            db,
+            flush_ms=tracking_flush_ms,
+            on_viewed=self._viewed,
+            on_beacon=self._engaged,
+            after_commit=self._woken,
         )
         self.outbox = outbox_mod.Outbox(db, notifier, on_sent=self._delivered)
         self._deliveries_seen = 0
@@ -457,6 +462,31 @@ class ShareTrail:
         if result.lead_id is not None:  # a known customer: tell their salesperson too
             returned = self.records.customer_returned(item.visit, result)
             self.tasks.spawn(returned, name="returned")
+
+    async def _engaged(self, session: AsyncSession, view: View) -> None:
+        """The first beacon of a counted view: tell the employee how it was read, in the
+        thread of the "someone is viewing" DM when that one has gone out."""
+        if not view.counted or view.id is None:
+            return
+        employee = await session.get(Employee, view.employee_id)
+        if employee is None or not employee.notify:
+            return
+        viewed_dm = (
+            await session.exec(select(OutboxMessage).where(OutboxMessage.key == f"view:{view.id}"))
+        ).first()
+        await outbox_mod.enqueue(
+            session=session,
+            key=f"view-read:{view.id}",
+            event=ViewEngaged(
+                employee_user_id=employee.user_id,
+                view_id=view.id,
+                dwell_ms=view.dwell_ms or 0,
+                scroll_pct=view.scroll_pct or 0,
+                clicks=tuple(c for c in view.clicks.split(",") if c),
+                thread_channel=viewed_dm.channel if viewed_dm else None,
+                thread_ts=viewed_dm.ts if viewed_dm else None,
+            ),
+        )
 
     async def record_beacon(
         self,

@@ -33,6 +33,7 @@ from bot.notifications import (
     OutcomeRecorded,
     OutcomeReminder,
     ShareReminder,
+    ViewEngaged,
     WeeklyReport,
 )
 from bot.outbox import DeliveryError
@@ -168,6 +169,19 @@ class SlackNotifier:
                 "Add some with `/sharetrail sales add @user`."
             )
             return [Outgoing(f"admin-{admin}", admin, text) for admin in event.admin_user_ids]
+        if isinstance(event, ViewEngaged):
+            text = engaged_text(event)
+            if event.thread_channel and event.thread_ts:
+                return [
+                    Outgoing(
+                        "read",
+                        event.thread_channel,
+                        text,
+                        thread_ts=event.thread_ts,
+                        fallback_channel=event.employee_user_id,
+                    )
+                ]
+            return [Outgoing("read", event.employee_user_id, text)]
         if isinstance(event, ActivityAnnounced):
             return [
                 Outgoing(
@@ -363,6 +377,19 @@ def delivery_error(exc: SlackApiError) -> DeliveryError:
         retry_after = float(exc.response.headers.get("Retry-After", 1) or 1)
         return DeliveryError("ratelimited", permanent=False, retry_after=retry_after)
     return DeliveryError(code, permanent=code in PERMANENT_ERRORS)
+
+
+CLICK_LABELS = {"phone": "your phone number", "email": "your email", "signup": "sign up"}
+
+
+def engaged_text(event: ViewEngaged) -> str:
+    """E.g. '📖 Read for 2 min, scrolled 90% of the page, tapped your phone number.'"""
+    seconds = round(event.dwell_ms / 1000)
+    read = f"{seconds // 60} min" if seconds >= 90 else f"{seconds} s"
+    parts = [f"Read for {read}", f"scrolled {event.scroll_pct}% of the page"]
+    if event.clicks:
+        parts.append("tapped " + " and ".join(CLICK_LABELS.get(c, c) for c in event.clicks))
+    return "📖 " + ", ".join(parts) + "."
 
 
 def outcome_text(event: OutcomeRecorded) -> str:
