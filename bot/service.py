@@ -675,4 +675,18 @@ class ShareTrail:
     async def health(self) -> dict[str, object]:
         async with self.db.session() as session:
             activities = len((await session.exec(select(col(Activity.id)))).all())
-        return {"database": "ok", "activities": activities, "pending_tasks": len(self.tasks)}
+        outbox = await self.outbox.health()
+        report: dict[str, object] = {
+            "database": "ok",
+            "activities": activities,
+            "pending_tasks": len(self.tasks),
+            "views_queued": self.recorder.pending,
+            "messages_pending": outbox.pending + outbox.sending,
+            "messages_sent": outbox.sent,
+            "messages_failed": outbox.failed,
+        }
+        if outbox.recent_failures:
+            report["recent_failures"] = "; ".join(
+                f"{key} ({error})" for key, error in outbox.recent_failures
+            )
+        return report

@@ -83,3 +83,25 @@ async def test_rate_limits_500s_and_lost_replies_neither_lose_nor_duplicate(
     assert len(lost) == 3  # those landed although the app timed out: found, not resent
     health = await stack.services.outbox.health()
     assert health.failed == 0 and health.pending == 0
+
+
+async def test_permanent_errors_are_not_retried_and_show_in_health(stack: Stack) -> None:
+    add_people(stack.slack.workspace, 3)
+    stack.slack.workspace.users["U_P00001"].deleted = False
+    activity_id = await create_activity(stack)
+    stack.slack.faults.add(
+        "chat.postMessage",
+        "error",
+        error="account_inactive",
+        where=lambda args: args.get("channel") == "U_P00001",
+    )
+    await dm_all(stack, f"publish {activity_id} <#C_MARKETING|marketing> --dm-all")
+    await stack.settle()
+    attempts = [
+        c for c in stack.slack.calls_to("chat.postMessage") if c.args.get("channel") == "U_P00001"
+    ]
+    assert len(attempts) == 1  # permanent: tried once
+    health = await stack.services.health()
+    assert health["messages_failed"] == 1
+    assert "announce:1:U_P00001 (account_inactive)" in str(health["recent_failures"])
+    await wait_for_dm(stack, ADMIN, r"✅ Announced .* \(1 could not be reached\)")
