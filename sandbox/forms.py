@@ -44,9 +44,11 @@ def input_elements(view: JSON) -> Iterator[tuple[str, JSON]]:
         if block.get("type") == "input" and isinstance(block.get("element"), dict):
             yield block_id, block["element"]
         elif block.get("type") in ("actions", "section"):
-            candidates = block.get("elements") if block.get("type") == "actions" else [
-                block.get("accessory")
-            ]
+            candidates = (
+                block.get("elements")
+                if block.get("type") == "actions"
+                else [block.get("accessory")]
+            )
             for element in candidates or []:
                 if isinstance(element, dict) and element.get("type") in INPUT_ELEMENTS:
                     yield block_id, element

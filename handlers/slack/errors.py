@@ -73,9 +73,17 @@ def reporting_errors(listener: Listener) -> Listener:
         event: Any,
     ) -> None:
         available = {
-            "ack": ack, "body": body, "client": client, "context": context,
-            "respond": respond, "logger": logger, "payload": payload, "action": action,
-            "command": command, "view": view, "event": event,
+            "ack": ack,
+            "body": body,
+            "client": client,
+            "context": context,
+            "respond": respond,
+            "logger": logger,
+            "payload": payload,
+            "action": action,
+            "command": command,
+            "view": view,
+            "event": event,
         }
         services = context.get("services") if isinstance(context, dict) else None
         current = asyncio.current_task()
