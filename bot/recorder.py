@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy.exc import OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.tracking import ViewResult, Visit, record_beacon, record_view
+from bot.tracking import ViewResult, Visit, record_beacon, record_views
 from store.db import Database
 from store.models import View
 
@@ -141,7 +141,10 @@ class ViewRecorder:
                 self._idle.set()
 
     async def _commit_with_retries(self, batch: list[Item]) -> None:
-        """A locked or briefly unavailable database is retried; the batch is never dropped."""
+        """A locked or briefly unavailable database is retried; the batch is never dropped.
+
+        Any other failure is a bug in one item: the batch is retried item by item, so only
+        the item that fails (logged with its traceback) is left out."""
         for delay in (*RETRY_DELAYS, None):
             try:
                 await self._commit(batch)
@@ -151,27 +154,36 @@ class ViewRecorder:
                     break
                 log.warning("tracking write failed (%s); retrying in %.2fs", exc.orig, delay)
                 await asyncio.sleep(delay)
+            except Exception:
+                if len(batch) == 1:
+                    log.exception("tracking item could not be stored: %r", batch[0])
+                    return
+                for item in batch:
+                    await self._commit_with_retries([item])
+                return
         log.error("tracking batch of %d items kept for the next flush", len(batch))
         for item in batch:
             self._queue.put_nowait(item)
 
     async def _commit(self, batch: list[Item]) -> None:
+        views = [item for item in batch if isinstance(item, ViewItem)]
+        beacons = [item for item in batch if isinstance(item, BeaconItem)]
         async with self._db.session() as session:
-            for item in batch:
-                if isinstance(item, ViewItem):
-                    result = await record_view(session=session, visit=item.visit)
-                    await self._on_viewed(session, item, result)
-                else:
-                    view = await record_beacon(
-                        session=session,
-                        share_id=item.share_id,
-                        visitor_key=item.visitor_key,
-                        dwell_ms=item.dwell_ms,
-                        scroll_pct=item.scroll_pct,
-                        clicks=item.clicks,
-                    )
-                    if view is not None and self._on_beacon is not None:
-                        await self._on_beacon(session, view)
+            # Views first, set-based; then beacons, which attach to the latest view.
+            results = await record_views(session=session, visits=[v.visit for v in views])
+            for view_item, result in zip(views, results, strict=True):
+                await self._on_viewed(session, view_item, result)
+            for item in beacons:
+                view = await record_beacon(
+                    session=session,
+                    share_id=item.share_id,
+                    visitor_key=item.visitor_key,
+                    dwell_ms=item.dwell_ms,
+                    scroll_pct=item.scroll_pct,
+                    clicks=item.clicks,
+                )
+                if view is not None and self._on_beacon is not None:
+                    await self._on_beacon(session, view)
         self.batches += 1
         if self._after_commit is not None:
             self._after_commit()

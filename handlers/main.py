@@ -148,6 +148,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.App
         app,
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=jinja2.select_autoescape(default=True),
+        auto_reload=False,  # templates are package data: no stat() per request
     )
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:

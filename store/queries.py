@@ -43,6 +43,25 @@ async def insert_if_absent(
     return bool(result.rowcount)
 
 
+async def insert_many_if_absent(
+    session: AsyncSession,
+    table: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    keys: Sequence[str],
+    chunk: int = 500,
+) -> int:
+    """Multi-row `insert_if_absent`; returns how many rows were new."""
+    added = 0
+    for start in range(0, len(rows), chunk):
+        statement = (
+            _insert(session, table)
+            .values(list(rows[start : start + chunk]))
+            .on_conflict_do_nothing(index_elements=keys)
+        )
+        added += int((await session.exec(statement)).rowcount or 0)
+    return added
+
+
 async def bump_share_stats(
     session: AsyncSession,
     *,

@@ -103,3 +103,64 @@ async def test_write_through_commits_before_returning(db: Database) -> None:
     await recorder.add(ViewItem(visit(share, 1)))
     assert await counts(db) == (1, 1)
     assert recorder.batches == 1
+
+
+async def test_batched_recording_matches_one_by_one(db: Database, tmp_path: object) -> None:
+    """record_views (set-based) leaves exactly the rows record_view leaves, view by view."""
+    import random
+
+    from sqlmodel import col
+    from sqlmodel import select as select_rows
+
+    from bot.tracking import record_view, record_views
+    from store.migrate import upgrade
+    from store.models import PointsEntry, ShareVisitor
+
+    rng = random.Random(5)
+    other = Database.from_url(f"sqlite+aiosqlite:///{tmp_path}/one-by-one.db")  # type: ignore[str-bytes-safe]
+    await upgrade(other.engine)
+    shares = [await make_share(db), await make_share(other)]
+    assert shares[0].id == shares[1].id
+    bot_ua = Classification(True, "bot", "preview")
+    visits = []
+    for n in range(600):
+        base = visit(shares[0], rng.randrange(40))
+        visits.append(
+            Visit(
+                **{**base.__dict__, "at": T0 + timedelta(minutes=n * rng.choice([0.5, 3, 20])),
+                   "source": rng.choice(["card_qr", "dm", "email"]),
+                   "classification": bot_ua if rng.random() < 0.2 else HUMAN,
+                   "is_own": rng.random() < 0.05}
+            )
+        )
+    batched: list[ViewResult] = []
+    for start in range(0, len(visits), 97):
+        async with db.session() as session:
+            batched += await record_views(session=session, visits=visits[start : start + 97])
+    single: list[ViewResult] = []
+    for v in visits:
+        async with other.session() as session:
+            single.append(await record_view(session=session, visit=v))
+    assert [(r.counted, r.first_visit, r.visits) for r in batched] == [
+        (r.counted, r.first_visit, r.visits) for r in single
+    ]
+
+    async def snapshot(database: Database) -> tuple[object, ...]:
+        async with database.session() as session:
+            views = [
+                (v.visitor_key, v.counted, v.is_bot, v.is_own, v.source)
+                for v in await session.exec(select_rows(View).order_by(col(View.id)))
+            ]
+            stats = sorted(
+                (s.share_id, s.source, s.views, s.unique_visitors, s.points)
+                for s in await session.exec(select_rows(ShareStats))
+            )
+            visitors = sorted(
+                (v.visitor_key, v.visits, v.last_counted_at)
+                for v in await session.exec(select_rows(ShareVisitor))
+            )
+            points = sorted((p.ref, p.points) for p in await session.exec(select_rows(PointsEntry)))
+        return views, stats, visitors, points
+
+    assert await snapshot(db) == await snapshot(other)
+    await other.dispose()
