@@ -26,7 +26,14 @@ def _configure_logging(verbose: bool = False) -> None:
         level=logging.DEBUG if verbose else logging.INFO,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
-    for noisy in ("aiohttp.access", "slack_bolt", "slack_sdk", "sqlalchemy", "alembic"):
+    for noisy in (
+        "aiohttp.access",
+        "slack_bolt",
+        "slack_sdk",
+        "sqlalchemy",
+        "alembic",
+        "apscheduler",
+    ):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
