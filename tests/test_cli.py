@@ -37,6 +37,22 @@ async def _run(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
     return process.returncode, out.decode(), err.decode()
 
 
+async def start_serve(tmp_path: Path, port: int, **env: str) -> asyncio.subprocess.Process:
+    """`sharetrail serve` as a subprocess, returned once it logged that it listens."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "handlers.cli", "serve",
+        cwd=tmp_path,
+        env=_env(
+            tmp_path, PORT=str(port), PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", **env
+        ),
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )
+    assert process.stderr is not None
+    while b"listening" not in await asyncio.wait_for(process.stderr.readline(), timeout=30):
+        assert process.returncode is None
+    return process
+
+
 async def test_serve_without_token_points_to_the_sandbox(tmp_path: Path) -> None:
     code, _, err = await _run(tmp_path, "serve")
     assert code == 2

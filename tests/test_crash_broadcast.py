@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
-import sys
 from collections import Counter
 from pathlib import Path
 
@@ -15,7 +14,7 @@ from aiohttp.test_utils import TestServer, unused_port
 
 from sandbox.emulator import SlackEmulator
 from sandbox.workspace import add_people
-from tests.test_cli import REPO, _env, _run
+from tests.test_cli import _run, start_serve
 
 SECRET = "crash-test-secret"
 TOKEN = "xoxb-crash"
@@ -35,30 +34,15 @@ def announcements(emulator: SlackEmulator) -> Counter[str]:
 
 
 async def serve(tmp_path: Path, port: int, api_url: str) -> asyncio.subprocess.Process:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "handlers.cli",
-        "serve",
-        cwd=tmp_path,
-        env=_env(
-            tmp_path,
-            SLACK_BOT_TOKEN=TOKEN,
-            SLACK_SIGNING_SECRET=SECRET,
-            SLACK_API_URL=api_url,
-            PORT=str(port),
-            PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
-            ADMIN_USER_IDS="U_ADMIN",
-            SLACK_PACING_SCALE="10",
-            PYTHONPATH=str(REPO),
-        ),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+    return await start_serve(
+        tmp_path,
+        port,
+        SLACK_BOT_TOKEN=TOKEN,
+        SLACK_SIGNING_SECRET=SECRET,
+        SLACK_API_URL=api_url,
+        ADMIN_USER_IDS="U_ADMIN",
+        SLACK_PACING_SCALE="10",
     )
-    assert process.stderr is not None
-    while b"listening" not in await asyncio.wait_for(process.stderr.readline(), timeout=30):
-        assert process.returncode is None
-    return process
 
 
 async def test_kill_9_mid_broadcast_then_restart_sends_each_dm_once(tmp_path: Path) -> None:

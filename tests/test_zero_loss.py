@@ -9,43 +9,27 @@ from __future__ import annotations
 import asyncio
 import signal
 import sqlite3
-import sys
 from pathlib import Path
 
 import aiohttp
 from aiohttp.test_utils import TestServer, unused_port
 
 from sandbox.emulator import SlackEmulator
-from tests.test_cli import REPO, _env, _run
+from tests.test_cli import _run, start_serve
 
 N = 400
 UA = "Mozilla/5.0 (iPhone; CPU iPhone OS 17_0 like Mac OS X) Mobile/15E148 Safari/604.1"
 
 
 async def start_server(tmp_path: Path, port: int, api_url: str) -> asyncio.subprocess.Process:
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "handlers.cli",
-        "serve",
-        cwd=tmp_path,
-        env=_env(
-            tmp_path,
-            SLACK_BOT_TOKEN="xoxb-sandbox",
-            SLACK_SIGNING_SECRET="s3cret",
-            SLACK_API_URL=api_url,
-            PORT=str(port),
-            PUBLIC_BASE_URL=f"http://127.0.0.1:{port}",
-            TRACKING_FLUSH_MS="2000",
-            PYTHONPATH=str(REPO),
-        ),
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
+    return await start_serve(
+        tmp_path,
+        port,
+        SLACK_BOT_TOKEN="xoxb-sandbox",
+        SLACK_SIGNING_SECRET="s3cret",
+        SLACK_API_URL=api_url,
+        TRACKING_FLUSH_MS="2000",
     )
-    assert process.stderr is not None
-    while b"listening" not in await asyncio.wait_for(process.stderr.readline(), timeout=30):
-        assert process.returncode is None
-    return process
 
 
 async def test_sigterm_mid_burst_loses_no_answered_view(tmp_path: Path) -> None:

@@ -13,7 +13,6 @@ from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import TypeVar
 
 import pytest
@@ -33,12 +32,10 @@ from bot.scheduler import LOCK_NAME, Scheduler, report_week, run_due
 from bot.service import ShareTrail
 from sandbox.workspace import Message
 from store.db import Database
-from store.migrate import upgrade
 from store.models import Activity, Employee, JobLock, Lead, OutboxMessage, RosterEntry, Share
 from tests.conftest import ADMIN, CJK_EMPLOYEE, EMPLOYEE, Stack
 from tests.flows import dm_texts, get_share_card, wait_for_dm
 from tests.records_flows import SALESPERSON, lead_setup
-from tests.store.conftest import _drop_postgres_database, _postgres_database
 
 N = TypeVar("N")
 DAY = timedelta(days=1)
@@ -137,24 +134,6 @@ class World:
         async with self.db.session() as session:
             keys = await session.exec(select(OutboxMessage.key).order_by(col(OutboxMessage.key)))
             return [key for key in keys.all() if key.startswith(prefix)]
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    pg_name = None
-    if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'scheduler.db'}"
-    else:
-        pg_name = await _postgres_database()
-        if pg_name is None:
-            pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-        url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_name}"
-    database = Database.from_url(url)
-    await upgrade(database.engine)
-    yield database
-    await database.dispose()
-    if pg_name:
-        await _drop_postgres_database(pg_name)
 
 
 @pytest.fixture
