@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.points import POINTS_PER
 from store.models import PointsEntry, ShareVisitor, View
-from store.queries import bump_share_stats, insert_if_absent, insert_many_if_absent
+from store.queries import bump_share_stats, insert_many_if_absent
 
 REPEAT_WINDOW = timedelta(minutes=30)
 
@@ -140,81 +140,8 @@ class ViewResult:
 
 async def record_view(*, session: AsyncSession, visit: Visit) -> ViewResult:
     """Store a view and, if it counts, update the roll-up and the points ledger."""
-    counted = first = False
-    visits = 0
-    lead_id: int | None = None
-    human = not visit.classification.is_bot and not visit.is_own
-    if human:
-        # visits == 0: the row was made by a sign-up with no counted view before it.
-        await insert_if_absent(
-            session,
-            ShareVisitor,
-            {
-                "share_id": visit.share_id,
-                "visitor_key": visit.visitor_key,
-                "first_seen": visit.at,
-                "last_counted_at": visit.at,
-                "visits": 0,
-            },
-            ["share_id", "visitor_key"],
-        )
-        visitor = (
-            await session.exec(
-                select(ShareVisitor).where(
-                    ShareVisitor.share_id == visit.share_id,
-                    ShareVisitor.visitor_key == visit.visitor_key,
-                )
-            )
-        ).one()
-        lead_id = visitor.lead_id
-        first = visitor.visits == 0
-        counted = first or visit.at - visitor.last_counted_at >= REPEAT_WINDOW
-        if counted:
-            visitor.visits += 1
-            visitor.last_counted_at = visit.at
-            session.add(visitor)
-        visits = visitor.visits
-    view = View(
-        share_id=visit.share_id,
-        activity_id=visit.activity_id,
-        employee_id=visit.employee_id,
-        visitor_key=visit.visitor_key,
-        visitor_hash=visit.visitor_hash,
-        ua_class=visit.classification.ua_class,
-        is_bot=visit.classification.is_bot,
-        is_own=visit.is_own,
-        counted=counted,
-        source=visit.source,
-        lead_id=lead_id,
-        at=visit.at,
-    )
-    session.add(view)
-    if counted:
-        deltas = {"views": 1}
-        if first:
-            deltas |= {"unique_visitors": 1, "points": POINTS_PER["unique_visitor"]}
-            session.add(
-                PointsEntry(
-                    employee_id=visit.employee_id,
-                    activity_id=visit.activity_id,
-                    share_id=visit.share_id,
-                    points=POINTS_PER["unique_visitor"],
-                    reason="unique_visitor",
-                    ref=f"visitor:{visit.share_id}:{visit.visitor_key}",
-                    at=visit.at,
-                )
-            )
-        await bump_share_stats(
-            session,
-            share_id=visit.share_id,
-            source=visit.source,
-            activity_id=visit.activity_id,
-            employee_id=visit.employee_id,
-            deltas=deltas,
-        )
-    await session.flush()
-    assert view.id is not None
-    return ViewResult(view.id, counted, first, visits, lead_id)
+    (result,) = await record_views(session=session, visits=[visit])
+    return result
 
 
 async def record_beacon(

@@ -16,22 +16,10 @@ from handlers.slack import blocks, ids, records_blocks
 from handlers.slack.blocks import escape
 from handlers.slack.errors import reporting_errors
 from handlers.slack.parsing import parse_id
+from handlers.slack.payloads import action_value, user_of
 from handlers.slack.uploads import dm_file
 
 log = logging.getLogger(__name__)
-
-
-def action_value(body: dict[str, Any]) -> str:
-    actions = body.get("actions") or [{}]
-    action = actions[0]
-    value = action.get("value")
-    if value is None and isinstance(action.get("selected_option"), dict):
-        value = action["selected_option"].get("value")
-    return str(value or "")
-
-
-def user_of(body: dict[str, Any]) -> str:
-    return str((body.get("user") or {}).get("id", ""))
 
 
 async def show_details(

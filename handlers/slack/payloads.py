@@ -71,3 +71,16 @@ def problem(body: dict[str, Any]) -> str | None:
     if kind in ("shortcut", "message_action", "block_suggestion"):
         return None if _has_user(body) else f"{kind} without user"
     return f"unsupported request type {str(kind)[:40]!r}"
+
+
+def action_value(body: dict[str, Any]) -> str:
+    actions = body.get("actions") or [{}]
+    action = actions[0]
+    value = action.get("value")
+    if value is None and isinstance(action.get("selected_option"), dict):
+        value = action["selected_option"].get("value")
+    return str(value or "")
+
+
+def user_of(body: dict[str, Any]) -> str:
+    return str((body.get("user") or {}).get("id", ""))

@@ -18,16 +18,9 @@ from bot.service import ShareTrail
 from handlers.slack import ids, records_blocks
 from handlers.slack.errors import reporting_errors
 from handlers.slack.parsing import parse_id
+from handlers.slack.payloads import action_value, user_of
 
 log = logging.getLogger(__name__)
-
-
-def _user(body: dict[str, Any]) -> str:
-    return str((body.get("user") or {}).get("id", ""))
-
-
-def _button_value(body: dict[str, Any]) -> str:
-    return str(((body.get("actions") or [{}])[0]).get("value") or "")
 
 
 def file_meta(file: dict[str, Any]) -> FileMeta:
@@ -67,7 +60,7 @@ async def share_link_for(
     activity_id, source = records_blocks.parse_source_value(
         (action.get("selected_option") or {}).get("value")
     )
-    user_id = _user(body)
+    user_id = user_of(body)
     link = await services.records.tagged_link(user_id, activity_id, source)
     channel = (body.get("container") or {}).get("channel_id") or user_id
     await client.chat_postMessage(
@@ -86,8 +79,8 @@ async def open_contact_modal(
 ) -> None:
     await ack()
     services: ShareTrail = context["services"]
-    lead_id = parse_id(_button_value(body), "lead")
-    lead = await services.records.contact_target(lead_id, user_id=_user(body))
+    lead_id = parse_id(action_value(body), "lead")
+    lead = await services.records.contact_target(lead_id, user_id=user_of(body))
     await client.views_open(
         trigger_id=body["trigger_id"],
         view=records_blocks.contact_modal(
@@ -121,7 +114,7 @@ async def submit_contact(
         lead_id = parse_id(str(view.get("private_metadata") or ""), "lead")
         await services.records.log_contact(
             lead_id,
-            user_id=_user(body),
+            user_id=user_of(body),
             kind=form.kind,
             at=form.at,
             summary=form.summary,
@@ -149,8 +142,8 @@ async def send_check_in_link(
 ) -> None:
     await ack()
     services: ShareTrail = context["services"]
-    user_id = _user(body)
-    lead_id = parse_id(_button_value(body), "lead")
+    user_id = user_of(body)
+    lead_id = parse_id(action_value(body), "lead")
     link = await services.records.check_in_link(lead_id, user_id=user_id)
     text, blocks = records_blocks.check_in_dm(link)
     await client.chat_postMessage(
@@ -172,7 +165,7 @@ async def show_timeline(
     await ack()
     services: ShareTrail = context["services"]
     timeline = await services.records.timeline(
-        parse_id(_button_value(body), "lead"), user_id=_user(body)
+        parse_id(action_value(body), "lead"), user_id=user_of(body)
     )
     await client.views_open(
         trigger_id=body["trigger_id"], view=records_blocks.timeline_modal(timeline)
