@@ -36,7 +36,8 @@ class Employee(SQLModel, table=True):
     email: str = Field(default="", max_length=200)
     tz: str = Field(default="UTC", max_length=64)
     is_admin: bool = False
-    notify: bool = True
+    notify: bool = True  # live DMs (views, sign-ups)
+    digest: bool = False  # a daily summary DM (`me notify digest on`)
     updated_at: datetime = Field(default_factory=utcnow)
 
 
