@@ -7,10 +7,11 @@ The data set: 10,000 employees, 200 activities, ~50,000 shares, 1,000,000 views 
 preview bots, 1% the employee's own clicks, humans revisiting, some within the 30-minute
 repeat window), 100,000 leads with salesperson outcomes (some changed once). It is
 written through the real schema (store.migrate.upgrade) in bulk with sqlite3, in the
-shape the app writes: views + share_visitors + points_ledger + share_stats roll-up +
-leads + outcomes, following bot.tracking's repeat window and bot.points' rules; the
-roll-up is then checked against a recount from the raw rows (all totals, and per
-(share, source) for a sample of shares) before anything is timed.
+shape the app writes: views + share_visitors + points_ledger + share_stats and
+employee_stats roll-ups + leads + outcomes, following bot.tracking's repeat window and
+bot.points' rules; the roll-ups are then checked against a recount from the raw rows (all
+totals; per (share, source) for a sample of shares; employee_stats for every employee,
+against share_stats summed per employee and against the raw rows) before anything is timed.
 
 Timed, each through bot.stats in its own session (one unit of work, as the service does),
 repeated with random ids: activity_report (`stats`), leaderboard per activity and for all
@@ -54,7 +55,7 @@ from store.migrate import upgrade  # noqa: E402
 from store.queries import STAT_COLUMNS  # noqa: E402
 
 CACHE = ROOT / "bench" / ".cache"
-GENERATOR_VERSION = 1  # bump when the generated data changes shape
+GENERATOR_VERSION = 2  # bump when the generated data changes shape
 EMPLOYEES, ACTIVITIES, SHARES, VIEWS, LEADS = 10_000, 200, 50_000, 1_000_000, 100_000
 SALESPEOPLE = 50
 BOT_SHARE, OWN_SHARE, NEW_VISITOR = 0.25, 0.01, 0.7
@@ -131,14 +132,17 @@ class Generated:
     outcomes: list[tuple[Any, ...]] = field(default_factory=list)
     points: list[tuple[Any, ...]] = field(default_factory=list)
     rollup: dict[tuple[int, str], list[int]] = field(default_factory=dict)
+    per_employee: dict[int, list[int]] = field(default_factory=dict)
 
     def bump(self, share: tuple[int, int, int, str], source: str, deltas: dict[str, int]) -> None:
-        """store.queries.bump_share_stats, in memory: a row appears on its first non-zero delta."""
+        """store.queries.bump_stats, in memory: rows appear on their first non-zero delta."""
         if not any(deltas.values()):
             return
         row = self.rollup.setdefault((share[0], source), [share[1], share[2], 0, 0, 0, 0, 0, 0])
+        totals = self.per_employee.setdefault(share[2], [0] * len(STAT_COLUMNS))
         for column, delta in deltas.items():
             row[2 + STAT_COLUMNS.index(column)] += delta
+            totals[STAT_COLUMNS.index(column)] += delta
 
 
 def skewed(rng: random.Random, n: int, total: int, sigma: float) -> list[int]:
@@ -324,6 +328,11 @@ def write(path: Path, g: Generated) -> None:
                 "share_id,source,activity_id,employee_id," + ",".join(STAT_COLUMNS),
                 ((share, source, *row) for (share, source), row in g.rollup.items()),
             )
+            insert(
+                "employee_stats",
+                "employee_id," + ",".join(STAT_COLUMNS),
+                ((employee, *row) for employee, row in g.per_employee.items()),
+            )
         db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
 
 
@@ -340,7 +349,8 @@ def build(path: Path, seed: int) -> None:
     print(
         f"generated {len(g.views):,} views, {len(g.visitors):,} visitors, {len(g.leads):,} "
         f"leads, {len(g.outcomes):,} outcomes, {len(g.points):,} ledger rows, "
-        f"{len(g.rollup):,} roll-up rows over {len(g.shares):,} shares in "
+        f"{len(g.rollup):,} roll-up rows over {len(g.shares):,} shares, "
+        f"{len(g.per_employee):,} employee_stats rows in "
         f"{generated - started:.0f} s + {time.perf_counter() - generated:.0f} s to write"
     )
 
@@ -415,6 +425,53 @@ def verify(path: Path, rng: random.Random) -> list[str]:
                 problems.append(f"share {share}: uniques/points differ from a recount")
             if visits != counted:
                 problems.append(f"share {share}: visits {visits} != counted views {counted}")
+        problems += verify_employees(db)
+    return problems
+
+
+# Every counter per employee, from the raw rows alone.
+RECOUNT_BY_EMPLOYEE = """
+WITH raw (employee_id, views, unique_visitors, signups, attended, converted, points) AS (
+  SELECT employee_id, COUNT(*), 0, 0, 0, 0, 0 FROM views WHERE counted GROUP BY employee_id
+  UNION ALL
+  SELECT s.employee_id, 0, COUNT(*), 0, 0, 0, 0
+    FROM share_visitors v JOIN shares s ON s.id = v.share_id
+    WHERE v.visits > 0 GROUP BY s.employee_id
+  UNION ALL
+  SELECT employee_id, 0, 0, COUNT(*),
+    SUM(CASE WHEN outcome IN ('attended', 'converted') THEN 1 ELSE 0 END),
+    SUM(CASE WHEN outcome = 'converted' THEN 1 ELSE 0 END), 0
+    FROM leads GROUP BY employee_id
+  UNION ALL
+  SELECT employee_id, 0, 0, 0, 0, 0, SUM(points) FROM points_ledger GROUP BY employee_id
+)
+SELECT employee_id, SUM(views), SUM(unique_visitors), SUM(signups), SUM(attended),
+  SUM(converted), SUM(points)
+FROM raw GROUP BY employee_id
+"""
+
+
+def verify_employees(db: sqlite3.Connection) -> list[str]:
+    """employee_stats, every row, against share_stats per employee and the raw rows."""
+    columns = ", ".join(STAT_COLUMNS)
+    sums = ", ".join(f"SUM({column})" for column in STAT_COLUMNS)
+
+    def by_employee(query: str) -> dict[int, tuple[int, ...]]:
+        return {row[0]: tuple(row[1:]) for row in db.execute(query)}
+
+    rolled = by_employee(f"SELECT employee_id, {columns} FROM employee_stats")
+    problems = []
+    for name, other in (
+        ("share_stats", f"SELECT employee_id, {sums} FROM share_stats GROUP BY employee_id"),
+        ("recount", RECOUNT_BY_EMPLOYEE),
+    ):
+        expected = by_employee(other)
+        for employee in sorted(rolled.keys() | expected.keys()):
+            if rolled.get(employee) != expected.get(employee):
+                problems.append(
+                    f"employee {employee}: employee_stats {rolled.get(employee)} != "
+                    f"{name} {expected.get(employee)}"
+                )
     return problems
 
 
@@ -553,8 +610,9 @@ def main() -> int:
     t = time.perf_counter()
     problems = verify(path, random.Random(args.seed))
     print(
-        f"roll-up vs recount (all totals; per source for {SAMPLE_SHARES} random + 20 busiest "
-        f"shares): {'exact' if not problems else f'{len(problems)} differences'} "
+        f"roll-ups vs recount (all totals; per source for {SAMPLE_SHARES} random + 20 busiest "
+        f"shares; employee_stats for every employee vs share_stats and raw rows): "
+        f"{'exact' if not problems else f'{len(problems)} differences'} "
         f"({time.perf_counter() - t:.1f} s)"
     )
     for problem in problems[:20]:
@@ -562,7 +620,15 @@ def main() -> int:
     with contextlib.closing(sqlite3.connect(path)) as db:
         counts = {
             table: db.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
-            for table in ("views", "leads", "employees", "activities", "shares", "share_stats")
+            for table in (
+                "views",
+                "leads",
+                "employees",
+                "activities",
+                "shares",
+                "share_stats",
+                "employee_stats",
+            )
         }
     print(", ".join(f"{table} {n:,}" for table, n in counts.items()))
 

@@ -23,7 +23,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.points import POINTS_PER
 from store.models import PointsEntry, ShareVisitor, View
-from store.queries import bump_share_stats, insert_many_if_absent
+from store.queries import StatChange, bump_stats, insert_many_if_absent
 
 REPEAT_WINDOW = timedelta(minutes=30)
 
@@ -280,16 +280,13 @@ async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[Vi
     view_ids = [int(row[0]) for row in inserted.all()]
     if points:
         await session.exec(insert(PointsEntry), params=points)
-    for (share_id, source), bucket in deltas.items():
-        activity_id, employee_id = owners[(share_id, source)]
-        await bump_share_stats(
-            session,
-            share_id=share_id,
-            source=source,
-            activity_id=activity_id,
-            employee_id=employee_id,
-            deltas=bucket,
-        )
+    await bump_stats(
+        session,
+        [
+            StatChange(share_id, source, *owners[(share_id, source)], bucket)
+            for (share_id, source), bucket in deltas.items()
+        ],
+    )
     return [
         ViewResult(view_id, counted, first, visits_so_far, lead_id)
         for view_id, (counted, first, visits_so_far, lead_id) in zip(view_ids, results, strict=True)

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Connection
+from sqlalchemy import Column, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -18,6 +21,22 @@ def alembic_config(connection: Connection | None = None) -> Config:
     if connection is not None:
         config.attributes["connection"] = connection
     return config
+
+
+def include_object(dialect: str) -> Callable[..., bool]:
+    """Autogenerate's filter: SQLite reflects an index's columns but not their DESC, so
+    indexes with sorted columns are compared on PostgreSQL only (not dropped and re-added)."""
+    sorted_indexes = {
+        index.name
+        for table in SQLModel.metadata.tables.values()
+        for index in table.indexes
+        if not all(isinstance(e, Column) for e in index.expressions)
+    }
+
+    def include(obj: Any, name: str | None, type_: str, reflected: bool, compare_to: Any) -> bool:
+        return not (dialect == "sqlite" and type_ == "index" and name in sorted_indexes)
+
+    return include
 
 
 def _upgrade(connection: Connection) -> None:

@@ -1,14 +1,15 @@
 """SQLModel tables. All datetimes are timezone-aware UTC; the store knows nothing of Slack or HTTP.
 
 `share_stats` is a roll-up kept exact in the same transaction as every view, sign-up and
-outcome, so stats never scan the raw views table.
+outcome, so stats never scan the raw views table; `employee_stats` is its per-employee sum,
+kept in the same transaction, so the all-activities leaderboard reads ten index entries.
 """
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Index, UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, desc
 from sqlmodel import Field, SQLModel
 
 
@@ -201,6 +202,30 @@ class ShareStats(SQLModel, table=True):
     source: str = Field(max_length=16, primary_key=True)
     activity_id: int
     employee_id: int
+    views: int = 0
+    unique_visitors: int = 0
+    signups: int = 0
+    attended: int = 0
+    converted: int = 0
+    points: int = 0
+
+
+class EmployeeStats(SQLModel, table=True):
+    """ShareStats summed per employee over every activity, bumped with it (store.queries)."""
+
+    __tablename__ = "employee_stats"
+    __table_args__ = (
+        # In the leaderboard's order, so `ORDER BY … LIMIT n` reads n entries, no sort.
+        Index(
+            "ix_employee_stats_rank",
+            desc("points"),
+            desc("signups"),
+            desc("views"),
+            "employee_id",
+        ),
+    )
+
+    employee_id: int = Field(foreign_key="employees.id", primary_key=True)
     views: int = 0
     unique_visitors: int = 0
     signups: int = 0

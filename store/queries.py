@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,7 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from store.models import Employee, ShareStats
+from store.models import Employee, EmployeeStats, ShareStats
 
 STAT_COLUMNS: tuple[str, ...] = (
     "views",
@@ -62,6 +62,66 @@ async def insert_many_if_absent(
     return added
 
 
+@dataclass(frozen=True)
+class StatChange:
+    """Counter deltas for one (share, push source), owned by one activity and employee."""
+
+    share_id: int
+    source: str
+    activity_id: int
+    employee_id: int
+    deltas: Mapping[str, int]
+
+
+async def bump_stats(session: AsyncSession, changes: Sequence[StatChange]) -> None:
+    """Add `changes` to share_stats and to employee_stats, in the caller's transaction.
+
+    The only writer of both roll-ups, so employee_stats stays exactly the per-employee sum of
+    share_stats. A row appears on its first non-zero delta. Rows go in key order, so
+    concurrent writers on PostgreSQL lock them in the same order.
+    """
+    shares: dict[tuple[int, str], dict[str, Any]] = {}
+    employees: dict[int, dict[str, Any]] = {}
+    for change in changes:
+        if not any(change.deltas.values()):
+            continue
+        share = shares.setdefault(
+            (change.share_id, change.source),
+            {
+                "share_id": change.share_id,
+                "source": change.source,
+                "activity_id": change.activity_id,
+                "employee_id": change.employee_id,
+                **dict.fromkeys(STAT_COLUMNS, 0),
+            },
+        )
+        employee = employees.setdefault(
+            change.employee_id,
+            {"employee_id": change.employee_id, **dict.fromkeys(STAT_COLUMNS, 0)},
+        )
+        for column, delta in change.deltas.items():
+            share[column] += delta
+            employee[column] += delta
+    await _add_to_rows(session, ShareStats, [shares[k] for k in sorted(shares)])
+    await _add_to_rows(session, EmployeeStats, [employees[k] for k in sorted(employees)])
+
+
+async def _add_to_rows(
+    session: AsyncSession, table: type[SQLModel], rows: Sequence[dict[str, Any]], chunk: int = 200
+) -> None:
+    """Multi-row upsert that adds each row's counters to the stored ones (keys unique)."""
+    keys = [column.name for column in table.__table__.primary_key]  # type: ignore[attr-defined]
+    for start in range(0, len(rows), chunk):
+        insert = _insert(session, table).values(list(rows[start : start + chunk]))
+        statement = insert.on_conflict_do_update(
+            index_elements=keys,
+            set_={
+                column: insert.table.c[column] + insert.excluded[column] for column in STAT_COLUMNS
+            },
+        )
+        await session.exec(statement)
+
+
 async def bump_share_stats(
     session: AsyncSession,
     *,
@@ -71,22 +131,8 @@ async def bump_share_stats(
     employee_id: int,
     deltas: dict[str, int],
 ) -> None:
-    """Add `deltas` to the (share, source) roll-up row, creating it at zero first."""
-    if not any(deltas.values()):
-        return
-    insert = _insert(session, ShareStats).values(
-        share_id=share_id,
-        source=source,
-        activity_id=activity_id,
-        employee_id=employee_id,
-        **{column: deltas.get(column, 0) for column in STAT_COLUMNS},
-    )
-    table = ShareStats.__table__  # type: ignore[attr-defined]
-    statement = insert.on_conflict_do_update(
-        index_elements=["share_id", "source"],
-        set_={column: table.c[column] + deltas[column] for column in deltas if deltas[column]},
-    )
-    await session.exec(statement)
+    """`bump_stats` for one (share, source): one sign-up or one outcome."""
+    await bump_stats(session, [StatChange(share_id, source, activity_id, employee_id, deltas)])
 
 
 @dataclass(frozen=True)
@@ -126,14 +172,25 @@ async def stats_by(
 
 
 async def leaderboard(session: AsyncSession, *, activity_id: int | None, limit: int) -> list[Any]:
-    """(employee, StatRow) pairs ordered by points, then sign-ups, then views."""
-    table = ShareStats.__table__  # type: ignore[attr-defined]
-    sums = _sums()
-    statement = select(table.c.employee_id, *sums).group_by(table.c.employee_id)
-    if activity_id is not None:
-        statement = statement.where(table.c.activity_id == activity_id)
+    """(employee, StatRow) pairs ordered by points, then sign-ups, then views.
+
+    All activities: read employee_stats in the order of its index (no grouping, no sort);
+    one activity: sum that activity's share_stats rows.
+    """
+    if activity_id is None:
+        table = EmployeeStats.__table__  # type: ignore[attr-defined]
+        stats: list[Any] = [table.c[column] for column in STAT_COLUMNS]
+        statement = select(table.c.employee_id, *stats)
+    else:
+        table = ShareStats.__table__  # type: ignore[attr-defined]
+        stats = _sums()
+        statement = (
+            select(table.c.employee_id, *stats)
+            .where(table.c.activity_id == activity_id)
+            .group_by(table.c.employee_id)
+        )
     statement = statement.order_by(
-        sums[-1].desc(), sums[2].desc(), sums[0].desc(), table.c.employee_id
+        stats[-1].desc(), stats[2].desc(), stats[0].desc(), table.c.employee_id
     ).limit(limit)
     rows = (await session.exec(statement)).all()  # type: ignore[call-overload]
     employees = {
