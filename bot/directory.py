@@ -24,6 +24,15 @@ class Profile:
     deleted: bool = False
 
 
+@dataclass(frozen=True)
+class NotifySettings:
+    """What an employee asked to hear: live DMs (`me notify on|off`), the daily digest
+    (`me notify digest on|off`)."""
+
+    live: bool = True
+    digest: bool = False
+
+
 class Directory(Protocol):
     async def profile(self, user_id: str) -> Profile:
         """The user's current profile; raises NotFound for an unknown user."""

@@ -20,6 +20,27 @@ class CardViewed:
     source: str
     device: str
     lead_name: str | None = None
+    at: datetime | None = None  # when the view happened: it opens a coalescing window
+
+
+@dataclass(frozen=True)
+class ViewsTallied:
+    """More people viewed one share within the coalescing window (bot/view_alerts.py).
+
+    Instead of a DM per view, the window's first "viewing" DM (the outbox row `rewrites`)
+    is rewritten with the count. `target` is filled in by the outbox at send time, once
+    that first DM has gone out; without one the tally is posted as a message of its own."""
+
+    employee_user_id: str
+    activity_name: str
+    share_id: int
+    count: int
+    since: datetime
+    latest_at: datetime
+    source: str
+    device: str
+    rewrites: str
+    target: tuple[str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -198,8 +219,27 @@ class WeeklyReport:
     activities: tuple[ActivityWeek, ...]
 
 
+@dataclass(frozen=True)
+class DigestLine:
+    activity_name: str
+    views: int
+    visitors: int
+    signups: int
+
+
+@dataclass(frozen=True)
+class DailyDigest:
+    """The opt-in morning summary (`me notify digest on`) of one employee's previous day."""
+
+    user_id: str
+    day: str  # the local date it covers, e.g. "2026-11-27"
+    lines: tuple[DigestLine, ...]
+
+
 Notification = (
     CardViewed
+    | ViewsTallied
+    | DailyDigest
     | LeadCreated
     | OutcomeRecorded
     | NoRosterAlert

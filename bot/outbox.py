@@ -19,10 +19,11 @@ failure (a timeout, a 500) take the same careful path.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, get_args
 
@@ -31,7 +32,7 @@ from sqlalchemy import func, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.notifications import MessageRef, Notification
+from bot.notifications import MessageRef, Notification, ViewsTallied
 from store.db import Database
 from store.models import OutboxMessage
 from store.queries import insert_if_absent, insert_statement
@@ -163,8 +164,11 @@ async def batch_progress(*, session: AsyncSession, batch: str) -> dict[str, int]
     return {str(status): int(count) for status, count in rows.all()}
 
 
+# Deferrals, not failures: they do not count as attempts.
+DEFERRED = frozenset({"paced", "waiting"})
 # Errors after which the message certainly did not land: the retry need not look first.
-NOT_DELIVERED = frozenset({"ratelimited", "paced"})
+NOT_DELIVERED = frozenset({"ratelimited", *DEFERRED})
+WAIT_FOR_TARGET = 1.0  # seconds: a rewrite waits for the message it rewrites to go out
 
 
 def uncertain(attempts: int, last_error: str) -> bool:
@@ -221,6 +225,8 @@ class Outbox:
         self._wake = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
+        self._sending: dict[str, asyncio.Task[None]] = {}  # key -> its send under way
+        self._claiming = False
         self._stopping = False
         self._marks: list[dict[str, Any]] = []
         self._marking: asyncio.Task[None] | None = None
@@ -257,7 +263,7 @@ class Outbox:
                 if self._in_flight:
                     await asyncio.wait(list(self._in_flight))
                 await self._marks_written()
-                if not self._in_flight and not await self._due_count():
+                if not (self._in_flight or self._claiming or await self._due_count()):
                     return
                 await asyncio.sleep(0)
 
@@ -265,12 +271,16 @@ class Outbox:
 
     async def _run(self) -> None:
         while not self._stopping:
+            self._claiming = True  # until every claimed row has its task (see `drain`)
             claimed = await self._claim()
             for claim in claimed:
                 await self._slots.acquire()
                 task = asyncio.create_task(self._send(claim))
                 self._in_flight.add(task)
+                self._sending[claim.key] = task
                 task.add_done_callback(self._in_flight.discard)
+                task.add_done_callback(functools.partial(self._done_sending, claim.key))
+            self._claiming = False
             if len(claimed) == BATCH:
                 continue
             self._wake.clear()
@@ -279,6 +289,9 @@ class Outbox:
                     await self._wake.wait()
             except TimeoutError:
                 pass
+
+    def _done_sending(self, key: str, _: asyncio.Task[None]) -> None:
+        self._sending.pop(key, None)
 
     async def _due_count(self) -> int:
         async with self._db.session() as session:
@@ -344,6 +357,8 @@ class Outbox:
     async def _send(self, claim: Claim) -> None:
         try:
             event = decode(claim.kind, claim.payload)
+            if isinstance(event, ViewsTallied) and event.target is None:
+                event = await self._with_target(event)
             ref = await self._deliverer.deliver(
                 event, key=claim.key, careful_since=claim.careful_since, prepaid=claim.prepaid
             )
@@ -358,6 +373,25 @@ class Outbox:
                 await self._on_sent(event, ref)
         finally:
             self._slots.release()
+
+    async def _with_target(self, event: ViewsTallied) -> ViewsTallied:
+        """Point a rewrite at the message it rewrites, once that one has gone out; if it
+        never will (failed, or gone), the rewrite is posted as a message of its own."""
+        first_send = self._sending.get(event.rewrites)
+        if first_send is not None:  # claimed in the same batch: let it land first
+            await asyncio.wait([first_send])
+        await self._marks_written()
+        async with self._db.session() as session:
+            first = (
+                await session.exec(select(OutboxMessage).where(OutboxMessage.key == event.rewrites))
+            ).first()
+        if first is None or first.status == "failed":
+            return event
+        if first.status == "sent" and first.channel and first.ts:
+            return replace(event, target=(first.channel, first.ts))
+        if first.status == "sent":  # sent where no message can be rewritten
+            return event
+        raise DeliveryError("waiting", permanent=False, retry_after=WAIT_FOR_TARGET)
 
     async def _sent(self, row_id: int, ref: MessageRef | None) -> None:
         """Marked in batches (group commit): a crash before the mark is written leaves the
@@ -390,7 +424,7 @@ class Outbox:
             row = await session.get(OutboxMessage, row_id)
             if row is None:
                 return
-            if error.code != "paced":  # a deferral under the rate budget is not an attempt
+            if error.code not in DEFERRED:  # waiting its turn is not an attempt
                 row.attempts += 1
             row.last_error = error.code[:200]
             if error.permanent or row.attempts >= MAX_ATTEMPTS:

@@ -50,9 +50,9 @@ class BeaconItem:
 
 
 Item = ViewItem | BeaconItem
-# Called inside the batch's transaction, so what it writes (the outbox row of the
-# employee's DM) commits or rolls back with the view itself.
-OnViewed = Callable[[AsyncSession, ViewItem, ViewResult], Awaitable[None]]
+# Called once per batch inside its transaction, so what it writes (the outbox rows of the
+# employees' DMs) commits or rolls back with the views themselves.
+OnViewed = Callable[[AsyncSession, list[tuple[ViewItem, ViewResult]]], Awaitable[None]]
 OnBeacon = Callable[[AsyncSession, View], Awaitable[None]]
 
 
@@ -171,8 +171,7 @@ class ViewRecorder:
         async with self._db.session() as session:
             # Views first, set-based; then beacons, which attach to the latest view.
             results = await record_views(session=session, visits=[v.visit for v in views])
-            for view_item, result in zip(views, results, strict=True):
-                await self._on_viewed(session, view_item, result)
+            await self._on_viewed(session, list(zip(views, results, strict=True)))
             for item in beacons:
                 view = await record_beacon(
                     session=session,

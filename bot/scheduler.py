@@ -1,11 +1,11 @@
-"""Scheduled work derived from the database: reminders, auto-close, the weekly report.
+"""Scheduled work derived from the database: reminders, auto-close, reports, digests.
 
 The rules live in `run_due(db=…, now=…)`, which looks at the database as it is at `now`
 and does whatever has come due. It can run any number of times: every message goes
 into the outbox under a key naming its moment (`remind-share:{activity}:{employee}`,
-`remind-outcome:{lead}:{n}`, `weekly:{week}:{admin}`) and closing is a conditional
-update, so a second run, a restart half-way through a schedule or a second replica
-adds nothing, and a run after downtime does what the downtime skipped.
+`remind-outcome:{lead}:{n}`, `weekly:{week}:{admin}`, `digest:{employee}:{day}`) and
+closing is a conditional update, so a second run, a restart half-way through a schedule
+or a second replica adds nothing, and a run after downtime does what the downtime skipped.
 
 `Scheduler` wraps APScheduler 3.x. Its jobs hold no state of their own: on start it
 derives a DateTrigger per activity moment (24 h before the start, the end, 1–3 days
@@ -39,6 +39,7 @@ from bot import outbox as outbox_mod
 from bot import roster as roster_mod
 from bot import stats as stats_mod
 from bot.activities import format_when
+from bot.digests import daily_digests
 from bot.notifications import ActivityWeek, OutcomeReminder, ShareReminder, WeeklyReport
 from store.db import Database
 from store.models import Activity, Employee, JobLock, Lead, OutboxMessage, Share, View
@@ -83,10 +84,11 @@ class RunReport:
     outcome_reminders: int = 0
     closed: tuple[int, ...] = ()
     weekly_reports: int = 0
+    digests: int = 0
 
     @property
     def queued(self) -> int:
-        return self.share_reminders + self.outcome_reminders + self.weekly_reports
+        return self.share_reminders + self.outcome_reminders + self.weekly_reports + self.digests
 
 
 # --- the rules ----------------------------------------------------------------------------
@@ -102,7 +104,9 @@ async def run_due(*, db: Database, now: datetime, admin_ids: Iterable[str] = ())
         outcomes = await outcome_reminders(session=session, now=now)
     async with db.session() as session:
         weekly = await weekly_reports(session=session, now=now, admin_ids=admin_ids)
-    return RunReport(shares, outcomes, tuple(closed), weekly)
+    async with db.session() as session:
+        digests = await daily_digests(session=session, now=now)
+    return RunReport(shares, outcomes, tuple(closed), weekly, digests)
 
 
 async def _missing(session: AsyncSession, keys: list[str]) -> set[str]:
@@ -456,6 +460,8 @@ class Scheduler:
         self.aps.add_job(self.tick, IntervalTrigger(seconds=every, timezone=UTC), id="catch-up")
         weekly = CronTrigger(day_of_week=WEEKLY_DAY, hour=WEEKLY_HOUR, minute=0, timezone=UTC)
         self.aps.add_job(self.tick, weekly, id="weekly-report")
+        # Digests are due at DIGEST_HOUR in each employee's own zone: look every hour.
+        self.aps.add_job(self.tick, CronTrigger(minute=0, timezone=UTC), id="daily-digests")
         self.aps.start()
         await self.refresh()
         self._services.activity_listeners.append(self.request_refresh)
@@ -500,10 +506,12 @@ class Scheduler:
         if report.queued:
             self._services.outbox.wake()
             log.info(
-                "scheduled jobs queued %d share reminders, %d outcome reminders, %d reports",
+                "scheduled jobs queued %d share reminders, %d outcome reminders, %d reports, "
+                "%d digests",
                 report.share_reminders,
                 report.outcome_reminders,
                 report.weekly_reports,
+                report.digests,
             )
         return report
 

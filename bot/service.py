@@ -23,15 +23,21 @@ from bot import leads as leads_mod
 from bot import outbox as outbox_mod
 from bot import roster as roster_mod
 from bot import stats as stats_mod
+from bot import view_alerts
 from bot.activities import ActivityDraft, format_when
 from bot.background import BackgroundTasks
 from bot.cache import TTLCache
 from bot.cards import CardContent, CardRenderer
 from bot.codes import ShareCodec, ShareRef, Signer
-from bot.directory import Directory, Profile, employee_by_user, upsert_employee
+from bot.directory import (
+    Directory,
+    NotifySettings,
+    Profile,
+    employee_by_user,
+    upsert_employee,
+)
 from bot.errors import Forbidden, NotFound
 from bot.notifications import (
-    CardViewed,
     LeadCreated,
     MessageRef,
     NoRosterAlert,
@@ -45,7 +51,7 @@ from bot.records import LeadRecords
 from bot.shares import get_or_create_share, share_url, short_url
 from bot.tracking import ViewResult, Visit
 from store.db import Database
-from store.models import Activity, Employee, Lead, OutboxMessage, Share, SlackDelivery, View
+from store.models import Activity, Employee, Lead, Share, SlackDelivery, View
 from store.queries import StatRow, insert_if_absent
 
 log = logging.getLogger(__name__)
@@ -342,22 +348,29 @@ class ShareTrail:
             )
             return activity, row
 
-    async def overview(self, user_id: str) -> tuple[list[tuple[Activity, StatRow]], bool]:
-        """Every activity the user shared with their numbers, and their notify setting."""
+    async def overview(self, user_id: str) -> tuple[list[tuple[Activity, StatRow]], NotifySettings]:
+        """Every activity the user shared with their numbers, and their notify settings."""
         async with self.db.session() as session:
             employee = await employee_by_user(session=session, user_id=user_id)
             if employee is None or employee.id is None:
-                return [], True
+                return [], NotifySettings()
             return (
                 await stats_mod.employee_overview(session=session, employee_id=employee.id),
-                employee.notify,
+                NotifySettings(live=employee.notify, digest=employee.digest),
             )
 
-    async def set_notify(self, user_id: str, enabled: bool) -> None:
+    async def set_notify(
+        self, user_id: str, *, live: bool | None = None, digest: bool | None = None
+    ) -> NotifySettings:
+        """Change what the user hears; None leaves a setting as it is."""
         employee = await self.sync_employee(user_id)
         async with self.db.session() as session:
-            employee.notify = enabled
+            if live is not None:
+                employee.notify = live
+            if digest is not None:
+                employee.digest = digest
             session.add(employee)
+        return NotifySettings(live=employee.notify, digest=employee.digest)
 
     async def report(self, activity_id: int) -> stats_mod.ActivityReport:
         async with self.db.session() as session:
@@ -435,45 +448,67 @@ class ShareTrail:
         """Queue the view for the next group commit (or write it through, if so configured)."""
         await self.recorder.add(ViewItem(visit, page))
 
-    async def _viewed(self, session: AsyncSession, item: ViewItem, result: ViewResult) -> None:
-        """In the view's own transaction: queue the employee's DM in the outbox."""
-        if not result.announce:
+    async def _viewed(
+        self, session: AsyncSession, views: list[tuple[ViewItem, ViewResult]]
+    ) -> None:
+        """In the views' own transaction: queue the employees' DMs (coalesced per share)."""
+        announced = [(item, result) for item, result in views if result.announce]
+        if not announced:
             return
-        page: LandingPage = item.context
-        employee = await session.get(Employee, page.employee.id)
-        if employee is not None and employee.notify:
-            lead = await session.get(Lead, result.lead_id) if result.lead_id else None
-            assert page.activity.id is not None
-            await outbox_mod.enqueue(
-                session=session,
-                key=f"view:{result.view_id}",
-                event=CardViewed(
-                    employee_user_id=page.employee.user_id,
-                    activity_id=page.activity.id,
-                    activity_name=page.activity.name,
-                    share_id=page.ref.share_id,
-                    view_id=result.view_id,
-                    visits=result.visits,
-                    source=item.visit.source,
-                    device=item.visit.classification.ua_class,
-                    lead_name=lead.name if lead else None,
-                ),
-            )
-        if result.lead_id is not None:  # a known customer: tell their salesperson too
-            returned = self.records.customer_returned(item.visit, result)
-            self.tasks.spawn(returned, name="returned")
+        pages: list[LandingPage] = [item.context for item, _ in announced]
+        listening = set(
+            (
+                await session.exec(
+                    select(Employee.id).where(
+                        col(Employee.id).in_({page.employee.id for page in pages}),
+                        col(Employee.notify).is_(True),
+                    )
+                )
+            ).all()
+        )
+        lead_ids = {result.lead_id for _, result in announced if result.lead_id is not None}
+        lead_names = (
+            {
+                lead.id: lead.name
+                for lead in (
+                    await session.exec(select(Lead).where(col(Lead.id).in_(lead_ids)))
+                ).all()
+            }
+            if lead_ids
+            else {}
+        )
+        alerts = []
+        for (item, result), page in zip(announced, pages, strict=True):
+            if page.employee.id in listening:
+                assert page.activity.id is not None
+                alerts.append(
+                    view_alerts.Announced(
+                        view_id=result.view_id,
+                        share_id=page.ref.share_id,
+                        employee_user_id=page.employee.user_id,
+                        activity_id=page.activity.id,
+                        activity_name=page.activity.name,
+                        visits=result.visits,
+                        source=item.visit.source,
+                        device=item.visit.classification.ua_class,
+                        at=item.visit.at,
+                        lead_name=lead_names.get(result.lead_id),
+                    )
+                )
+            if result.lead_id is not None:  # a known customer: tell their salesperson too
+                returned = self.records.customer_returned(item.visit, result)
+                self.tasks.spawn(returned, name="returned")
+        await view_alerts.queue_view_alerts(session, alerts)
 
     async def _engaged(self, session: AsyncSession, view: View) -> None:
         """The first beacon of a counted view: tell the employee how it was read, in the
-        thread of the "someone is viewing" DM when that one has gone out."""
+        thread of the "someone is viewing" DM of the view's window when that has gone out."""
         if not view.counted or view.id is None:
             return
         employee = await session.get(Employee, view.employee_id)
         if employee is None or not employee.notify:
             return
-        viewed_dm = (
-            await session.exec(select(OutboxMessage).where(OutboxMessage.key == f"view:{view.id}"))
-        ).first()
+        viewed_dm = await view_alerts.window_message(session, view.share_id)
         await outbox_mod.enqueue(
             session=session,
             key=f"view-read:{view.id}",

@@ -7,6 +7,7 @@ import random
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 
 import aiohttp
@@ -15,6 +16,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer, unused_port
 
+from bot import view_alerts
 from bot.service import ShareTrail
 from bot.settings import Settings
 from handlers.main import Runtime, create_app, start_runtime, stop_runtime
@@ -97,6 +99,12 @@ async def stack(
         yield Stack(emulator, app_url, runtime, http)
     await runner.cleanup()
     await stop_runtime(runtime)
+
+
+@pytest.fixture
+def instant_tallies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send view tallies at once instead of after TALLY_DELAY, so `settle` sees them."""
+    monkeypatch.setattr(view_alerts, "TALLY_DELAY", timedelta(0))
 
 
 # A migrated database per test, on SQLite and (when the service is up) PostgreSQL.

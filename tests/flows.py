@@ -7,14 +7,17 @@ bolt keeps working after the 3-second ack, so the HTTP answer alone proves littl
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import zxingcpp
 from PIL import Image
+from sqlmodel import col, select
 
+from bot import outbox as outbox_mod
 from sandbox.workspace import Message, View
+from store.models import OutboxMessage, ShareVisitor
 from tests.conftest import ADMIN, MOBILE_UA, Stack
 
 LINK = re.compile(r"https?://\S+/s/[A-Za-z0-9_\-.]+")
@@ -158,3 +161,24 @@ async def sign_up(
         body = await response.text()
         assert response.status == status, body
         return body
+
+
+async def time_passes(stack: Stack, minutes: int = 31) -> None:
+    """Move every moment the view rules remember back, as if `minutes` had passed (no
+    sleeping): the visitors' last counted views (the 30-minute repeat rule) and the
+    coalescing windows of the "viewing" DMs (their times live in the outbox payloads)."""
+    delta = timedelta(minutes=minutes)
+    async with stack.runtime.db.session() as session:
+        for visitor in (await session.exec(select(ShareVisitor))).all():
+            visitor.last_counted_at -= delta
+            session.add(visitor)
+        windows = select(OutboxMessage).where(col(OutboxMessage.batch).startswith("views:"))
+        for row in (await session.exec(windows)).all():
+            event = outbox_mod.decode(row.kind, row.payload)
+            moments = {
+                f.name: getattr(event, f.name) - delta
+                for f in fields(event)  # type: ignore[arg-type]
+                if isinstance(getattr(event, f.name), datetime)
+            }
+            row.kind, row.payload = outbox_mod.encode(replace(event, **moments))  # type: ignore[type-var]
+            session.add(row)

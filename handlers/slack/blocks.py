@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from bot.activities import MATERIAL_TYPES, format_when
-from bot.notifications import ActivityWeek, OutcomeReminder, ShareReminder, WeeklyReport
+from bot.directory import NotifySettings
+from bot.notifications import (
+    ActivityWeek,
+    DailyDigest,
+    OutcomeReminder,
+    ShareReminder,
+    WeeklyReport,
+)
 from bot.points import POINTS_PER
 from bot.stats import ActivityReport, Progress
 from handlers.slack import ids
@@ -276,9 +283,21 @@ def points_rule() -> str:
     )
 
 
-def me_blocks(overview: list[tuple[Activity, StatRow]], notify: bool) -> list[Block]:
+def notify_line(settings: NotifySettings) -> str:
+    live = "on" if settings.live else "off"
+    digest = "on" if settings.digest else "off"
+    return (
+        f"Live notifications are {live}; the daily digest is {digest} "
+        "(`me notify on|off`, `me notify digest on|off`)."
+    )
+
+
+def me_blocks(overview: list[tuple[Activity, StatRow]], settings: NotifySettings) -> list[Block]:
     if not overview:
-        return [section("You have not shared any activity yet. Tap *Get my share card* on one.")]
+        return [
+            section("You have not shared any activity yet. Tap *Get my share card* on one."),
+            context(notify_line(settings)),
+        ]
     blocks: list[Block] = [section("*Your shares*")]
     for activity, row in overview:
         blocks.append(section(f"*{escape(activity.name)}* (#{activity.id})\n{stat_line(row)}"))
@@ -286,7 +305,7 @@ def me_blocks(overview: list[tuple[Activity, StatRow]], notify: bool) -> list[Bl
         None, *[sum(getattr(r, f) for _, r in overview) for f in StatRow.__dataclass_fields__][1:]
     )
     blocks.append(context(f"All activities: {stat_line(total)}"))
-    blocks.append(context(f"Live notifications are {'on' if notify else 'off'}."))
+    blocks.append(context(notify_line(settings)))
     return blocks
 
 
@@ -489,6 +508,28 @@ def weekly_report(event: WeeklyReport) -> list[Block]:
     return blocks
 
 
+def daily_digest_text(event: DailyDigest) -> str:
+    views = sum(line.views for line in event.lines)
+    signups = sum(line.signups for line in event.lines)
+    return (
+        f"☀️ Your ShareTrail day, {event.day}: {plural(views, 'view')}, "
+        f"{plural(signups, 'sign-up')}."
+    )
+
+
+def daily_digest(event: DailyDigest) -> list[Block]:
+    blocks: list[Block] = [section(f"*{daily_digest_text(event)}*")]
+    blocks.extend(
+        section(
+            f"*{escape(line.activity_name)}*: {plural(line.views, 'view')} "
+            f"({plural(line.visitors, 'visitor')}), {plural(line.signups, 'sign-up')}"
+        )
+        for line in event.lines
+    )
+    blocks.append(context("Stop these with `/sharetrail me notify digest off`."))
+    return blocks
+
+
 def lead_record_actions(lead_id: int) -> Block:
     """Log contact, check in, timeline: what happens with the customer after the sign-up."""
     value = str(lead_id)
@@ -522,6 +563,7 @@ HELP_TEXT = """*ShareTrail commands*
 `/sharetrail leaderboard [ID]` — top sharers
 `/sharetrail export ID` — CSV of every sharer's numbers (admins)
 `/sharetrail me` — your numbers; `me notify on|off` — live alerts
+`/sharetrail me notify digest on|off` — a morning summary of yesterday
 `/sharetrail lead ID` — a lead's details and timeline
 `/sharetrail health` — is everything working
 `/sharetrail help` — this list"""

@@ -11,6 +11,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.digests import DIGEST_HOUR
 from bot.errors import InvalidInput
 from bot.service import ShareTrail
 from handlers.slack import blocks, broadcast, publishing, records_blocks
@@ -146,16 +147,34 @@ async def cmd_export(inv: Invocation) -> None:
     await inv.reply("I sent you the CSV in a direct message.")
 
 
+NOTIFY_USAGE = (
+    "Use `me notify on|off` (live alerts) or `me notify digest on|off` (a daily summary)."
+)
+
+
 async def cmd_me(inv: Invocation) -> None:
     if inv.args and inv.args[0].lower() == "notify":
-        choice = inv.args[1].lower() if len(inv.args) > 1 else ""
-        if choice not in ("on", "off"):
-            raise InvalidInput("Use `me notify on` or `me notify off`.")
-        await inv.services.set_notify(inv.user_id, choice == "on")
-        await inv.reply(f"Live view notifications are now {choice}.")
+        await _set_notify(inv, [a.lower() for a in inv.args[1:]])
         return
-    overview, notify = await inv.services.overview(inv.user_id)
-    await inv.reply("Your ShareTrail numbers", blocks=blocks.me_blocks(overview, notify))
+    overview, settings = await inv.services.overview(inv.user_id)
+    await inv.reply("Your ShareTrail numbers", blocks=blocks.me_blocks(overview, settings))
+
+
+async def _set_notify(inv: Invocation, args: list[str]) -> None:
+    """`me notify on|off` or `me notify digest on|off`."""
+    if len(args) == 1 and args[0] in ("on", "off"):
+        await inv.services.set_notify(inv.user_id, live=args[0] == "on")
+        await inv.reply(f"Live view notifications are now {args[0]}.")
+    elif len(args) == 2 and args[0] == "digest" and args[1] in ("on", "off"):
+        await inv.services.set_notify(inv.user_id, digest=args[1] == "on")
+        when = (
+            f"every morning at {DIGEST_HOUR:02d}:00 your time, on days with something to tell"
+            if args[1] == "on"
+            else "no more"
+        )
+        await inv.reply(f"Daily digest {args[1]}: {when}.")
+    else:
+        raise InvalidInput(NOTIFY_USAGE)
 
 
 async def cmd_lead(inv: Invocation) -> None:

@@ -10,8 +10,9 @@ becomes a DeliveryError carrying Retry-After, and the outbox reschedules it exac
 from __future__ import annotations
 
 import logging
+import math
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -25,6 +26,7 @@ from bot.notifications import (
     CheckedIn,
     ContactLogged,
     CustomerReturned,
+    DailyDigest,
     LeadCreated,
     LeadThread,
     MessageRef,
@@ -34,6 +36,7 @@ from bot.notifications import (
     OutcomeReminder,
     ShareReminder,
     ViewEngaged,
+    ViewsTallied,
     WeeklyReport,
 )
 from bot.outbox import DeliveryError
@@ -82,6 +85,17 @@ def viewed_text(event: CardViewed) -> str:
     return f"👀 {who} is viewing your card for *{escape(event.activity_name)}* ({where})."
 
 
+def tally_text(event: ViewsTallied) -> str:
+    """E.g. '👀 12 people viewed your card for *Launch* in the last 10 minutes (…).'"""
+    minutes = max(1, math.ceil((event.latest_at - event.since).total_seconds() / 60))
+    span = "minute" if minutes == 1 else f"{minutes} minutes"
+    latest = f"on {DEVICE_LABELS.get(event.device, 'a device')}, via {SOURCE_LABELS[event.source]}"
+    return (
+        f"👀 {event.count} people viewed your card for *{escape(event.activity_name)}* "
+        f"in the last {span} (latest {latest})."
+    )
+
+
 class SlackNotifier:
     def __init__(self, client: AsyncWebClient, pacer: Pacer | None = None) -> None:
         self._client = client
@@ -111,7 +125,9 @@ class SlackNotifier:
             for outgoing in self.render(event):
                 part_key = f"{key}#{outgoing.part}"
                 ref = None
-                if careful_since is not None:
+                if (
+                    careful_since is not None and outgoing.update_ts is None
+                ):  # updates repeat safely
                     ref = await self._find(outgoing.channel, part_key, careful_since)
                 if ref is None:
                     ref = await self._post(outgoing, part_key, paced=not (prepaid and not posted))
@@ -144,6 +160,28 @@ class SlackNotifier:
     def render(self, event: Notification) -> list[Outgoing]:
         if isinstance(event, CardViewed):
             return [Outgoing("viewed", event.employee_user_id, viewed_text(event))]
+        if isinstance(event, ViewsTallied):
+            if event.target is None:
+                return [Outgoing("tally", event.employee_user_id, tally_text(event))]
+            channel, ts = event.target
+            return [
+                Outgoing(
+                    "tally",
+                    channel,
+                    tally_text(event),
+                    update_ts=ts,
+                    fallback_channel=event.employee_user_id,
+                )
+            ]
+        if isinstance(event, DailyDigest):
+            return [
+                Outgoing(
+                    "digest",
+                    event.user_id,
+                    blocks.daily_digest_text(event),
+                    blocks=blocks.daily_digest(event),
+                )
+            ]
         if isinstance(event, LeadCreated):
             return self._lead_created(event)
         if isinstance(event, OutcomeRecorded):
@@ -301,6 +339,8 @@ class SlackNotifier:
         return self._dm_channels[channel]
 
     async def _post(self, outgoing: Outgoing, key: str, *, paced: bool = True) -> MessageRef:
+        if outgoing.update_ts is not None:
+            return await self._update(outgoing, key, paced=paced)
         metadata = {
             "event_type": outgoing.event_type,
             "event_payload": {**outgoing.payload, "key": key},
@@ -322,6 +362,32 @@ class SlackNotifier:
             await self._pacer.acquire("chat.postMessage", outgoing.fallback_channel)
             response = await self._client.chat_postMessage(
                 channel=outgoing.fallback_channel, text=outgoing.text, **extra
+            )
+        return str(response["channel"]), str(response["ts"])
+
+    async def _update(self, outgoing: Outgoing, key: str, *, paced: bool) -> MessageRef:
+        """Rewrite a message; if it is gone, post the text as a new one instead."""
+        assert outgoing.update_ts is not None
+        metadata = {
+            "event_type": outgoing.event_type,
+            "event_payload": {**outgoing.payload, "key": key},
+        }
+        try:
+            if paced:
+                await self._pacer.acquire("chat.update", max_wait=MAX_PACING_WAIT)
+            response = await self._client.chat_update(
+                channel=outgoing.channel,
+                ts=outgoing.update_ts,
+                text=outgoing.text,
+                blocks=outgoing.blocks or None,
+                metadata=metadata,
+            )
+        except SlackApiError as exc:
+            gone = exc.response.get("error") in ("message_not_found", "cant_update_message")
+            if not (gone and outgoing.fallback_channel):
+                raise
+            return await self._post(
+                replace(outgoing, channel=outgoing.fallback_channel, update_ts=None), key
             )
         return str(response["channel"]), str(response["ts"])
 
@@ -411,6 +477,7 @@ class Outgoing:
     text: str
     blocks: list[dict[str, Any]] = field(default_factory=list)
     thread_ts: str | None = None
+    update_ts: str | None = None  # rewrite this message (chat.update) instead of posting
     fallback_channel: str | None = None
     event_type: str = "sharetrail"
     payload: dict[str, Any] = field(default_factory=dict)

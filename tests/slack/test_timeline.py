@@ -15,13 +15,14 @@ from bot.records import Timeline, TimelineEntry
 from bot.tracking import Classification, ViewResult, Visit
 from handlers.slack.records_blocks import timeline_modal
 from sandbox.workspace import Message
-from store.models import Lead, ShareVisitor, View
+from store.models import Lead, View
 from tests.conftest import ADMIN, EMPLOYEE, MOBILE_UA, Stack
 from tests.flows import (
     add_global_roster,
     create_activity,
     get_share_card,
     sign_up,
+    time_passes,
     view_landing,
     wait_for_dm,
 )
@@ -47,14 +48,6 @@ async def beacon(stack: Stack, url: str, **data: int) -> None:
         f"{url}/beacon", json=data, headers={"User-Agent": MOBILE_UA}
     ) as response:
         assert response.status == 204
-
-
-async def time_passes(stack: Stack, minutes: int = 31) -> None:
-    """Move the visitors' last counted view back, as if `minutes` had passed (no sleeping)."""
-    async with stack.runtime.db.session() as session:
-        for visitor in (await session.exec(select(ShareVisitor))).all():
-            visitor.last_counted_at -= timedelta(minutes=minutes)
-            session.add(visitor)
 
 
 @pytest.fixture

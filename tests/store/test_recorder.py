@@ -57,8 +57,8 @@ async def test_burst_is_committed_in_few_transactions(db: Database) -> None:
     share = await make_share(db)
     announced: list[ViewResult] = []
 
-    async def on_viewed(session: object, item: ViewItem, result: ViewResult) -> None:
-        announced.append(result)
+    async def on_viewed(session: object, views: list[tuple[ViewItem, ViewResult]]) -> None:
+        announced.extend(result for _, result in views)
 
     recorder = ViewRecorder(db, flush_ms=20, on_viewed=on_viewed, max_batch=100)
     recorder.start()
@@ -75,7 +75,7 @@ async def test_burst_is_committed_in_few_transactions(db: Database) -> None:
 async def test_stop_commits_everything_queued(db: Database) -> None:
     share = await make_share(db)
 
-    async def ignore(session: object, item: ViewItem, result: ViewResult) -> None:
+    async def ignore(session: object, views: list[tuple[ViewItem, ViewResult]]) -> None:
         return None
 
     recorder = ViewRecorder(db, flush_ms=60_000, on_viewed=ignore)  # a window that never ends
@@ -95,7 +95,7 @@ async def test_stop_commits_everything_queued(db: Database) -> None:
 async def test_write_through_commits_before_returning(db: Database) -> None:
     share = await make_share(db)
 
-    async def ignore(session: object, item: ViewItem, result: ViewResult) -> None:
+    async def ignore(session: object, views: list[tuple[ViewItem, ViewResult]]) -> None:
         return None
 
     recorder = ViewRecorder(db, flush_ms=0, on_viewed=ignore)
@@ -127,10 +127,13 @@ async def test_batched_recording_matches_one_by_one(db: Database, tmp_path: obje
         base = visit(shares[0], rng.randrange(40))
         visits.append(
             Visit(
-                **{**base.__dict__, "at": T0 + timedelta(minutes=n * rng.choice([0.5, 3, 20])),
-                   "source": rng.choice(["card_qr", "dm", "email"]),
-                   "classification": bot_ua if rng.random() < 0.2 else HUMAN,
-                   "is_own": rng.random() < 0.05}
+                **{
+                    **base.__dict__,
+                    "at": T0 + timedelta(minutes=n * rng.choice([0.5, 3, 20])),
+                    "source": rng.choice(["card_qr", "dm", "email"]),
+                    "classification": bot_ua if rng.random() < 0.2 else HUMAN,
+                    "is_own": rng.random() < 0.05,
+                }
             )
         )
     batched: list[ViewResult] = []

@@ -71,6 +71,7 @@ async def test_head_is_never_counted(stack: Stack, card: Card) -> None:
     assert view_dms(stack) == []
 
 
+@pytest.mark.usefixtures("instant_tallies")
 async def test_human_view_is_counted_and_announced_once_per_half_hour(
     stack: Stack, card: Card
 ) -> None:
@@ -90,7 +91,10 @@ async def test_human_view_is_counted_and_announced_once_per_half_hour(
     await stack.settle()
     report = await stack.services.report(1)
     assert (report.totals.views, report.totals.unique_visitors) == (2, 2)
-    assert len(view_dms(stack)) == 2
+    # A second person within ten minutes is counted into the first DM, not a DM of its own.
+    assert len(view_dms(stack)) == 1
+    (dm,) = stack.slack.dm_messages(EMPLOYEE)[-1:]
+    assert dm.edited and dm.text.startswith("👀 2 people viewed your card")
 
 
 @pytest.mark.parametrize("mangle", ["forged", "truncated", "garbage", "empty-ish"])
