@@ -1,0 +1,154 @@
+"""The opt-in daily digest (bot/digests.py) at chosen moments, on a migrated database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import col, select
+
+from bot import outbox as outbox_mod
+from bot.digests import daily_digests, digest_window
+from bot.notifications import DailyDigest, DigestLine
+from store.db import Database
+from store.models import Activity, Employee, Lead, OutboxMessage, Share, View
+
+# 09:00 in Shanghai is 01:00 UTC; in London (winter) 09:00 UTC.
+DAY = datetime(2026, 12, 2, tzinfo=UTC)
+
+
+async def seed(db: Database) -> dict[str, int]:
+    """Two activities; Ann (London) and Li (Shanghai) want digests, Bob does not.
+    Each employee's views and sign-ups land on 1 December, UTC."""
+    async with db.session() as session:
+        launch = Activity(
+            name="Launch",
+            starts_at=DAY,
+            ends_at=DAY + timedelta(hours=1),
+            material_type="video",
+            created_by="U_ADMIN",
+        )
+        webinar = Activity(
+            name="Webinar",
+            starts_at=DAY,
+            ends_at=DAY + timedelta(hours=1),
+            material_type="video",
+            created_by="U_ADMIN",
+        )
+        people = {
+            "ann": Employee(user_id="U_ANN", name="Ann", tz="Europe/London", digest=True),
+            "li": Employee(user_id="U_LI", name="Li", tz="Asia/Shanghai", digest=True),
+            "bob": Employee(user_id="U_BOB", name="Bob", tz="Europe/London"),
+        }
+        session.add_all([launch, webinar, *people.values()])
+        await session.flush()
+        ids = {name: e.id or 0 for name, e in people.items()}
+        for name, employee in people.items():
+            for activity in (launch, webinar) if name == "ann" else (launch,):
+                share = Share(activity_id=activity.id or 0, employee_id=employee.id or 0)
+                session.add(share)
+                await session.flush()
+                for n, hour in enumerate((3, 4, 4, 20)):  # 4 views, 3 visitors
+                    session.add(
+                        View(
+                            share_id=share.id or 0,
+                            activity_id=share.activity_id,
+                            employee_id=share.employee_id,
+                            visitor_key=f"v{min(n, 2)}",
+                            visitor_hash="h",
+                            ua_class="mobile",
+                            counted=True,
+                            at=DAY - timedelta(days=1) + timedelta(hours=hour),
+                        )
+                    )
+                session.add(  # a preview bot: not in the digest
+                    View(
+                        share_id=share.id or 0,
+                        activity_id=share.activity_id,
+                        employee_id=share.employee_id,
+                        visitor_key="bot",
+                        visitor_hash="b",
+                        ua_class="bot",
+                        is_bot=True,
+                        at=DAY - timedelta(hours=12),
+                    )
+                )
+                if activity is launch:
+                    session.add(
+                        Lead(
+                            share_id=share.id or 0,
+                            activity_id=share.activity_id,
+                            employee_id=share.employee_id,
+                            name="Zhang",
+                            phone="+8613900000000",
+                            visitor_key="v1",
+                            visitor_hash="h",
+                            created_at=DAY - timedelta(hours=10),
+                        )
+                    )
+    return ids
+
+
+async def digests(db: Database) -> dict[str, DailyDigest]:
+    async with db.session() as session:
+        rows = (
+            await session.exec(
+                select(OutboxMessage).where(col(OutboxMessage.key).startswith("digest:"))
+            )
+        ).all()
+    return {row.key: outbox_mod.decode(row.kind, row.payload) for row in rows}  # type: ignore[misc]
+
+
+def test_the_window_is_the_day_before_nine_local() -> None:
+    day, since, until = digest_window(datetime(2026, 12, 2, 8, 59, tzinfo=UTC), "Europe/London")
+    assert (day, since.isoformat(), until.isoformat()) == (
+        "2026-11-30",
+        "2026-11-30T09:00:00+00:00",
+        "2026-12-01T09:00:00+00:00",
+    )
+    day, since, until = digest_window(datetime(2026, 12, 2, 1, 0, tzinfo=UTC), "Asia/Shanghai")
+    assert day == "2026-12-01" and until == datetime(2026, 12, 2, 1, tzinfo=UTC)
+    assert digest_window(DAY, "Not/AZone")[0] == "2026-11-30"  # unknown zones read as UTC
+
+
+async def test_each_subscriber_gets_their_day_once_at_nine_their_time(db: Database) -> None:
+    """Views on 1 Dec (UTC) at 03:00 (v0), 04:00 (v1, v2) and 20:00 (v2); a sign-up at 14:00."""
+    ids = await seed(db)
+    async with db.session() as session:
+        # 01:00 UTC is nine in Shanghai (the 24 h from 1 Dec 01:00 UTC) and London's digest
+        # for the 30th (the 24 h to 1 Dec 09:00) is also due.
+        assert await daily_digests(session=session, now=DAY + timedelta(hours=1)) == 2
+    sent = await digests(db)
+    assert sent[f"digest:{ids['li']}:2026-12-01"] == DailyDigest(
+        "U_LI", "2026-12-01", (DigestLine("Launch", 4, 3, 1),)
+    )
+    assert sent[f"digest:{ids['ann']}:2026-11-30"].lines == (
+        DigestLine("Launch", 3, 3, 0),
+        DigestLine("Webinar", 3, 3, 0),
+    )
+
+    async with db.session() as session:
+        assert await daily_digests(session=session, now=DAY + timedelta(hours=9)) == 1
+        assert await daily_digests(session=session, now=DAY + timedelta(hours=10)) == 0  # once
+    ann = (await digests(db))[f"digest:{ids['ann']}:2026-12-01"]
+    assert ann.lines == (DigestLine("Launch", 1, 1, 1), DigestLine("Webinar", 1, 1, 0))
+    assert not [key for key in await digests(db) if key.startswith(f"digest:{ids['bob']}:")]
+
+
+async def test_a_run_after_downtime_sends_the_latest_digest_only(db: Database) -> None:
+    ids = await seed(db)
+    async with db.session() as session:
+        queued = await daily_digests(session=session, now=DAY + timedelta(days=1, hours=8))
+    # 08:00 UTC on the 3rd: London's latest digest covers 1 Dec 09:00 .. 2 Dec 09:00 (the
+    # 20:00 view, the sign-up); Shanghai's covers 2 Dec 01:00 .. 3 Dec 01:00 (nothing).
+    assert queued == 1
+    assert list(await digests(db)) == [f"digest:{ids['ann']}:2026-12-01"]
+
+
+async def test_quiet_days_and_unsubscribed_people_get_nothing(db: Database) -> None:
+    await seed(db)
+    async with db.session() as session:
+        for employee in (await session.exec(select(Employee))).all():
+            employee.digest = employee.user_id == "U_ANN"
+            session.add(employee)
+    async with db.session() as session:
+        assert await daily_digests(session=session, now=DAY + timedelta(days=5, hours=9)) == 0
