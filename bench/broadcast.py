@@ -57,14 +57,20 @@ async def main(people: int, scale: float) -> None:
         print(f"people                 {people:,} (queued {status.queued:,})")
         print(f"users.list (paged)     {listed:8.2f} s")
         print(f"queued in the outbox   {queued - listed:8.2f} s")
-        print(f"baseline: minimum      {floor:8.2f} s   ({workspace.per_minute / 60:.0f}/s, "
-              f"burst {workspace.burst})")
+        print(
+            f"baseline: minimum      {floor:8.2f} s   ({workspace.per_minute / 60:.0f}/s, "
+            f"burst {workspace.burst})"
+        )
         print(f"finish time            {elapsed:8.2f} s")
         ratio = elapsed / floor if floor else float("nan")
-        print(f"ratio                  {ratio:8.3f}   (target ≤ 1.1: "
-              f"{'PASS' if ratio <= 1.1 else 'MISS'})")
-        print(f"429s received          {len(refused):8d}   (target 0 after the first: "
-              f"{'PASS' if len(refused) <= 1 else 'MISS'})")
+        print(
+            f"ratio                  {ratio:8.3f}   (target ≤ 1.1: "
+            f"{'PASS' if ratio <= 1.1 else 'MISS'})"
+        )
+        print(
+            f"429s received          {len(refused):8d}   (target 0 after the first: "
+            f"{'PASS' if len(refused) <= 1 else 'MISS'})"
+        )
         print(f"sent / failed          {health.sent:,} / {health.failed:,}")
 
 

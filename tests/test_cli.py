@@ -28,9 +28,14 @@ def _env(tmp_path: Path, **extra: str) -> dict[str, str]:
 
 async def _run(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "handlers.cli", *args,
-        cwd=tmp_path, env=_env(tmp_path, **env),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "handlers.cli",
+        *args,
+        cwd=tmp_path,
+        env=_env(tmp_path, **env),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     out, err = await asyncio.wait_for(process.communicate(), timeout=60)
     assert process.returncode is not None
@@ -40,12 +45,14 @@ async def _run(tmp_path: Path, *args: str, **env: str) -> tuple[int, str, str]:
 async def start_serve(tmp_path: Path, port: int, **env: str) -> asyncio.subprocess.Process:
     """`sharetrail serve` as a subprocess, returned once it logged that it listens."""
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "handlers.cli", "serve",
+        sys.executable,
+        "-m",
+        "handlers.cli",
+        "serve",
         cwd=tmp_path,
-        env=_env(
-            tmp_path, PORT=str(port), PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", **env
-        ),
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        env=_env(tmp_path, PORT=str(port), PUBLIC_BASE_URL=f"http://127.0.0.1:{port}", **env),
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     assert process.stderr is not None
     while b"listening" not in await asyncio.wait_for(process.stderr.readline(), timeout=30):
@@ -71,13 +78,20 @@ async def test_malformed_setting_is_a_clear_message(tmp_path: Path) -> None:
 async def test_serve_logs_one_line_answers_healthz_and_stops_on_sigterm(tmp_path: Path) -> None:
     port = unused_port()
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "handlers.cli", "serve",
+        sys.executable,
+        "-m",
+        "handlers.cli",
+        "serve",
         cwd=tmp_path,
         env=_env(
-            tmp_path, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="s3cret",
-            SLACK_API_URL="http://127.0.0.1:9/api/", PORT=str(port),
+            tmp_path,
+            SLACK_BOT_TOKEN="xoxb-test",
+            SLACK_SIGNING_SECRET="s3cret",
+            SLACK_API_URL="http://127.0.0.1:9/api/",
+            PORT=str(port),
         ),
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     assert process.stderr is not None
     lines: list[str] = []

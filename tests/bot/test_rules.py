@@ -25,8 +25,13 @@ def test_good_draft_has_no_errors() -> None:
 
 def test_draft_errors_name_each_field() -> None:
     errors = validate_draft(
-        draft(name=" ", ends_at=START - timedelta(minutes=1), kpi_views=0, kpi_signups=-3,
-              material_type="banner")
+        draft(
+            name=" ",
+            ends_at=START - timedelta(minutes=1),
+            kpi_views=0,
+            kpi_signups=-3,
+            material_type="banner",
+        )
     )
     assert set(errors) == {"name", "ends_at", "kpi_views", "kpi_signups", "material_type"}
     assert "after the start" in errors["ends_at"]
@@ -44,8 +49,10 @@ def test_signup_normalises_phone() -> None:
         ({"name": "A", "phone": "call me"}, {"phone"}),
         ({"name": "A", "phone": ""}, {"phone"}),
         ({"name": "A" * 101, "phone": "1234567"}, {"name"}),
-        ({"name": "A", "phone": "1234567", "note": "x" * 1001, "company": "c" * 201},
-         {"note", "company"}),
+        (
+            {"name": "A", "phone": "1234567", "note": "x" * 1001, "company": "c" * 201},
+            {"note", "company"},
+        ),
     ],
 )
 def test_signup_validation(fields: dict[str, str], bad: set[str]) -> None:
@@ -61,5 +68,7 @@ def test_outcome_points_and_changes() -> None:
     assert outcome_deltas(None, "attended") == {"attended": 1, "converted": 0, "points": 20}
     assert outcome_deltas("attended", "converted") == {"attended": 0, "converted": 1, "points": 50}
     assert outcome_deltas("converted", "no_show") == {
-        "attended": -1, "converted": -1, "points": -70
+        "attended": -1,
+        "converted": -1,
+        "points": -70,
     }

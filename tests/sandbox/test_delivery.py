@@ -237,9 +237,7 @@ async def test_slash_command_immediate_answer(
     assert others == ([answer["text"]] if visible_to_others else [])
 
 
-async def test_response_url_ephemeral_and_in_channel(
-    emulator: SlackEmulator, app: FakeApp
-) -> None:
+async def test_response_url_ephemeral_and_in_channel(emulator: SlackEmulator, app: FakeApp) -> None:
     await emulator.send_slash_command("U_ANN", "report", channel="C_MARKETING")
     response_url = app.received[0].data["response_url"]
     async with aiohttp.ClientSession() as http:
@@ -287,8 +285,10 @@ async def _post_buttons(client: AsyncWebClient) -> str:
                         "action_id": "network",
                         "placeholder": {"type": "plain_text", "text": "Network"},
                         "options": [
-                            {"text": {"type": "plain_text", "text": "LinkedIn"},
-                             "value": "linkedin"},
+                            {
+                                "text": {"type": "plain_text", "text": "LinkedIn"},
+                                "value": "linkedin",
+                            },
                             {"text": {"type": "plain_text", "text": "微博"}, "value": "weibo"},
                         ],
                     },
@@ -315,9 +315,16 @@ async def test_response_url_replace_and_delete_original(
         assert len(emulator.workspace.history("C_MARKETING")) == 1
 
         emulator.workspace.find_message("C_MARKETING", ts).blocks = [  # type: ignore[union-attr]
-            {"type": "actions", "elements": [
-                {"type": "button", "action_id": "undo", "text": {"type": "plain_text",
-                                                                 "text": "Undo"}}]}
+            {
+                "type": "actions",
+                "elements": [
+                    {
+                        "type": "button",
+                        "action_id": "undo",
+                        "text": {"type": "plain_text", "text": "Undo"},
+                    }
+                ],
+            }
         ]
         await emulator.click_button("U_ANN", "undo", channel="C_MARKETING")
         async with http.post(
@@ -341,10 +348,16 @@ async def test_block_actions_button_payload(
     payload = request.data
     assert request.kind == "block_actions"
     assert payload["user"] == {
-        "id": "U_LI", "username": "lilei", "name": "lilei", "team_id": "T_SANDBOX"
+        "id": "U_LI",
+        "username": "lilei",
+        "name": "lilei",
+        "team_id": "T_SANDBOX",
     }
     assert payload["container"] == {
-        "type": "message", "message_ts": ts, "channel_id": "C_MARKETING", "is_ephemeral": False
+        "type": "message",
+        "message_ts": ts,
+        "channel_id": "C_MARKETING",
+        "is_ephemeral": False,
     }
     assert payload["channel"] == {"id": "C_MARKETING", "name": "marketing"}
     assert payload["message"]["ts"] == ts
@@ -370,7 +383,8 @@ async def test_block_actions_static_select_payload(
     assert action["type"] == "static_select"
     assert action["action_id"] == "network"
     assert action["selected_option"] == {
-        "text": {"type": "plain_text", "text": "微博"}, "value": "weibo"
+        "text": {"type": "plain_text", "text": "微博"},
+        "value": "weibo",
     }
     assert "value" not in action
 
@@ -421,8 +435,11 @@ FORM: JSON = {
         _input("channel", {"type": "channels_select"}, optional=True),
         _input("wheres", {"type": "multi_conversations_select"}, optional=True),
         _input("checks", {"type": "checkboxes", "options": OPTIONS}, optional=True),
-        _input("radio", {"type": "radio_buttons", "options": OPTIONS,
-                         "initial_option": OPTIONS[0]}, optional=True),
+        _input(
+            "radio",
+            {"type": "radio_buttons", "options": OPTIONS, "initial_option": OPTIONS[0]},
+            optional=True,
+        ),
     ],
 }
 
@@ -457,11 +474,16 @@ EXPECTED_VALUES: JSON = {
     "colors": {"colors_action": {"type": "multi_static_select", "selected_options": OPTIONS}},
     "owner": {"owner_action": {"type": "users_select", "selected_user": "U_LI"}},
     "team": {"team_action": {"type": "multi_users_select", "selected_users": ["U_ANN", "U_BOB"]}},
-    "where": {"where_action": {"type": "conversations_select",
-                               "selected_conversation": "C_MARKETING"}},
+    "where": {
+        "where_action": {"type": "conversations_select", "selected_conversation": "C_MARKETING"}
+    },
     "channel": {"channel_action": {"type": "channels_select", "selected_channel": "C_GENERAL"}},
-    "wheres": {"wheres_action": {"type": "multi_conversations_select",
-                                 "selected_conversations": ["C_MARKETING", "D_U_LI"]}},
+    "wheres": {
+        "wheres_action": {
+            "type": "multi_conversations_select",
+            "selected_conversations": ["C_MARKETING", "D_U_LI"],
+        }
+    },
     "checks": {"checks_action": {"type": "checkboxes", "selected_options": [OPTIONS[1]]}},
     "radio": {"radio_action": {"type": "radio_buttons", "selected_option": OPTIONS[0]}},
 }
@@ -619,7 +641,9 @@ async def test_unacknowledged_event_is_retried(
     assert len(app.received) == 3
     assert [r.headers.get("X-Slack-Retry-Num") for r in app.received] == [None, "1", "2"]
     assert [r.headers.get("X-Slack-Retry-Reason") for r in app.received] == [
-        None, "http_timeout", "http_timeout"
+        None,
+        "http_timeout",
+        "http_timeout",
     ]
     assert len({r.data["event_id"] for r in app.received}) == 1
     assert emulator.deliveries[-3:] == attempts

@@ -168,8 +168,9 @@ async def test_conversations_open(client: AsyncWebClient, emulator: SlackEmulato
 
 async def test_post_message_to_a_channel(client: AsyncWebClient, emulator: SlackEmulator) -> None:
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": "*李雷* shared"}}]
-    response = await client.chat_postMessage(channel="C_MARKETING", text="李雷 shared",
-                                             blocks=blocks)
+    response = await client.chat_postMessage(
+        channel="C_MARKETING", text="李雷 shared", blocks=blocks
+    )
     assert response["channel"] == "C_MARKETING"
     assert response["message"]["text"] == "李雷 shared"
     assert response["message"]["bot_id"] == "B_SHARETRAIL"
@@ -193,18 +194,21 @@ async def test_post_message_errors(client: AsyncWebClient, emulator: SlackEmulat
         "channel_not_found"
     )
     not_blocks = [{"text": {"type": "plain_text", "text": "no type"}}]
-    assert await error_of(
-        client.chat_postMessage(channel="C_GENERAL", text="x", blocks=not_blocks)
-    ) == "invalid_blocks"
+    assert (
+        await error_of(client.chat_postMessage(channel="C_GENERAL", text="x", blocks=not_blocks))
+        == "invalid_blocks"
+    )
     too_many = [{"type": "divider"}] * 51
-    assert await error_of(
-        client.chat_postMessage(channel="C_GENERAL", text="x", blocks=too_many)
-    ) == "invalid_blocks"
+    assert (
+        await error_of(client.chat_postMessage(channel="C_GENERAL", text="x", blocks=too_many))
+        == "invalid_blocks"
+    )
     with pytest.warns(UserWarning, match="top-level `text`"):
         assert await error_of(client.chat_postMessage(channel="C_GENERAL", text="")) == "no_text"
-    assert await error_of(
-        client.chat_postMessage(channel="C_GENERAL", text="x" * 40_001)
-    ) == "msg_too_long"
+    assert (
+        await error_of(client.chat_postMessage(channel="C_GENERAL", text="x" * 40_001))
+        == "msg_too_long"
+    )
     emulator.workspace.channels["C_GENERAL"].members.remove("U_BOT")
     assert await error_of(client.chat_postMessage(channel="C_GENERAL", text="x")) == (
         "not_in_channel"
@@ -220,20 +224,23 @@ async def test_chat_update(client: AsyncWebClient, emulator: SlackEmulator) -> N
     assert (updated["ts"], updated["text"]) == (posted["ts"], "final")
     [message] = emulator.workspace.history("C_MARKETING")
     assert (message.text, message.edited) == ("final", True)
-    assert await error_of(
-        client.chat_update(channel="C_MARKETING", ts="1.000001", text="x")
-    ) == "message_not_found"
+    assert (
+        await error_of(client.chat_update(channel="C_MARKETING", ts="1.000001", text="x"))
+        == "message_not_found"
+    )
     theirs = emulator.workspace.post(
         Message("C_MARKETING", emulator.workspace.new_ts(), "U_ANN", "mine")
     )
-    assert await error_of(
-        client.chat_update(channel="C_MARKETING", ts=theirs.ts, text="x")
-    ) == "cant_update_message"
+    assert (
+        await error_of(client.chat_update(channel="C_MARKETING", ts=theirs.ts, text="x"))
+        == "cant_update_message"
+    )
     await client.chat_delete(channel="C_MARKETING", ts=posted["ts"])
     assert [m.text for m in emulator.workspace.history("C_MARKETING")] == ["mine"]
-    assert await error_of(
-        client.chat_update(channel="C_MARKETING", ts=posted["ts"], text="x")
-    ) == "message_not_found"
+    assert (
+        await error_of(client.chat_update(channel="C_MARKETING", ts=posted["ts"], text="x"))
+        == "message_not_found"
+    )
 
 
 async def test_post_ephemeral_is_visible_only_to_its_user(
@@ -245,14 +252,13 @@ async def test_post_ephemeral_is_visible_only_to_its_user(
     assert emulator.workspace.history("C_MARKETING", viewer="U_BOB") == []
     assert emulator.workspace.history("C_MARKETING") == []
     assert (await client.conversations_history(channel="C_MARKETING"))["messages"] == []
-    assert await error_of(
-        client.chat_postEphemeral(channel="C_MARKETING", user="U_GONE", text="x")
-    ) == "user_not_in_channel"
+    assert (
+        await error_of(client.chat_postEphemeral(channel="C_MARKETING", user="U_GONE", text="x"))
+        == "user_not_in_channel"
+    )
 
 
-async def test_threads_history_and_replies(
-    client: AsyncWebClient, emulator: SlackEmulator
-) -> None:
+async def test_threads_history_and_replies(client: AsyncWebClient, emulator: SlackEmulator) -> None:
     parent = await client.chat_postMessage(channel="C_MARKETING", text="parent")
     reply = await client.chat_postMessage(
         channel="C_MARKETING", text="reply", thread_ts=parent["ts"]
@@ -267,23 +273,33 @@ async def test_threads_history_and_replies(
     assert limited["has_more"] is True
     replies = await client.conversations_replies(channel="C_MARKETING", ts=parent["ts"])
     assert [m["text"] for m in replies["messages"]] == ["parent", "reply"]
-    assert await error_of(
-        client.chat_postMessage(channel="C_MARKETING", text="x", thread_ts="1.000001")
-    ) == "thread_not_found"
-    assert await error_of(
-        client.conversations_replies(channel="C_MARKETING", ts="1.000001")
-    ) == "thread_not_found"
+    assert (
+        await error_of(
+            client.chat_postMessage(channel="C_MARKETING", text="x", thread_ts="1.000001")
+        )
+        == "thread_not_found"
+    )
+    assert (
+        await error_of(client.conversations_replies(channel="C_MARKETING", ts="1.000001"))
+        == "thread_not_found"
+    )
 
 
 async def test_reactions(client: AsyncWebClient, emulator: SlackEmulator) -> None:
     posted = await client.chat_postMessage(channel="C_MARKETING", text="nice")
     await client.reactions_add(channel="C_MARKETING", timestamp=posted["ts"], name="tada")
-    assert await error_of(
-        client.reactions_add(channel="C_MARKETING", timestamp=posted["ts"], name="tada")
-    ) == "already_reacted"
-    assert await error_of(
-        client.reactions_add(channel="C_MARKETING", timestamp="1.000001", name="tada")
-    ) == "message_not_found"
+    assert (
+        await error_of(
+            client.reactions_add(channel="C_MARKETING", timestamp=posted["ts"], name="tada")
+        )
+        == "already_reacted"
+    )
+    assert (
+        await error_of(
+            client.reactions_add(channel="C_MARKETING", timestamp="1.000001", name="tada")
+        )
+        == "message_not_found"
+    )
     [message] = (await client.conversations_history(channel="C_MARKETING"))["messages"]
     assert message["reactions"] == [{"name": "tada", "users": ["U_BOT"], "count": 1}]
 
@@ -291,7 +307,10 @@ async def test_reactions(client: AsyncWebClient, emulator: SlackEmulator) -> Non
 async def test_conversations_info_and_list(client: AsyncWebClient) -> None:
     info = (await client.conversations_info(channel="C_MARKETING"))["channel"]
     assert (info["id"], info["name"], info["is_channel"], info["is_member"]) == (
-        "C_MARKETING", "marketing", True, True
+        "C_MARKETING",
+        "marketing",
+        True,
+        True,
     )
     await client.conversations_open(users="U_ANN")
     dm = (await client.conversations_info(channel="D_U_ANN"))["channel"]
@@ -368,9 +387,7 @@ async def test_views_push_and_update(
     client: AsyncWebClient, emulator: SlackEmulator, app: FakeApp
 ) -> None:
     first = (await client.views_open(trigger_id=await _trigger(emulator, app), view=MODAL))["view"]
-    pushed = (
-        await client.views_push(trigger_id=await _trigger(emulator, app), view=MODAL)
-    )["view"]
+    pushed = (await client.views_push(trigger_id=await _trigger(emulator, app), view=MODAL))["view"]
     assert (pushed["root_view_id"], pushed["previous_view_id"]) == (first["id"], first["id"])
 
     changed = {**MODAL, "title": {"type": "plain_text", "text": "Changed"}}
@@ -378,16 +395,19 @@ async def test_views_push_and_update(
     updated = (await client.views_update(view_id=first["id"], hash=stale, view=changed))["view"]
     assert updated["title"]["text"] == "Changed"
     assert updated["hash"] != stale
-    assert await error_of(
-        client.views_update(view_id=first["id"], hash=stale, view=MODAL)
-    ) == "hash_conflict"
+    assert (
+        await error_of(client.views_update(view_id=first["id"], hash=stale, view=MODAL))
+        == "hash_conflict"
+    )
     assert emulator.workspace.views[first["id"]].view["title"]["text"] == "Changed"
     assert await error_of(client.views_update(view_id="V_NOPE", view=MODAL)) == "not_found"
 
 
 async def test_views_publish_home(client: AsyncWebClient, emulator: SlackEmulator) -> None:
-    home = {"type": "home", "blocks": [{"type": "section",
-                                        "text": {"type": "mrkdwn", "text": "Your shares: 3"}}]}
+    home = {
+        "type": "home",
+        "blocks": [{"type": "section", "text": {"type": "mrkdwn", "text": "Your shares: 3"}}],
+    }
     first = (await client.views_publish(user_id="U_LI", view=home))["view"]
     assert first["type"] == "home"
     home["blocks"][0]["text"]["text"] = "Your shares: 4"
@@ -397,12 +417,8 @@ async def test_views_publish_home(client: AsyncWebClient, emulator: SlackEmulato
     assert published is not None
     assert published.view["blocks"][0]["text"]["text"] == "Your shares: 4"
     assert emulator.workspace.home_of("U_ANN") is None
-    assert await error_of(client.views_publish(user_id="U_LI", view=MODAL)) == (
-        "invalid_arguments"
-    )
-    assert await error_of(client.views_publish(user_id="U_NOBODY", view=home)) == (
-        "user_not_found"
-    )
+    assert await error_of(client.views_publish(user_id="U_LI", view=MODAL)) == ("invalid_arguments")
+    assert await error_of(client.views_publish(user_id="U_NOBODY", view=home)) == ("user_not_found")
 
 
 # files -----------------------------------------------------------------------------
@@ -419,16 +435,22 @@ async def test_upload_flow(
     stored = emulator.workspace.files[uploaded["id"]]
     assert stored.content == content
     assert (stored.name, stored.mimetype, stored.channels) == (
-        "card.png", "image/png", ["C_MARKETING"]
+        "card.png",
+        "image/png",
+        ["C_MARKETING"],
     )
     assert [c.method for c in emulator.calls] == [
-        "files.getUploadURLExternal", "files.upload", "files.completeUploadExternal"
+        "files.getUploadURLExternal",
+        "files.upload",
+        "files.completeUploadExternal",
     ]
     [message] = (await client.conversations_history(channel="C_MARKETING"))["messages"]
     assert message["text"] == "link"
     [attached] = message["files"]
     assert (attached["id"], attached["name"], attached["size"]) == (
-        uploaded["id"], "card.png", len(content)
+        uploaded["id"],
+        "card.png",
+        len(content),
     )
     async with http.get(attached["url_private"]) as download:
         assert download.status == 200
@@ -460,9 +482,12 @@ async def test_raw_upload_must_match_the_announced_length(
 async def test_complete_upload_with_an_unknown_file(
     client: AsyncWebClient, emulator: SlackEmulator
 ) -> None:
-    assert await error_of(
-        client.files_completeUploadExternal(files=[{"id": "F_NOPE"}], channel_id="C_MARKETING")
-    ) == "file_not_found"
+    assert (
+        await error_of(
+            client.files_completeUploadExternal(files=[{"id": "F_NOPE"}], channel_id="C_MARKETING")
+        )
+        == "file_not_found"
+    )
     assert emulator.workspace.history("C_MARKETING") == []
     assert await error_of(client.files_info(file="F_NOPE")) == "file_not_found"
 
@@ -494,9 +519,7 @@ async def test_every_fault_kind_applies_at_the_upload_url(
         assert slow.status == 200
     assert time.perf_counter() - started >= 0.2
     assert emulator.workspace.files[ticket["file_id"]].content == b"a,b"
-    assert [c.fault for c in emulator.calls_to("files.upload")] == [
-        "ratelimited", "error", "slow"
-    ]
+    assert [c.fault for c in emulator.calls_to("files.upload")] == ["ratelimited", "error", "slow"]
 
 
 async def test_wildcard_faults_are_not_swallowed_by_the_upload_step(
@@ -527,8 +550,10 @@ async def test_ratelimited_fault_raw_http(
     async with http.post(api_url + "chat.postMessage", json=body, headers=headers) as fine:
         assert fine.status == 200
         assert (await fine.json())["ok"] is True
-    assert [(c.fault, c.error) for c in emulator.calls] == [("ratelimited", "ratelimited"),
-                                                            (None, None)]
+    assert [(c.fault, c.error) for c in emulator.calls] == [
+        ("ratelimited", "ratelimited"),
+        (None, None),
+    ]
 
 
 async def test_ratelimited_without_a_retry_handler(
@@ -572,13 +597,18 @@ async def test_http_500_fault(
     retrying = AsyncWebClient(
         token=BOT_TOKEN,
         base_url=api_url,
-        retry_handlers=[AsyncServerErrorRetryHandler(
-            max_retry_count=1, interval_calculator=FixedValueRetryIntervalCalculator(0.0)
-        )],
+        retry_handlers=[
+            AsyncServerErrorRetryHandler(
+                max_retry_count=1, interval_calculator=FixedValueRetryIntervalCalculator(0.0)
+            )
+        ],
     )
     assert (await retrying.auth_test())["ok"] is True
     assert [c.fault for c in emulator.calls_to("auth.test")] == [
-        "http_500", "http_500", "http_500", None
+        "http_500",
+        "http_500",
+        "http_500",
+        None,
     ]
 
 
