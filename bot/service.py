@@ -126,6 +126,8 @@ class ShareTrail:
         self.own_cookies = Signer(secret, OWN_COOKIE_PURPOSE)
         self.hash_key = secret.encode()
         self.landing_cache = TTLCache(ttl=30.0)
+        # The landing page as rendered, per (code, salesperson offered): a few KB each.
+        self.page_cache = TTLCache(ttl=30.0, max_entries=2_000)
         self.recorder = ViewRecorder(
             db,
             flush_ms=tracking_flush_ms,
@@ -206,8 +208,9 @@ class ShareTrail:
         self.outbox.wake()
 
     def changed(self) -> None:
-        """Something the landing page shows changed: drop the cached reads."""
+        """Something the landing page shows changed: drop the cached reads and pages."""
         self.landing_cache.clear()
+        self.page_cache.clear()
 
     def _activities_changed(self) -> None:
         for listener in list(self.activity_listeners):

@@ -103,9 +103,14 @@ def classify(method: str, user_agent: str, headers: Mapping[str, str]) -> Classi
     return Classification(False, ua_class(user_agent), "human")
 
 
+@lru_cache(maxsize=8)
+def _daily_salt(secret: bytes, day: date) -> bytes:
+    return hmac.digest(secret, day.isoformat().encode(), "sha256")
+
+
 def visitor_hash(secret: bytes, ip: str, user_agent: str, day: date) -> str:
     """Salted, daily-rotating hash of IP + UA: links a visitor within a day, never the IP."""
-    salt = hmac.new(secret, day.isoformat().encode(), hashlib.sha256).digest()
+    salt = _daily_salt(secret, day)
     return hashlib.sha256(salt + ip.encode() + b"\0" + user_agent.encode()).hexdigest()[:32]
 
 

@@ -77,13 +77,27 @@ async def landing(request: web.Request) -> web.StreamResponse:
     page = await services.landing(
         request.match_info["code"], visitor_key=visitor.key, known_visitor=visitor.known
     )
-    response = aiohttp_jinja2.render_template(
-        "landing.html", request, _page_context(request, services, page)
+    response = web.Response(
+        body=await _rendered(request, services, page),
+        content_type="text/html",
+        charset="utf-8",
+        headers={"Cache-Control": "private, no-store"},
     )
-    response.headers["Cache-Control"] = "private, no-store"
     remember(response, visitor, secure=_secure(request))
     await _record(request, services, page, visitor)
     return response
+
+
+async def _rendered(request: web.Request, services: ShareTrail, page: LandingPage) -> bytes:
+    """The page is the same for every visitor offered the same salesperson: render it once
+    (the cache is cleared whenever something it shows changes)."""
+
+    async def render() -> bytes:
+        context = _page_context(request, services, page)
+        return aiohttp_jinja2.render_string("landing.html", request, context).encode()
+
+    body: bytes = await services.page_cache.get_or_load((page.code, page.offer_token), render)
+    return body
 
 
 async def _record(

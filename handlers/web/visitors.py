@@ -73,25 +73,20 @@ def own_employee_id(request: web.Request, services: ShareTrail) -> int | None:
 def remember_owner(
     response: web.StreamResponse, services: ShareTrail, employee_id: int, *, secure: bool
 ) -> None:
-    response.set_cookie(
-        OWN_COOKIE,
-        services.own_cookies.sign(str(employee_id)),
-        max_age=COOKIE_MAX_AGE,
-        httponly=True,
-        samesite="Lax",
-        secure=secure,
-        path="/",
+    signed = services.own_cookies.sign(str(employee_id))
+    response.headers.add("Set-Cookie", cookie_header(OWN_COOKIE, signed, secure=secure))
+
+
+def cookie_header(name: str, value: str, *, secure: bool) -> str:
+    """A year-long, first-party, script-proof cookie. Built directly rather than through
+    http.cookies (a sixth of the landing page's own time): our values are signed tokens
+    (letters, digits, '-', '_', '.'), which need no quoting."""
+    assert value.replace("-", "").replace("_", "").replace(".", "").isalnum(), value
+    return f"{name}={value}; HttpOnly; Max-Age={COOKIE_MAX_AGE}; Path=/; SameSite=Lax" + (
+        "; Secure" if secure else ""
     )
 
 
 def remember(response: web.StreamResponse, visitor: Visitor, *, secure: bool) -> None:
     if visitor.new_cookie:
-        response.set_cookie(
-            COOKIE,
-            visitor.new_cookie,
-            max_age=COOKIE_MAX_AGE,
-            httponly=True,
-            samesite="Lax",
-            secure=secure,
-            path="/",
-        )
+        response.headers.add("Set-Cookie", cookie_header(COOKIE, visitor.new_cookie, secure=secure))
