@@ -6,7 +6,8 @@ Uncached renders use fresh content every time (a new share URL and name), so the
 cache never answers; cached renders repeat one content. Baselines, same process, same run:
   blank PNG  Pillow's ordinary PNG save of a blank card-sized RGB image with the card's
              settings (optimize=False, compress_level=PNG_COMPRESS_LEVEL): the ratio column
-  qrcode     qrcode's own PIL factory (make_image + save) for the same kind of URL
+  qrcode     qrcode's own PIL factory (make_image + save) for the same kind of URL; and
+             (ref) qrcode's matrix alone, make(fit=True), against the card's qr_matrix
   Pillow RGB Pillow's ordinary PNG save of a drawn card (what render would pay without
              the unfiltered encoder)
 """
@@ -37,6 +38,7 @@ from bot.cards import (  # noqa: E402
     encode_png,
     encode_png_unfiltered,
     qr_image,
+    qr_matrix,
 )
 
 UNCACHED_RUNS = 150
@@ -107,6 +109,12 @@ def main() -> None:
         renderer.render(cjk(-100 - i))
         encode_png(card)
 
+    def qrcode_matrix(i: int) -> None:
+        qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4)
+        qr.add_data(latin(i).share_url)
+        qr.make(fit=True)
+        qr.get_matrix()
+
     def qrcode_factory(i: int) -> None:
         qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, box_size=10, border=4)
         qr.add_data(f"https://share.example.com/s/QrCode{i:08d}")
@@ -118,6 +126,8 @@ def main() -> None:
         ("baseline: qrcode make_image+save", timings(qrcode_factory, BASELINE_RUNS)),
         ("ref: card, Pillow RGB save", timings(lambda _: encode_png(card), BASELINE_RUNS)),
         ("stage: card, unfiltered encode", timings(lambda _: encode_png_unfiltered(card), 60)),
+        ("ref: QR matrix, qrcode make(fit=True)", timings(qrcode_matrix, 60)),
+        ("stage: QR matrix (qr_matrix)", timings(lambda i: qr_matrix(latin(i).share_url), 60)),
         ("stage: QR matrix + image", timings(lambda i: qr_image(latin(i).share_url, QR_BOX), 60)),
         ("stage: draw (Latin, incl. QR)", timings(lambda i: renderer.draw(latin(i)), 60)),
     ]
@@ -127,6 +137,11 @@ def main() -> None:
 
     base = statistics.median(rows[0][1])
     print(f"card {WIDTH}x{HEIGHT}, PNG compress_level {PNG_COMPRESS_LEVEL}, init {init_ms:.0f} ms")
+    latin_png, cjk_png = renderer.render(latin(-3)), renderer.render(cjk(-3))
+    print(
+        f"PNG bytes: Latin {len(latin_png):,}, CJK {len(cjk_png):,}"
+        f" (Pillow RGB save of the Latin card: {len(encode_png(card)):,})"
+    )
     print(f"{'case':36} {'median ms':>10} {'p95 ms':>9} {'/ blank':>9}")
     for name, values in rows:
         ordered = sorted(values)

@@ -12,9 +12,11 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+import qrcode
 import zxingcpp
 from fontTools.ttLib import TTFont
 from PIL import Image, ImageDraw, ImageFont
+from qrcode.constants import ERROR_CORRECT_M
 
 from assets import FONTS_DIR
 from bot.cards import (
@@ -32,6 +34,7 @@ from bot.cards import (
     encode_png_unfiltered,
     fit_text,
     initials,
+    qr_matrix,
     wrap,
 )
 
@@ -126,14 +129,27 @@ def test_unfiltered_and_pillow_encodings_agree(renderer: CardRenderer) -> None:
         dataclasses.replace(
             LATIN, share_url="https://share.example.com/s/" + "AbCdEfGhIjKlMnOpQrStUvWxYz" * 4
         ),
+        dataclasses.replace(
+            CJK, share_url="https://share.example.com/s/" + "李雷-AbCdEfGh_0123456789?x=" * 12
+        ),
     ],
-    ids=["latin", "cjk", "long-text", "long-url"],
+    ids=["latin", "cjk", "long-text", "long-url", "cjk-very-long-url"],
 )
 def test_qr_decodes_to_exactly_the_share_url(renderer: CardRenderer, content: CardContent) -> None:
     found = zxingcpp.read_barcodes(image_of(renderer.render(content)))
     assert [(b.format, b.text) for b in found] == [
         (zxingcpp.BarcodeFormat.QRCode, content.share_url)
     ]
+
+
+@pytest.mark.parametrize("length", [1, 17, 40, 90, 150, 260, 420])
+def test_qr_matrix_is_the_one_qrcode_makes(length: int) -> None:
+    """Same version, same mask (qrcode's choice, found faster), so the same modules."""
+    url = "https://share.example.com/s/" + ("AbC0-9xYz_" * 50)[:length]
+    qr = qrcode.QRCode(error_correction=ERROR_CORRECT_M, border=4)
+    qr.add_data(url)
+    qr.make(fit=True)
+    assert qr_matrix(url) == qr.get_matrix()
 
 
 def test_qr_sits_inside_its_white_card(renderer: CardRenderer) -> None:
@@ -259,6 +275,15 @@ def test_cache_hit_returns_identical_bytes_fast(renderer: CardRenderer) -> None:
 def test_uncached_render_is_deterministic() -> None:
     a = CardRenderer(FONTS_DIR, cache_size=0)
     assert a.render(LATIN) == a.render(LATIN)
+
+
+def test_a_reused_canvas_keeps_nothing_of_the_last_card() -> None:
+    """Renders paint on spare canvases; each must start from the plain background."""
+    reused = CardRenderer(FONTS_DIR, cache_size=0)
+    reused.render(LONG)
+    png = reused.render(LATIN)
+    assert png == CardRenderer(FONTS_DIR, cache_size=0).render(LATIN)
+    assert image_of(png).tobytes() == reused.draw(LATIN).tobytes()
 
 
 @pytest.mark.parametrize(
