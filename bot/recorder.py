@@ -51,9 +51,10 @@ class BeaconItem:
 
 Item = ViewItem | BeaconItem
 # Called once per batch inside its transaction, so what it writes (the outbox rows of the
-# employees' DMs) commits or rolls back with the views themselves.
-OnViewed = Callable[[AsyncSession, list[tuple[ViewItem, ViewResult]]], Awaitable[None]]
-OnBeacon = Callable[[AsyncSession, View], Awaitable[None]]
+# employees' DMs) commits or rolls back with the views themselves. They return True when
+# they queued a message that is due now: only then is `after_commit` called.
+OnViewed = Callable[[AsyncSession, list[tuple[ViewItem, ViewResult]]], Awaitable[bool | None]]
+OnBeacon = Callable[[AsyncSession, View], Awaitable[bool | None]]
 
 
 class ViewRecorder:
@@ -171,7 +172,7 @@ class ViewRecorder:
         async with self._db.session() as session:
             # Views first, set-based; then beacons, which attach to the latest view.
             results = await record_views(session=session, visits=[v.visit for v in views])
-            await self._on_viewed(session, list(zip(views, results, strict=True)))
+            queued = bool(await self._on_viewed(session, list(zip(views, results, strict=True))))
             for item in beacons:
                 view = await record_beacon(
                     session=session,
@@ -182,7 +183,7 @@ class ViewRecorder:
                     clicks=item.clicks,
                 )
                 if view is not None and self._on_beacon is not None:
-                    await self._on_beacon(session, view)
+                    queued = bool(await self._on_beacon(session, view)) or queued
         self.batches += 1
-        if self._after_commit is not None:
+        if queued and self._after_commit is not None:
             self._after_commit()

@@ -453,11 +453,12 @@ class ShareTrail:
 
     async def _viewed(
         self, session: AsyncSession, views: list[tuple[ViewItem, ViewResult]]
-    ) -> None:
-        """In the views' own transaction: queue the employees' DMs (coalesced per share)."""
+    ) -> bool:
+        """In the views' own transaction: queue the employees' DMs (coalesced per share).
+        True if a message was queued (the outbox is woken after the commit)."""
         announced = [(item, result) for item, result in views if result.announce]
         if not announced:
-            return
+            return False
         pages: list[LandingPage] = [item.context for item, _ in announced]
         listening = set(
             (
@@ -501,18 +502,18 @@ class ShareTrail:
             if result.lead_id is not None:  # a known customer: tell their salesperson too
                 returned = self.records.customer_returned(item.visit, result)
                 self.tasks.spawn(returned, name="returned")
-        await view_alerts.queue_view_alerts(session, alerts)
+        return await view_alerts.queue_view_alerts(session, alerts)
 
-    async def _engaged(self, session: AsyncSession, view: View) -> None:
+    async def _engaged(self, session: AsyncSession, view: View) -> bool:
         """The first beacon of a counted view: tell the employee how it was read, in the
         thread of the "someone is viewing" DM of the view's window when that has gone out."""
         if not view.counted or view.id is None:
-            return
+            return False
         employee = await session.get(Employee, view.employee_id)
         if employee is None or not employee.notify:
-            return
+            return False
         viewed_dm = await view_alerts.window_message(session, view.share_id)
-        await outbox_mod.enqueue(
+        return await outbox_mod.enqueue(
             session=session,
             key=f"view-read:{view.id}",
             event=ViewEngaged(

@@ -62,8 +62,10 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
-async def queue_view_alerts(session: AsyncSession, views: list[Announced]) -> None:
-    """Queue DMs and tallies for `views`, in the caller's (the views') transaction."""
+async def queue_view_alerts(session: AsyncSession, views: list[Announced]) -> bool:
+    """Queue DMs and tallies for `views`, in the caller's (the views') transaction. True if
+    a new outbox row was added (a waiting tally that was only updated needs no wake-up)."""
+    added = False
     by_share: dict[int, list[Announced]] = defaultdict(list)
     for view in sorted(views, key=lambda v: (v.at, v.view_id)):
         by_share[view.share_id].append(view)
@@ -73,8 +75,9 @@ async def queue_view_alerts(session: AsyncSession, views: list[Announced]) -> No
         for view in share_views:
             if window is None or view.at - window.since >= COALESCE_WINDOW:
                 if window is not None:
-                    await _write_tally(session, share_id, window)
+                    added = await _write_tally(session, share_id, window) or added
                 window = await _open(session, view)
+                added = True
                 continue
             window.count += 1
             window.tally = ViewsTallied(
@@ -89,7 +92,8 @@ async def queue_view_alerts(session: AsyncSession, views: list[Announced]) -> No
                 rewrites=window.first_key,
             )
         if window is not None:
-            await _write_tally(session, share_id, window)
+            added = await _write_tally(session, share_id, window) or added
+    return added
 
 
 async def window_message(session: AsyncSession, share_id: int) -> OutboxMessage | None:
@@ -156,11 +160,12 @@ async def _open_windows(session: AsyncSession, share_ids: list[int]) -> dict[int
     return windows
 
 
-async def _write_tally(session: AsyncSession, share_id: int, window: _Window) -> None:
-    """Update the waiting tally row, or queue a new one once the last has gone out."""
+async def _write_tally(session: AsyncSession, share_id: int, window: _Window) -> bool:
+    """Update the waiting tally row, or queue a new one once the last has gone out; True if
+    a row was added."""
     tally, window.tally = window.tally, None
     if tally is None:
-        return
+        return False
     kind, payload = outbox_mod.encode(tally)
     if window.pending_row is not None:
         result = await session.exec(
@@ -170,8 +175,8 @@ async def _write_tally(session: AsyncSession, share_id: int, window: _Window) ->
             .values(payload=payload)
         )
         if result.rowcount:
-            return
-    await outbox_mod.enqueue(
+            return False
+    return await outbox_mod.enqueue(
         session=session,
         key=f"tally:{tally.rewrites}:{tally.count}",
         batch=window_batch(share_id),

@@ -106,20 +106,32 @@ async def bump_stats(session: AsyncSession, changes: Sequence[StatChange]) -> No
     await _add_to_rows(session, EmployeeStats, [employees[k] for k in sorted(employees)])
 
 
-async def _add_to_rows(
-    session: AsyncSession, table: type[SQLModel], rows: Sequence[dict[str, Any]], chunk: int = 200
-) -> None:
-    """Multi-row upsert that adds each row's counters to the stored ones (keys unique)."""
-    keys = [column.name for column in table.__table__.primary_key]  # type: ignore[attr-defined]
-    for start in range(0, len(rows), chunk):
-        insert = _insert(session, table).values(list(rows[start : start + chunk]))
-        statement = insert.on_conflict_do_update(
+_UPSERTS: dict[tuple[str, str], Any] = {}
+
+
+def _adding_upsert(session: AsyncSession, table: type[SQLModel]) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE adding the counters: one statement per dialect and
+    table, built once, so its compiled form is cached and it runs as an executemany."""
+    dialect = session.get_bind().dialect.name
+    key = (dialect, str(table.__tablename__))
+    if key not in _UPSERTS:
+        insert = _insert(session, table)
+        keys = [column.name for column in table.__table__.primary_key]  # type: ignore[attr-defined]
+        _UPSERTS[key] = insert.on_conflict_do_update(
             index_elements=keys,
             set_={
                 column: insert.table.c[column] + insert.excluded[column] for column in STAT_COLUMNS
             },
         )
-        await session.exec(statement)
+    return _UPSERTS[key]
+
+
+async def _add_to_rows(
+    session: AsyncSession, table: type[SQLModel], rows: Sequence[dict[str, Any]]
+) -> None:
+    """Upsert that adds each row's counters to the stored ones (keys unique, in order)."""
+    if rows:
+        await session.exec(_adding_upsert(session, table), params=list(rows))
 
 
 async def bump_share_stats(
