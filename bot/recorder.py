@@ -1,15 +1,22 @@
 """Group commit for the landing page's writes: views and interaction beacons.
 
-The page never waits on the database. Each request puts one item on an in-process queue;
-a single writer task commits everything that arrived within `flush_ms` (or `max_batch`
-items, whichever comes first) in one transaction, then hands the results on (the
-employee's "someone is viewing your card" DM).
+The page never waits on the database. Each request puts one item on a queue; a single
+writer commits everything that arrived within `flush_ms` (at most `max_batch` items) in
+one transaction, then hands the results on (the employee's "someone is viewing your
+card" DM).
+
+The writer runs in a thread of its own, with its own event loop and its own database
+engine. Its work per batch (SQLAlchemy building statements for hundreds of rows, the
+roll-ups, the DM bookkeeping) then never holds up the loop that answers the pages: the
+two share the GIL, which the interpreter hands over every few milliseconds, instead of the
+pages waiting for a whole batch. Callbacks run in the writer's loop; what must happen on
+the application's loop goes through `on_main_loop`.
 
 Durability trade-off: an item is in memory for at most one flush window before it is
 committed. A clean stop (SIGTERM) flushes the queue before exiting, so nothing
 acknowledged is lost; a crash (kill -9, power loss) can lose the views of the last
-window. `flush_ms=0` writes through before the page is answered instead: no window,
-one transaction per view.
+window. `flush_ms=0` writes through before the page is answered instead: the request
+waits for the commit of the batch it is in (concurrent requests share one transaction).
 """
 
 from __future__ import annotations
@@ -17,6 +24,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import queue
+import sys
+import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -31,6 +41,7 @@ from store.models import View
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+SWITCH_INTERVAL = 0.001  # seconds
 RETRY_DELAYS = (0.05, 0.2, 1.0, 2.0)
 
 
@@ -68,17 +79,27 @@ class ViewRecorder:
         on_beacon: OnBeacon | None = None,
         max_batch: int = MAX_BATCH,
     ) -> None:
-        self._after_commit = after_commit
-        self._on_beacon = on_beacon
         self._db = db
         self._flush_s = flush_ms / 1000
         self._on_viewed = on_viewed
+        self._after_commit = after_commit
+        self._on_beacon = on_beacon
         self._max_batch = max_batch
-        self._queue: asyncio.Queue[Item] = asyncio.Queue()
-        self._enough = asyncio.Event()
-        self._idle = asyncio.Event()
-        self._idle.set()
-        self._writer: asyncio.Task[None] | None = None
+        # Written by the application's loop, read by the writer thread.
+        self._items: queue.SimpleQueue[tuple[Item, asyncio.Future[None] | None]] = (
+            queue.SimpleQueue()
+        )
+        self._stopping = False
+        self._main: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._writer_loop: asyncio.AbstractEventLoop | None = None
+        self._kick: asyncio.Event | None = None  # the writer's: wake up, commit now
+        self._writer_sleeping = False
+        self._started = threading.Event()
+        # Kept on the application's loop only.
+        self._added = 0
+        self._done = 0
+        self._progress = asyncio.Event()
         self.batches = 0  # committed transactions, for tests and /healthz
 
     @property
@@ -87,68 +108,118 @@ class ViewRecorder:
 
     @property
     def pending(self) -> int:
-        return self._queue.qsize()
+        return self._added - self._done
 
     @property
     def idle(self) -> bool:
         """Nothing queued and nothing being written."""
-        return self._idle.is_set()
+        return self._added == self._done
 
     def start(self) -> None:
-        if not self.write_through and self._writer is None:
-            self._writer = asyncio.create_task(self._run(), name="view-recorder")
+        """Start the writer thread (call from the application's loop)."""
+        if self._thread is not None:
+            return
+        self._main = asyncio.get_running_loop()
+        # The writer holds the GIL for stretches of Python work; hand it back to the page
+        # loop after 1 ms instead of the interpreter's default 5 ms.
+        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
+        self._stopping = False
+        self._started.clear()
+        self._thread = threading.Thread(target=self._thread_main, name="view-writer", daemon=True)
+        self._thread.start()
+        self._started.wait()
 
     async def add(self, item: Item) -> None:
-        """Queue the item, or with write-through commit it before returning."""
-        if self.write_through or self._writer is None:
-            await self._commit([item])
+        """Queue the item; with write-through, return once it is committed."""
+        if self._thread is None:  # not started (tools, some tests): commit here and now
+            await self._commit(self._db, [item])
             return
-        self._idle.clear()
-        self._queue.put_nowait(item)
-        if self._queue.qsize() >= self._max_batch:
-            self._enough.set()
+        done: asyncio.Future[None] | None = None
+        if self.write_through:
+            done = asyncio.get_running_loop().create_future()
+        self._added += 1
+        self._items.put((item, done))
+        if self.write_through or self._writer_sleeping:
+            self._wake_writer()
+        if done is not None:
+            await done
 
     async def flush(self) -> None:
         """Wait until everything queued so far is committed."""
-        if self._writer is None:
+        target = self._added
+        if self._done >= target:
             return
-        self._enough.set()
-        await self._idle.wait()
+        self._wake_writer()
+        while self._done < target:
+            self._progress.clear()
+            await self._progress.wait()
 
     async def stop(self) -> None:
         """Commit what is queued, then stop the writer (called on shutdown)."""
+        if self._thread is None:
+            return
         await self.flush()
-        if self._writer is not None:
-            self._writer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._writer
-            self._writer = None
-        while not self._queue.empty():  # items that raced the cancellation
-            await self._commit([self._queue.get_nowait()])
+        self._stopping = True
+        self._wake_writer()
+        await asyncio.to_thread(self._thread.join)
+        self._thread = None
 
-    async def _run(self) -> None:
-        while True:
-            first = await self._queue.get()
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._enough.wait(), self._flush_s)
-            self._enough.clear()
-            batch = [first]
-            while len(batch) < self._max_batch and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            if self._queue.qsize() >= self._max_batch:
-                self._enough.set()
-            await self._commit_with_retries(batch)
-            if self._queue.empty():
-                self._idle.set()
+    def on_main_loop(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Run `callback(*args)` on the application's loop (from the writer's callbacks)."""
+        if self._main is None or self._main is _running_loop():
+            callback(*args)
+        else:
+            self._main.call_soon_threadsafe(callback, *args)
 
-    async def _commit_with_retries(self, batch: list[Item]) -> None:
+    # the writer thread ----------------------------------------------------------------
+
+    def _wake_writer(self) -> None:
+        if self._writer_loop is not None and self._kick is not None:
+            self._writer_loop.call_soon_threadsafe(self._kick.set)
+
+    def _thread_main(self) -> None:
+        asyncio.run(self._write_loop())
+
+    async def _write_loop(self) -> None:
+        self._writer_loop = asyncio.get_running_loop()
+        self._kick = asyncio.Event()
+        db = self._db.twin()  # engines belong to one loop: the writer gets its own
+        self._started.set()
+        try:
+            while True:
+                if self._items.empty():
+                    if self._stopping:
+                        return
+                    self._writer_sleeping = True
+                    if self._items.empty() and not self._stopping:
+                        await self._kick.wait()
+                    self._writer_sleeping = False
+                    self._kick.clear()
+                    continue
+                if not self.write_through and not self._stopping:
+                    # The group-commit window: let more arrive (a flush cuts it short).
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._kick.wait(), self._flush_s)
+                    self._kick.clear()
+                batch: list[tuple[Item, asyncio.Future[None] | None]] = []
+                while len(batch) < self._max_batch and not self._items.empty():
+                    batch.append(self._items.get_nowait())
+                await self._commit_with_retries(db, batch)
+        finally:
+            await db.dispose()
+
+    async def _commit_with_retries(
+        self, db: Database, batch: list[tuple[Item, asyncio.Future[None] | None]]
+    ) -> None:
         """A locked or briefly unavailable database is retried; the batch is never dropped.
 
         Any other failure is a bug in one item: the batch is retried item by item, so only
         the item that fails (logged with its traceback) is left out."""
+        items = [item for item, _ in batch]
         for delay in (*RETRY_DELAYS, None):
             try:
-                await self._commit(batch)
+                await self._commit(db, items)
+                self._finished(batch)
                 return
             except OperationalError as exc:
                 if delay is None:
@@ -157,19 +228,32 @@ class ViewRecorder:
                 await asyncio.sleep(delay)
             except Exception:
                 if len(batch) == 1:
-                    log.exception("tracking item could not be stored: %r", batch[0])
+                    log.exception("tracking item could not be stored: %r", batch[0][0])
+                    self._finished(batch)
                     return
-                for item in batch:
-                    await self._commit_with_retries([item])
+                for one in batch:
+                    await self._commit_with_retries(db, [one])
                 return
         log.error("tracking batch of %d items kept for the next flush", len(batch))
-        for item in batch:
-            self._queue.put_nowait(item)
+        for entry in batch:
+            self._items.put(entry)
 
-    async def _commit(self, batch: list[Item]) -> None:
+    def _finished(self, batch: list[tuple[Item, asyncio.Future[None] | None]]) -> None:
+        """Tell the application's loop: these are committed (or, for a bad item, dropped)."""
+        futures = [done for _, done in batch if done is not None]
+        self.on_main_loop(self._count_done, len(batch), futures)
+
+    def _count_done(self, count: int, futures: list[asyncio.Future[None]]) -> None:
+        self._done += count
+        self._progress.set()
+        for done in futures:
+            if not done.done():
+                done.set_result(None)
+
+    async def _commit(self, db: Database, batch: list[Item]) -> None:
         views = [item for item in batch if isinstance(item, ViewItem)]
         beacons = [item for item in batch if isinstance(item, BeaconItem)]
-        async with self._db.session() as session:
+        async with db.session() as session:
             # Views first, set-based; then beacons, which attach to the latest view.
             results = await record_views(session=session, visits=[v.visit for v in views])
             queued = bool(await self._on_viewed(session, list(zip(views, results, strict=True))))
@@ -186,4 +270,11 @@ class ViewRecorder:
                     queued = bool(await self._on_beacon(session, view)) or queued
         self.batches += 1
         if queued and self._after_commit is not None:
-            self._after_commit()
+            self.on_main_loop(self._after_commit)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

@@ -6,6 +6,7 @@ Handlers (Slack, web, CLI) call these; the store and the rules live below.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import uuid
@@ -501,7 +502,9 @@ class ShareTrail:
                 )
             if result.lead_id is not None:  # a known customer: tell their salesperson too
                 returned = self.records.customer_returned(item.visit, result)
-                self.tasks.spawn(returned, name="returned")
+                self.recorder.on_main_loop(
+                    functools.partial(self.tasks.spawn, name="returned"), returned
+                )
         return await view_alerts.queue_view_alerts(session, alerts)
 
     async def _engaged(self, session: AsyncSession, view: View) -> bool:

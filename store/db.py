@@ -42,6 +42,10 @@ class Database:
     def from_url(cls, url: str) -> Database:
         return cls(create_engine(url))
 
+    def twin(self) -> Database:
+        """Another engine on the same database, for use from another thread's event loop."""
+        return Database.from_url(self.engine.url.render_as_string(hide_password=False))
+
     @property
     def dialect(self) -> str:
         return self.engine.dialect.name

@@ -174,6 +174,7 @@ async def test_known_customer_is_named_on_return_visits(stack: Stack) -> None:
 
     await stack.settle()
     await beacon(stack, card.url, dwell_ms=240_000)
+    await stack.settle()  # the reading time is stored before the customer comes back
     await time_passes(stack)
     sales_dms = len(stack.slack.dm_messages(SALESPERSON))
     await view_landing(stack, card.url)
