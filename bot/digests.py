@@ -3,8 +3,9 @@
 An employee who turned it on (`me notify digest on`) gets, at `DIGEST_HOUR` in their own
 time zone, the views, unique visitors and sign-ups of the 24 hours before, per activity.
 Days with nothing to tell send nothing. Each digest is an outbox row keyed by employee and
-local date, so the scheduler can call `daily_digests` as often as it likes (and after
-downtime it sends the digest that came due while it was down).
+local date, so the scheduler can call `daily_digests` as often as it likes. A digest is a
+morning message: one not sent within `DIGEST_GRACE` of its hour (the process was down, or
+the employee turned digests on in the afternoon) is skipped, not sent late.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from bot.notifications import DailyDigest, DigestLine
 from store.models import Activity, Employee, Lead, OutboxMessage, Share, View
 
 DIGEST_HOUR = 9  # local time
+DIGEST_GRACE = timedelta(hours=2)
 
 
 def zone(name: str) -> ZoneInfo:
@@ -50,7 +52,9 @@ async def daily_digests(*, session: AsyncSession, now: datetime) -> int:
     subscribers = (await session.exec(select(Employee).where(col(Employee.digest).is_(True)))).all()
     by_window: dict[tuple[str, datetime, datetime], list[Employee]] = defaultdict(list)
     for employee in subscribers:
-        by_window[digest_window(now, employee.tz)].append(employee)
+        window = digest_window(now, employee.tz)
+        if now - window[2] <= DIGEST_GRACE:
+            by_window[window].append(employee)
     queued = 0
     for (day, since, until), employees in by_window.items():
         keys = {digest_key(e.id or 0, day): e for e in employees}

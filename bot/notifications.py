@@ -23,6 +23,11 @@ class CardViewed:
     at: datetime | None = None  # when the view happened: it opens a coalescing window
 
 
+def view_window(share_id: int) -> str:
+    """The outbox batch holding a share's "viewing" DMs and their counts."""
+    return f"views:{share_id}"
+
+
 @dataclass(frozen=True)
 class ViewsTallied:
     """More people viewed one share within the coalescing window (bot/view_alerts.py).

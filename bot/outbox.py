@@ -28,11 +28,11 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol, get_args
 
 from pydantic import TypeAdapter
-from sqlalchemy import func, update
+from sqlalchemy import func, or_, update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.notifications import MessageRef, Notification, ViewsTallied
+from bot.notifications import MessageRef, Notification, ViewsTallied, view_window
 from store.db import Database
 from store.models import OutboxMessage
 from store.queries import insert_if_absent, insert_statement
@@ -290,8 +290,9 @@ class Outbox:
             except TimeoutError:
                 pass
 
-    def _done_sending(self, key: str, _: asyncio.Task[None]) -> None:
-        self._sending.pop(key, None)
+    def _done_sending(self, key: str, task: asyncio.Task[None]) -> None:
+        if self._sending.get(key) is task:
+            del self._sending[key]
 
     async def _due_count(self) -> int:
         async with self._db.session() as session:
@@ -358,7 +359,11 @@ class Outbox:
         try:
             event = decode(claim.kind, claim.payload)
             if isinstance(event, ViewsTallied) and event.target is None:
-                event = await self._with_target(event)
+                targeted = await self._with_target(claim.row_id, event)
+                if targeted is None:  # a newer count is on its way
+                    await self._sent(claim.row_id, None)
+                    return
+                event = targeted
             ref = await self._deliverer.deliver(
                 event, key=claim.key, careful_since=claim.careful_since, prepaid=claim.prepaid
             )
@@ -374,22 +379,36 @@ class Outbox:
         finally:
             self._slots.release()
 
-    async def _with_target(self, event: ViewsTallied) -> ViewsTallied:
-        """Point a rewrite at the message it rewrites, once that one has gone out; if it
-        never will (failed, or gone), the rewrite is posted as a message of its own."""
+    async def _with_target(self, row_id: int, event: ViewsTallied) -> ViewsTallied | None:
+        """Point a count at the window's message: the newest of the window's messages that
+        went out (the first DM, or a count that had to be posted apart). None when a newer
+        count is queued (this one is stale). If no message went out and none will (the
+        first one failed), the count is posted as a message of its own."""
         first_send = self._sending.get(event.rewrites)
         if first_send is not None:  # claimed in the same batch: let it land first
             await asyncio.wait([first_send])
         await self._marks_written()
         async with self._db.session() as session:
-            first = (
-                await session.exec(select(OutboxMessage).where(OutboxMessage.key == event.rewrites))
-            ).first()
-        if first is None or first.status == "failed":
-            return event
-        if first.status == "sent" and first.channel and first.ts:
-            return replace(event, target=(first.channel, first.ts))
-        if first.status == "sent":  # sent where no message can be rewritten
+            rows = (
+                await session.exec(
+                    select(OutboxMessage).where(
+                        OutboxMessage.batch == view_window(event.share_id),
+                        or_(
+                            col(OutboxMessage.key) == event.rewrites,
+                            col(OutboxMessage.key).startswith(f"tally:{event.rewrites}:"),
+                        ),
+                    )
+                )
+            ).all()
+        if any(row.id is not None and row.id > row_id for row in rows if row.key != event.rewrites):
+            return None
+        sent = [row for row in rows if row.status == "sent" and row.channel and row.ts]
+        if sent:
+            newest = max(sent, key=lambda row: row.id or 0)
+            assert newest.channel is not None and newest.ts is not None
+            return replace(event, target=(newest.channel, newest.ts))
+        first = next((row for row in rows if row.key == event.rewrites), None)
+        if first is None or first.status in ("failed", "sent"):
             return event
         raise DeliveryError("waiting", permanent=False, retry_after=WAIT_FOR_TARGET)
 

@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import logging
 import queue
-import sys
 import threading
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -41,7 +40,6 @@ from store.models import View
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
-SWITCH_INTERVAL = 0.001  # seconds
 RETRY_DELAYS = (0.05, 0.2, 1.0, 2.0)
 
 
@@ -61,11 +59,22 @@ class BeaconItem:
 
 
 Item = ViewItem | BeaconItem
-# Called once per batch inside its transaction, so what it writes (the outbox rows of the
-# employees' DMs) commits or rolls back with the views themselves. They return True when
-# they queued a message that is due now: only then is `after_commit` called.
-OnViewed = Callable[[AsyncSession, list[tuple[ViewItem, ViewResult]]], Awaitable[bool | None]]
-OnBeacon = Callable[[AsyncSession, View], Awaitable[bool | None]]
+
+
+@dataclass
+class Followups:
+    """What a batch's callbacks ask for once the batch is committed, on the application's
+    loop: `wake` calls the recorder's `after_commit` (a message is due now); `calls` run as
+    given. A batch that is retried starts with a fresh one, so nothing is asked twice."""
+
+    wake: bool = False
+    calls: list[Callable[[], object]] = field(default_factory=list)
+
+
+# Called once per batch inside its transaction, so what they write (the outbox rows of the
+# employees' DMs) commits or rolls back with the views themselves.
+OnViewed = Callable[[AsyncSession, list[tuple[ViewItem, ViewResult]], Followups], Awaitable[None]]
+OnBeacon = Callable[[AsyncSession, View, Followups], Awaitable[None]]
 
 
 class ViewRecorder:
@@ -90,6 +99,8 @@ class ViewRecorder:
             queue.SimpleQueue()
         )
         self._stopping = False
+        self._flushing = 0  # flushes waiting (read by the writer thread)
+        self._failed_start: BaseException | None = None
         self._main: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._writer_loop: asyncio.AbstractEventLoop | None = None
@@ -120,18 +131,20 @@ class ViewRecorder:
         if self._thread is not None:
             return
         self._main = asyncio.get_running_loop()
-        # The writer holds the GIL for stretches of Python work; hand it back to the page
-        # loop after 1 ms instead of the interpreter's default 5 ms.
-        sys.setswitchinterval(min(sys.getswitchinterval(), SWITCH_INTERVAL))
         self._stopping = False
         self._started.clear()
+        self._failed_start = None
         self._thread = threading.Thread(target=self._thread_main, name="view-writer", daemon=True)
         self._thread.start()
         self._started.wait()
+        if self._failed_start is not None:
+            self._thread.join()
+            self._thread = None
+            raise RuntimeError("the tracking writer could not start") from self._failed_start
 
     async def add(self, item: Item) -> None:
         """Queue the item; with write-through, return once it is committed."""
-        if self._thread is None:  # not started (tools, some tests): commit here and now
+        if self._thread is None or self._stopping:  # not started, or stopping: commit here
             await self._commit(self._db, [item])
             return
         done: asyncio.Future[None] | None = None
@@ -139,7 +152,7 @@ class ViewRecorder:
             done = asyncio.get_running_loop().create_future()
         self._added += 1
         self._items.put((item, done))
-        if self.write_through or self._writer_sleeping:
+        if self.write_through or self._writer_sleeping or self._items.qsize() == self._max_batch:
             self._wake_writer()
         if done is not None:
             await done
@@ -149,10 +162,14 @@ class ViewRecorder:
         target = self._added
         if self._done >= target:
             return
-        self._wake_writer()
-        while self._done < target:
-            self._progress.clear()
-            await self._progress.wait()
+        self._flushing += 1  # no group-commit windows until this flush is done
+        try:
+            self._wake_writer()
+            while self._done < target:
+                self._progress.clear()
+                await self._progress.wait()
+        finally:
+            self._flushing -= 1
 
     async def stop(self) -> None:
         """Commit what is queued, then stop the writer (called on shutdown)."""
@@ -173,6 +190,10 @@ class ViewRecorder:
 
     # the writer thread ----------------------------------------------------------------
 
+    @property
+    def _backlog(self) -> bool:
+        return self._items.qsize() >= self._max_batch
+
     def _wake_writer(self) -> None:
         if self._writer_loop is not None and self._kick is not None:
             self._writer_loop.call_soon_threadsafe(self._kick.set)
@@ -181,10 +202,15 @@ class ViewRecorder:
         asyncio.run(self._write_loop())
 
     async def _write_loop(self) -> None:
-        self._writer_loop = asyncio.get_running_loop()
-        self._kick = asyncio.Event()
-        db = self._db.twin()  # engines belong to one loop: the writer gets its own
-        self._started.set()
+        try:
+            self._writer_loop = asyncio.get_running_loop()
+            self._kick = asyncio.Event()
+            db = self._db.twin()  # engines belong to one loop: the writer gets its own
+        except BaseException as exc:
+            self._failed_start = exc
+            raise
+        finally:
+            self._started.set()
         try:
             while True:
                 if self._items.empty():
@@ -196,8 +222,9 @@ class ViewRecorder:
                     self._writer_sleeping = False
                     self._kick.clear()
                     continue
-                if not self.write_through and not self._stopping:
-                    # The group-commit window: let more arrive (a flush cuts it short).
+                if not (self.write_through or self._stopping or self._flushing or self._backlog):
+                    # The group-commit window: let more arrive (a full batch or a flush
+                    # cuts it short).
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._kick.wait(), self._flush_s)
                     self._kick.clear()
@@ -253,10 +280,11 @@ class ViewRecorder:
     async def _commit(self, db: Database, batch: list[Item]) -> None:
         views = [item for item in batch if isinstance(item, ViewItem)]
         beacons = [item for item in batch if isinstance(item, BeaconItem)]
+        followups = Followups()
         async with db.session() as session:
             # Views first, set-based; then beacons, which attach to the latest view.
             results = await record_views(session=session, visits=[v.visit for v in views])
-            queued = bool(await self._on_viewed(session, list(zip(views, results, strict=True))))
+            await self._on_viewed(session, list(zip(views, results, strict=True)), followups)
             for item in beacons:
                 view = await record_beacon(
                     session=session,
@@ -267,10 +295,12 @@ class ViewRecorder:
                     clicks=item.clicks,
                 )
                 if view is not None and self._on_beacon is not None:
-                    queued = bool(await self._on_beacon(session, view)) or queued
+                    await self._on_beacon(session, view, followups)
         self.batches += 1
-        if queued and self._after_commit is not None:
+        if followups.wake and self._after_commit is not None:
             self.on_main_loop(self._after_commit)
+        for call in followups.calls:
+            self.on_main_loop(call)
 
 
 def _running_loop() -> asyncio.AbstractEventLoop | None:

@@ -47,7 +47,7 @@ from bot.notifications import (
     OutcomeRecorded,
     ViewEngaged,
 )
-from bot.recorder import BeaconItem, ViewItem, ViewRecorder
+from bot.recorder import BeaconItem, Followups, ViewItem, ViewRecorder
 from bot.records import LeadRecords
 from bot.shares import get_or_create_share, share_url, short_url
 from bot.tracking import ViewResult, Visit
@@ -453,13 +453,13 @@ class ShareTrail:
         await self.recorder.add(ViewItem(visit, page))
 
     async def _viewed(
-        self, session: AsyncSession, views: list[tuple[ViewItem, ViewResult]]
-    ) -> bool:
-        """In the views' own transaction: queue the employees' DMs (coalesced per share).
-        True if a message was queued (the outbox is woken after the commit)."""
+        self, session: AsyncSession, views: list[tuple[ViewItem, ViewResult]], after: Followups
+    ) -> None:
+        """In the views' own transaction: queue the employees' DMs (coalesced per share);
+        after the commit, wake the outbox and tell salespeople their customers are back."""
         announced = [(item, result) for item, result in views if result.announce]
         if not announced:
-            return False
+            return
         pages: list[LandingPage] = [item.context for item, _ in announced]
         listening = set(
             (
@@ -501,22 +501,22 @@ class ShareTrail:
                     )
                 )
             if result.lead_id is not None:  # a known customer: tell their salesperson too
-                returned = self.records.customer_returned(item.visit, result)
-                self.recorder.on_main_loop(
-                    functools.partial(self.tasks.spawn, name="returned"), returned
-                )
-        return await view_alerts.queue_view_alerts(session, alerts)
+                after.calls.append(functools.partial(self._customer_returned, item.visit, result))
+        after.wake = await view_alerts.queue_view_alerts(session, alerts) or after.wake
 
-    async def _engaged(self, session: AsyncSession, view: View) -> bool:
+    def _customer_returned(self, visit: Visit, result: ViewResult) -> None:
+        self.tasks.spawn(self.records.customer_returned(visit, result), name="returned")
+
+    async def _engaged(self, session: AsyncSession, view: View, after: Followups) -> None:
         """The first beacon of a counted view: tell the employee how it was read, in the
         thread of the "someone is viewing" DM of the view's window when that has gone out."""
         if not view.counted or view.id is None:
-            return False
+            return
         employee = await session.get(Employee, view.employee_id)
         if employee is None or not employee.notify:
-            return False
+            return
         viewed_dm = await view_alerts.window_message(session, view.share_id)
-        return await outbox_mod.enqueue(
+        queued = await outbox_mod.enqueue(
             session=session,
             key=f"view-read:{view.id}",
             event=ViewEngaged(
@@ -529,6 +529,7 @@ class ShareTrail:
                 thread_ts=viewed_dm.ts if viewed_dm else None,
             ),
         )
+        after.wake = after.wake or queued
 
     async def record_beacon(
         self,

@@ -311,7 +311,7 @@ async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[Vi
                     }
                 )
         results.append((counted, first, visits_so_far, lead_id))
-    changed = [v for v in state.values() if v.changed]
+    changed = sorted((v for v in state.values() if v.changed), key=lambda v: v.id)  # lock order
     if changed:
         await session.exec(
             update(_VISITORS)

@@ -21,7 +21,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import outbox as outbox_mod
-from bot.notifications import CardViewed, ViewsTallied
+from bot.notifications import CardViewed, ViewsTallied, view_window
 from store.models import OutboxMessage
 
 COALESCE_WINDOW = timedelta(minutes=10)
@@ -52,10 +52,6 @@ class _Window:
     count: int
     tally: ViewsTallied | None = None  # the newest tally, when it has changed
     pending_row: int | None = None  # a tally row not yet sent, to update in place
-
-
-def window_batch(share_id: int) -> str:
-    return f"views:{share_id}"
 
 
 def _aware(moment: datetime) -> datetime:
@@ -101,9 +97,7 @@ async def window_message(session: AsyncSession, share_id: int) -> OutboxMessage 
     return (
         await session.exec(
             select(OutboxMessage)
-            .where(
-                OutboxMessage.batch == window_batch(share_id), OutboxMessage.kind == "CardViewed"
-            )
+            .where(OutboxMessage.batch == view_window(share_id), OutboxMessage.kind == "CardViewed")
             .order_by(col(OutboxMessage.id).desc())
             .limit(1)
         )
@@ -115,7 +109,7 @@ async def _open(session: AsyncSession, view: Announced) -> _Window:
     await outbox_mod.enqueue(
         session=session,
         key=key,
-        batch=window_batch(view.share_id),
+        batch=view_window(view.share_id),
         event=CardViewed(
             employee_user_id=view.employee_user_id,
             activity_id=view.activity_id,
@@ -138,7 +132,7 @@ async def _open_windows(session: AsyncSession, share_ids: list[int]) -> dict[int
         return {}
     newest = (
         select(func.max(OutboxMessage.id))
-        .where(col(OutboxMessage.batch).in_([window_batch(s) for s in share_ids]))
+        .where(col(OutboxMessage.batch).in_([view_window(s) for s in share_ids]))
         .group_by(col(OutboxMessage.batch))
     )
     rows = (
@@ -179,7 +173,7 @@ async def _write_tally(session: AsyncSession, share_id: int, window: _Window) ->
     return await outbox_mod.enqueue(
         session=session,
         key=f"tally:{tally.rewrites}:{tally.count}",
-        batch=window_batch(share_id),
+        batch=view_window(share_id),
         event=tally,
         due_at=datetime.now(UTC) + TALLY_DELAY,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -41,25 +42,6 @@ async def insert_if_absent(
     statement = _insert(session, table).values(**values).on_conflict_do_nothing(index_elements=keys)
     result = await session.exec(statement)
     return bool(result.rowcount)
-
-
-async def insert_many_if_absent(
-    session: AsyncSession,
-    table: type[SQLModel],
-    rows: Sequence[dict[str, Any]],
-    keys: Sequence[str],
-    chunk: int = 500,
-) -> int:
-    """Multi-row `insert_if_absent`; returns how many rows were new."""
-    added = 0
-    for start in range(0, len(rows), chunk):
-        statement = (
-            _insert(session, table)
-            .values(list(rows[start : start + chunk]))
-            .on_conflict_do_nothing(index_elements=keys)
-        )
-        added += int((await session.exec(statement)).rowcount or 0)
-    return added
 
 
 @dataclass(frozen=True)
@@ -106,24 +88,21 @@ async def bump_stats(session: AsyncSession, changes: Sequence[StatChange]) -> No
     await _add_to_rows(session, EmployeeStats, [employees[k] for k in sorted(employees)])
 
 
-_UPSERTS: dict[tuple[str, str], Any] = {}
-
-
 def _adding_upsert(session: AsyncSession, table: type[SQLModel]) -> Any:
+    return _adding_upsert_for(session.get_bind().dialect.name, table)
+
+
+@functools.cache
+def _adding_upsert_for(dialect: str, table: type[SQLModel]) -> Any:
     """INSERT … ON CONFLICT DO UPDATE adding the counters: one statement per dialect and
     table, built once, so its compiled form is cached and it runs as an executemany."""
-    dialect = session.get_bind().dialect.name
-    key = (dialect, str(table.__tablename__))
-    if key not in _UPSERTS:
-        insert = _insert(session, table)
-        keys = [column.name for column in table.__table__.primary_key]  # type: ignore[attr-defined]
-        _UPSERTS[key] = insert.on_conflict_do_update(
-            index_elements=keys,
-            set_={
-                column: insert.table.c[column] + insert.excluded[column] for column in STAT_COLUMNS
-            },
-        )
-    return _UPSERTS[key]
+    module = postgresql if dialect == "postgresql" else sqlite
+    insert = module.insert(table.__table__)  # type: ignore[attr-defined]
+    keys = [column.name for column in table.__table__.primary_key]  # type: ignore[attr-defined]
+    return insert.on_conflict_do_update(
+        index_elements=keys,
+        set_={column: insert.table.c[column] + insert.excluded[column] for column in STAT_COLUMNS},
+    )
 
 
 async def _add_to_rows(

@@ -114,17 +114,15 @@ async def test_each_subscriber_gets_their_day_once_at_nine_their_time(db: Databa
     """Views on 1 Dec (UTC) at 03:00 (v0), 04:00 (v1, v2) and 20:00 (v2); a sign-up at 14:00."""
     ids = await seed(db)
     async with db.session() as session:
-        # 01:00 UTC is nine in Shanghai (the 24 h from 1 Dec 01:00 UTC) and London's digest
-        # for the 30th (the 24 h to 1 Dec 09:00) is also due.
-        assert await daily_digests(session=session, now=DAY + timedelta(hours=1)) == 2
+        # 01:00 UTC is nine in Shanghai: the 24 h from 1 Dec 01:00 UTC. (London's digest
+        # for the 30th came due 16 h ago: too late for a morning message.)
+        assert await daily_digests(session=session, now=DAY + timedelta(hours=1)) == 1
     sent = await digests(db)
-    assert sent[f"digest:{ids['li']}:2026-12-01"] == DailyDigest(
-        "U_LI", "2026-12-01", (DigestLine("Launch", 4, 3, 1),)
-    )
-    assert sent[f"digest:{ids['ann']}:2026-11-30"].lines == (
-        DigestLine("Launch", 3, 3, 0),
-        DigestLine("Webinar", 3, 3, 0),
-    )
+    assert sent == {
+        f"digest:{ids['li']}:2026-12-01": DailyDigest(
+            "U_LI", "2026-12-01", (DigestLine("Launch", 4, 3, 1),)
+        )
+    }
 
     async with db.session() as session:
         assert await daily_digests(session=session, now=DAY + timedelta(hours=9)) == 1
@@ -134,21 +132,26 @@ async def test_each_subscriber_gets_their_day_once_at_nine_their_time(db: Databa
     assert not [key for key in await digests(db) if key.startswith(f"digest:{ids['bob']}:")]
 
 
-async def test_a_run_after_downtime_sends_the_latest_digest_only(db: Database) -> None:
+async def test_a_late_run_sends_within_two_hours_then_skips(db: Database) -> None:
+    """A morning digest is sent up to two hours late (a restart), never in the afternoon."""
     ids = await seed(db)
     async with db.session() as session:
-        queued = await daily_digests(session=session, now=DAY + timedelta(days=1, hours=8))
-    # 08:00 UTC on the 3rd: London's latest digest covers 1 Dec 09:00 .. 2 Dec 09:00 (the
-    # 20:00 view, the sign-up); Shanghai's covers 2 Dec 01:00 .. 3 Dec 01:00 (nothing).
-    assert queued == 1
+        # 12:00 UTC on the 2nd: London's 09:00 digest is 3 h late, Shanghai's 11 h: skipped.
+        assert await daily_digests(session=session, now=DAY + timedelta(hours=12)) == 0
+        # 10:45 UTC: London's is 1 h 45 min late: sent.
+        assert await daily_digests(session=session, now=DAY + timedelta(hours=10, minutes=45)) == 1
     assert list(await digests(db)) == [f"digest:{ids['ann']}:2026-12-01"]
 
 
 async def test_quiet_days_and_unsubscribed_people_get_nothing(db: Database) -> None:
-    await seed(db)
+    ids = await seed(db)
     async with db.session() as session:
         for employee in (await session.exec(select(Employee))).all():
-            employee.digest = employee.user_id == "U_ANN"
+            employee.digest = employee.user_id == "U_BOB"  # Bob had views on the 1st too
             session.add(employee)
     async with db.session() as session:
+        # Nine in London: Bob's 1 Dec (a view at 20:00, a sign-up); Ann no longer wants one.
+        assert await daily_digests(session=session, now=DAY + timedelta(hours=9)) == 1
+        # Five days later nobody had a view: nothing for Bob either.
         assert await daily_digests(session=session, now=DAY + timedelta(days=5, hours=9)) == 0
+    assert list(await digests(db)) == [f"digest:{ids['bob']}:2026-12-01"]

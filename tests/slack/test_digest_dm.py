@@ -6,8 +6,9 @@ from datetime import timedelta
 
 from sqlmodel import select
 
+from bot.digests import digest_window
 from bot.scheduler import run_due
-from store.models import View
+from store.models import Employee, View
 from tests.conftest import EMPLOYEE, Stack
 from tests.flows import create_activity, get_share_card, view_landing, wait_for_dm
 from tests.slack.test_commands import reply_to
@@ -31,9 +32,11 @@ async def test_the_digest_dm_tells_yesterdays_numbers(stack: Stack) -> None:
     await stack.settle()
     async with stack.runtime.db.session() as session:
         viewed_at = (await session.exec(select(View.at))).one()
+        employee = (await session.exec(select(Employee).where(Employee.user_id == EMPLOYEE))).one()
 
-    # A day after the view, the latest digest due covers it, whatever the employee's zone.
-    report = await run_due(db=stack.runtime.db, now=viewed_at + timedelta(days=1))
+    # The first nine o'clock (the employee's time) after the view: its digest covers it.
+    nine = digest_window(viewed_at + timedelta(days=1), employee.tz)[2]
+    report = await run_due(db=stack.runtime.db, now=nine)
     assert report.digests == 1
     stack.services.outbox.wake()
     dm = await wait_for_dm(stack, EMPLOYEE, "Your ShareTrail day")
@@ -41,5 +44,5 @@ async def test_the_digest_dm_tells_yesterdays_numbers(stack: Stack) -> None:
     body = str(dm.blocks)
     assert "*Spring launch webinar*: 1 view (1 visitor), 0 sign-ups" in body
     assert "me notify digest off" in body
-    again = await run_due(db=stack.runtime.db, now=viewed_at + timedelta(days=1, hours=1))
+    again = await run_due(db=stack.runtime.db, now=nine + timedelta(hours=1))
     assert again.digests == 0

@@ -91,9 +91,11 @@ async def test_a_view_after_the_window_is_a_new_message(stack: Stack, card: Card
 
 
 async def test_a_window_survives_a_restart_of_the_recorder(stack: Stack, card: Card) -> None:
-    """The windows live in the outbox: a new batch (or a new process) continues them."""
+    """The windows live in the outbox: a restarted writer (or process) continues them."""
     await views_by(stack, card.url, range(2))
     await stack.settle()
+    await stack.services.recorder.stop()
+    stack.services.recorder.start()
     await views_by(stack, card.url, range(2, 4))
     await stack.settle()
     (dm,) = viewing_dms(stack)
@@ -130,6 +132,10 @@ async def test_when_the_first_message_failed_for_good_the_count_is_posted(
     await stack.settle()
     (dm,) = viewing_dms(stack)
     assert dm.text.startswith("👀 2 people viewed") and not dm.edited
+    await views_by(stack, card.url, range(2, 4))
+    await stack.settle()
+    (again,) = viewing_dms(stack)
+    assert again.ts == dm.ts and again.text.startswith("👀 4 people viewed")
 
 
 async def test_a_deleted_first_message_gets_a_new_one(stack: Stack, card: Card) -> None:
@@ -141,6 +147,11 @@ async def test_a_deleted_first_message_gets_a_new_one(stack: Stack, card: Card) 
     await stack.settle()
     (dm,) = viewing_dms(stack)
     assert dm.ts != first.ts and dm.text.startswith("👀 3 people viewed")
+    # Later counts rewrite that new message: one message, however the window goes on.
+    await views_by(stack, card.url, range(3, 5))
+    await stack.settle()
+    (again,) = viewing_dms(stack)
+    assert again.ts == dm.ts and again.text.startswith("👀 5 people viewed")
 
 
 async def test_reading_reports_of_tallied_views_go_in_the_windows_thread(
