@@ -192,42 +192,55 @@ def _aware(moment: datetime) -> datetime:
 
 @dataclass
 class _VisitorState:
-    """A share_visitors row as the batch sees it (plain values: no ORM objects to flush)."""
+    """A share_visitors row as the batch sees it (plain values: no ORM objects to flush).
+
+    A visitor first seen in this batch is inserted as already counted once, at its first
+    visit (`stored`); the row is updated only if the batch takes it further than that."""
 
     id: int
     visits: int
     last_counted_at: datetime
     lead_id: int | None
-    changed: bool = False
+    stored: tuple[int, datetime]  # (visits, last_counted_at) as the database has them
+
+    @property
+    def changed(self) -> bool:
+        return (self.visits, self.last_counted_at) != self.stored
 
 
 async def _visitor_states(
     session: AsyncSession, humans: list[Visit]
 ) -> dict[tuple[int, str], _VisitorState]:
-    """Create the share_visitors rows first seen in this batch, then read every one."""
+    """Insert the share_visitors rows first seen in this batch; read the others."""
     first_seen: dict[tuple[int, str], datetime] = {}
     for v in humans:
         first_seen.setdefault((v.share_id, v.visitor_key), v.at)
-    keys = sorted(first_seen)
-    if not keys:
+    if not first_seen:
         return {}
-    new_rows = insert_statement(session, ShareVisitor).on_conflict_do_nothing(
-        index_elements=["share_id", "visitor_key"]
+    new_rows = (
+        insert_statement(session, ShareVisitor)
+        .on_conflict_do_nothing(index_elements=["share_id", "visitor_key"])
+        .returning(_VISITORS.c.share_id, _VISITORS.c.visitor_key, _VISITORS.c.id)
     )
-    await session.exec(  # executemany of one compiled statement
+    inserted = await session.exec(
         new_rows,
         params=[
             {
                 "share_id": share_id,
                 "visitor_key": key,
-                "first_seen": first_seen[(share_id, key)],
-                "last_counted_at": first_seen[(share_id, key)],
-                "visits": 0,
+                "first_seen": at,
+                "last_counted_at": at,
+                "visits": 1,
             }
-            for share_id, key in keys
+            for (share_id, key), at in sorted(first_seen.items())
         ],
     )
     states: dict[tuple[int, str], _VisitorState] = {}
+    for share_id, key, row_id in inserted.all():
+        at = first_seen[(share_id, key)]
+        # Seen as "not yet counted" by the rules below, which count it at `at`.
+        states[(share_id, key)] = _VisitorState(row_id, 0, at, None, stored=(1, at))
+    known = sorted(set(first_seen) - set(states))
     columns = (
         _VISITORS.c.share_id,
         _VISITORS.c.visitor_key,
@@ -236,15 +249,17 @@ async def _visitor_states(
         _VISITORS.c.last_counted_at,
         _VISITORS.c.lead_id,
     )
-    for chunk in range(0, len(keys), 400):
-        wanted = keys[chunk : chunk + 400]
+    for chunk in range(0, len(known), 400):
+        wanted = known[chunk : chunk + 400]
         rows = await session.exec(  # type: ignore[call-overload]  # a Core select of columns
             sa_select(*columns).where(
                 tuple_(_VISITORS.c.share_id, _VISITORS.c.visitor_key).in_(wanted)
             )
         )
         for share_id, key, row_id, visits, last, lead_id in rows:
-            states[(share_id, key)] = _VisitorState(row_id, visits, last, lead_id)
+            states[(share_id, key)] = _VisitorState(
+                row_id, visits, last, lead_id, stored=(visits, last)
+            )
     return states
 
 
@@ -289,7 +304,6 @@ async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[Vi
             if counted:
                 visitor.visits += 1
                 visitor.last_counted_at = visit.at
-                visitor.changed = True
             visits_so_far = visitor.visits
         if counted:
             key = (visit.share_id, visit.source)
