@@ -74,8 +74,13 @@ def ordinal(n: int) -> str:
     return f"{n}{suffix}"
 
 
+def seen_where(device: str, source: str) -> str:
+    """E.g. 'on a phone, via your card's QR code'."""
+    return f"on {DEVICE_LABELS.get(device, 'a device')}, via {SOURCE_LABELS[source]}"
+
+
 def viewed_text(event: CardViewed) -> str:
-    where = f"on {DEVICE_LABELS.get(event.device, 'a device')}, via {SOURCE_LABELS[event.source]}"
+    where = seen_where(event.device, event.source)
     who = escape(event.lead_name) if event.lead_name else "Someone"
     if event.visits > 1:
         return (
@@ -89,7 +94,7 @@ def tally_text(event: ViewsTallied) -> str:
     """E.g. '👀 12 people viewed your card for *Launch* in the last 10 minutes (…).'"""
     minutes = max(1, math.ceil((event.latest_at - event.since).total_seconds() / 60))
     span = "minute" if minutes == 1 else f"{minutes} minutes"
-    latest = f"on {DEVICE_LABELS.get(event.device, 'a device')}, via {SOURCE_LABELS[event.source]}"
+    latest = seen_where(event.device, event.source)
     return (
         f"👀 {event.count} people viewed your card for *{escape(event.activity_name)}* "
         f"in the last {span} (latest {latest})."
