@@ -34,7 +34,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.notifications import MessageRef, Notification, ViewsTallied, view_window
 from store.db import Database
-from store.models import OutboxMessage
+from store.models import OutboxMessage, aware
 from store.queries import insert_if_absent, insert_statement
 
 log = logging.getLogger(__name__)
@@ -174,10 +174,6 @@ WAIT_FOR_TARGET = 1.0  # seconds: a rewrite waits for the message it rewrites to
 def uncertain(attempts: int, last_error: str) -> bool:
     """Could an earlier attempt have reached the platform? Then a retry looks before sending."""
     return attempts > 0 and last_error not in NOT_DELIVERED
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def backoff(attempts: int, rng: random.Random) -> timedelta:
@@ -349,7 +345,7 @@ class Outbox:
                 key,
                 kind,
                 payload,
-                _aware(created) if uncertain(attempts, error) else None,
+                aware(created) if uncertain(attempts, error) else None,
                 prepaid=error == "paced",
             )
             for row_id, key, kind, payload, attempts, error, created in sorted(rows)

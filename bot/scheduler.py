@@ -42,7 +42,16 @@ from bot.activities import format_when
 from bot.digests import daily_digests
 from bot.notifications import ActivityWeek, OutcomeReminder, ShareReminder, WeeklyReport
 from store.db import Database
-from store.models import Activity, Employee, JobLock, Lead, OutboxMessage, Share, View
+from store.models import (
+    Activity,
+    Employee,
+    JobLock,
+    Lead,
+    OutboxMessage,
+    Share,
+    View,
+    aware,
+)
 from store.queries import insert_if_absent
 
 if TYPE_CHECKING:
@@ -69,11 +78,6 @@ Clock = Callable[[], datetime]
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
-
-
-def aware(moment: datetime) -> datetime:
-    """SQLite hands some datetimes back naive; they are UTC (store/models.py)."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -24,7 +24,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.points import POINTS_PER
-from store.models import PointsEntry, ShareVisitor, View
+from store.models import PointsEntry, ShareVisitor, View, aware
 from store.queries import StatChange, bump_stats, insert_statement
 
 REPEAT_WINDOW = timedelta(minutes=30)
@@ -186,10 +186,6 @@ _VIEWS = View.__table__  # type: ignore[attr-defined]
 _POINTS = PointsEntry.__table__  # type: ignore[attr-defined]
 
 
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 @dataclass
 class _VisitorState:
     """A share_visitors row as the batch sees it (plain values: no ORM objects to flush).
@@ -300,7 +296,7 @@ async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[Vi
             visitor = state[(visit.share_id, visit.visitor_key)]
             lead_id = visitor.lead_id
             first = visitor.visits == 0
-            counted = first or visit.at - _aware(visitor.last_counted_at) >= REPEAT_WINDOW
+            counted = first or visit.at - aware(visitor.last_counted_at) >= REPEAT_WINDOW
             if counted:
                 visitor.visits += 1
                 visitor.last_counted_at = visit.at

@@ -22,7 +22,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import outbox as outbox_mod
 from bot.notifications import CardViewed, ViewsTallied, view_window
-from store.models import OutboxMessage
+from store.models import OutboxMessage, aware
 
 COALESCE_WINDOW = timedelta(minutes=10)
 # A tally waits this long before it is sent, collecting the views that follow it.
@@ -52,10 +52,6 @@ class _Window:
     count: int
     tally: ViewsTallied | None = None  # the newest tally, when it has changed
     pending_row: int | None = None  # a tally row not yet sent, to update in place
-
-
-def _aware(moment: datetime) -> datetime:
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 async def queue_view_alerts(session: AsyncSession, views: list[Announced]) -> bool:
@@ -142,12 +138,12 @@ async def _open_windows(session: AsyncSession, share_ids: list[int]) -> dict[int
     for row in rows:
         event = outbox_mod.decode(row.kind, row.payload)
         if isinstance(event, CardViewed):
-            since = _aware(event.at or row.created_at)
+            since = aware(event.at or row.created_at)
             windows[event.share_id] = _Window(first_key=row.key, since=since, count=1)
         elif isinstance(event, ViewsTallied):
             windows[event.share_id] = _Window(
                 first_key=event.rewrites,
-                since=_aware(event.since),
+                since=aware(event.since),
                 count=event.count,
                 pending_row=row.id if row.status == "pending" else None,
             )

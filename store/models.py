@@ -13,6 +13,11 @@ from sqlalchemy import Index, UniqueConstraint, desc
 from sqlmodel import Field, SQLModel
 
 
+def aware(moment: datetime) -> datetime:
+    """SQLite can hand datetimes back naive; every one we store is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
