@@ -110,6 +110,19 @@ def test_the_window_is_the_day_before_nine_local() -> None:
     assert digest_window(DAY, "Not/AZone")[0] == "2026-11-30"  # unknown zones read as UTC
 
 
+def test_the_window_follows_summer_time() -> None:
+    """Nine o'clock local is 08:00 UTC in a London summer; the day the clocks go back is
+    25 hours long."""
+    _, _, until = digest_window(datetime(2026, 7, 1, 8, 0, tzinfo=UTC), "Europe/London")
+    assert until == datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
+    day, since, until = digest_window(datetime(2026, 10, 25, 9, 30, tzinfo=UTC), "Europe/London")
+    assert day == "2026-10-24"
+    assert (since, until) == (
+        datetime(2026, 10, 24, 8, 0, tzinfo=UTC),
+        datetime(2026, 10, 25, 9, 0, tzinfo=UTC),
+    )
+
+
 async def test_each_subscriber_gets_their_day_once_at_nine_their_time(db: Database) -> None:
     """Views on 1 Dec (UTC) at 03:00 (v0), 04:00 (v1, v2) and 20:00 (v2); a sign-up at 14:00."""
     ids = await seed(db)
