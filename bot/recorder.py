@@ -127,8 +127,9 @@ class ViewRecorder:
         return self._added == self._done
 
     def start(self) -> None:
-        """Start the writer thread (call from the application's loop)."""
-        if self._thread is not None:
+        """Start the writer thread (call from the application's loop). An in-memory
+        database cannot be shared with another engine: its writes stay on this loop."""
+        if self._thread is not None or not self._db.can_twin:
             return
         self._main = asyncio.get_running_loop()
         self._stopping = False

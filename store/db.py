@@ -42,8 +42,16 @@ class Database:
     def from_url(cls, url: str) -> Database:
         return cls(create_engine(url))
 
+    @property
+    def can_twin(self) -> bool:
+        """False for an in-memory SQLite database: a second engine would get its own."""
+        url = self.engine.url
+        return not (url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:"))
+
     def twin(self) -> Database:
         """Another engine on the same database, for use from another thread's event loop."""
+        if not self.can_twin:
+            raise ValueError("an in-memory database cannot be opened twice")
         return Database.from_url(self.engine.url.render_as_string(hide_password=False))
 
     @property

@@ -187,3 +187,18 @@ async def test_batched_recording_matches_one_by_one(db: Database, tmp_path: obje
 
     assert await snapshot(db) == await snapshot(other)
     await other.dispose()
+
+
+async def test_an_in_memory_database_is_written_on_the_callers_loop() -> None:
+    """A second engine would open a second, empty in-memory database: no writer thread."""
+    from store.migrate import upgrade
+
+    memory = Database.from_url("sqlite+aiosqlite://")
+    await upgrade(memory.engine)
+    share = await make_share(memory)
+    recorder = ViewRecorder(memory, flush_ms=50, on_viewed=ignore)
+    recorder.start()
+    await recorder.add(ViewItem(visit(share, 1)))
+    assert await counts(memory) == (1, 1)
+    await recorder.stop()
+    await memory.dispose()
