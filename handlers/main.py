@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
+import aiohttp
 import aiohttp_jinja2
 import jinja2
 from aiohttp import web
@@ -39,6 +40,9 @@ log = logging.getLogger("sharetrail")
 MAX_BODY_BYTES = 256 * 1024
 
 
+SLACK_TIMEOUT_S = 10
+
+
 @dataclass
 class Runtime:
     """Everything that lives as long as the server, closed in reverse order on shutdown."""
@@ -48,6 +52,7 @@ class Runtime:
     services: ShareTrail
     bolt: AsyncApp
     scheduler: Scheduler | None = None
+    slack_http: aiohttp.ClientSession | None = None  # the Web API clients' connections
 
 
 async def start_runtime(settings: Settings) -> Runtime:
@@ -58,7 +63,10 @@ async def start_runtime(settings: Settings) -> Runtime:
     configured = settings.sharetrail_secret
     secret = await load_or_create_secret(db, configured.get_secret_value() if configured else None)
     token = settings.slack_bot_token.get_secret_value()
-    client = make_client(token, settings.slack_api_url)
+    # One connection pool for every Web API call (slack_sdk otherwise opens a session, and
+    # a TCP and TLS connection, per call).
+    slack_http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT_S))
+    client = make_client(token, settings.slack_api_url, session=slack_http)
     warm_up()
     services = ShareTrail(
         db=db,
@@ -68,7 +76,7 @@ async def start_runtime(settings: Settings) -> Runtime:
         directory=SlackDirectory(client),
         # The outbox's client handles 429s itself (pacer + Retry-After rescheduling).
         notifier=SlackNotifier(
-            make_client(token, settings.slack_api_url, rate_limits=False),
+            make_client(token, settings.slack_api_url, session=slack_http, rate_limits=False),
             Pacer(scale=settings.slack_pacing_scale),
         ),
         cards=CardRenderer(FONTS_DIR),
@@ -85,7 +93,7 @@ async def start_runtime(settings: Settings) -> Runtime:
     bolt = build_bolt_app(
         services, client=client, signing_secret=signing.get_secret_value() if signing else None
     )
-    return Runtime(db, client, services, bolt, scheduler)
+    return Runtime(db, client, services, bolt, scheduler, slack_http)
 
 
 async def stop_runtime(runtime: Runtime) -> None:
@@ -95,6 +103,8 @@ async def stop_runtime(runtime: Runtime) -> None:
     await runtime.services.recorder.stop()
     await runtime.services.tasks.drain()
     await runtime.services.outbox.stop()
+    if runtime.slack_http is not None:
+        await runtime.slack_http.close()
     await runtime.db.dispose()
 
 

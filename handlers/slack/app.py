@@ -6,6 +6,7 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.http_retry.builtin_async_handlers import (
@@ -22,10 +23,17 @@ from handlers.slack.errors import report
 log = logging.getLogger(__name__)
 
 
-def make_client(token: str, base_url: str, *, rate_limits: bool = True) -> AsyncWebClient:
+def make_client(
+    token: str,
+    base_url: str,
+    *,
+    session: aiohttp.ClientSession | None = None,
+    rate_limits: bool = True,
+) -> AsyncWebClient:
     """A Web API client that retries 5xx and dropped connections, and (unless the caller
-    paces itself, like the outbox) waits out Retry-After on 429."""
-    client = AsyncWebClient(token=token, base_url=base_url, timeout=10)
+    paces itself, like the outbox) waits out Retry-After on 429. With `session`, calls
+    reuse its connections (its timeout applies)."""
+    client = AsyncWebClient(token=token, base_url=base_url, timeout=10, session=session)
     if rate_limits:
         client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
     client.retry_handlers.extend(
