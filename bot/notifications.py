@@ -45,7 +45,7 @@ class ViewsTallied:
     source: str
     device: str
     rewrites: str
-    target: tuple[str, str] | None = None
+    target: MessageRef | None = None
 
 
 @dataclass(frozen=True)

@@ -365,7 +365,7 @@ class ShareTrail:
 
     async def set_notify(
         self, user_id: str, *, live: bool | None = None, digest: bool | None = None
-    ) -> NotifySettings:
+    ) -> None:
         """Change what the user hears; None leaves a setting as it is."""
         employee = await self.sync_employee(user_id)
         async with self.db.session() as session:
@@ -374,7 +374,6 @@ class ShareTrail:
             if digest is not None:
                 employee.digest = digest
             session.add(employee)
-        return NotifySettings(live=employee.notify, digest=employee.digest)
 
     async def report(self, activity_id: int) -> stats_mod.ActivityReport:
         async with self.db.session() as session:

@@ -26,11 +26,10 @@ STAT_COLUMNS: tuple[str, ...] = (
 
 def insert_statement(session: AsyncSession, table: type[SQLModel]) -> Any:
     """INSERT for the session's dialect, so `on_conflict_do_nothing` works on both."""
-    return _insert(session, table)
+    return _dialect_insert(session.get_bind().dialect.name, table)
 
 
-def _insert(session: AsyncSession, table: type[SQLModel]) -> Any:
-    dialect = session.get_bind().dialect.name
+def _dialect_insert(dialect: str, table: type[SQLModel]) -> Any:
     module = postgresql if dialect == "postgresql" else sqlite
     return module.insert(table.__table__)  # type: ignore[attr-defined]
 
@@ -39,7 +38,11 @@ async def insert_if_absent(
     session: AsyncSession, table: type[SQLModel], values: dict[str, Any], keys: Sequence[str]
 ) -> bool:
     """Insert a row unless one with the same unique `keys` exists; True if inserted."""
-    statement = _insert(session, table).values(**values).on_conflict_do_nothing(index_elements=keys)
+    statement = (
+        insert_statement(session, table)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=keys)
+    )
     result = await session.exec(statement)
     return bool(result.rowcount)
 
@@ -96,8 +99,7 @@ def _adding_upsert(session: AsyncSession, table: type[SQLModel]) -> Any:
 def _adding_upsert_for(dialect: str, table: type[SQLModel]) -> Any:
     """INSERT … ON CONFLICT DO UPDATE adding the counters: one statement per dialect and
     table, built once, so its compiled form is cached and it runs as an executemany."""
-    module = postgresql if dialect == "postgresql" else sqlite
-    insert = module.insert(table.__table__)  # type: ignore[attr-defined]
+    insert = _dialect_insert(dialect, table)
     keys = [column.name for column in table.__table__.primary_key]  # type: ignore[attr-defined]
     return insert.on_conflict_do_update(
         index_elements=keys,
