@@ -27,7 +27,7 @@ from bot import stats as stats_mod
 from bot import view_alerts
 from bot.activities import ActivityDraft, format_when
 from bot.background import BackgroundTasks
-from bot.cache import TTLCache
+from bot.cache import MISSING, TTLCache
 from bot.cards import CardContent, CardRenderer
 from bot.codes import ShareCodec, ShareRef, Signer
 from bot.directory import (
@@ -123,6 +123,7 @@ class ShareTrail:
         self.codec = ShareCodec(secret)
         self.visitor_cookies = Signer(secret, VISITOR_COOKIE_PURPOSE)
         self.offers = Signer(secret, OFFER_PURPOSE)
+        self._offer_tokens: dict[str, str] = {}
         self.own_links = Signer(secret, OWN_LINK_PURPOSE)
         self.own_cookies = Signer(secret, OWN_COOKIE_PURPOSE)
         self.hash_key = secret.encode()
@@ -408,23 +409,41 @@ class ShareTrail:
         return share, activity, employee
 
     async def _cached_parts(self, share_id: int) -> tuple[Share, Activity, Employee, list[str]]:
+        parts: tuple[Share, Activity, Employee, list[str]]
+        parts = self.landing_cache.peek(("share", share_id))
+        if parts is not MISSING:
+            return parts
+
         async def load() -> tuple[Share, Activity, Employee, list[str]]:
             async with self.db.session() as session:
                 share, activity, employee = await self._share_parts(session, share_id)
                 roster = await roster_mod.roster_for(session=session, activity_id=activity.id)
             return share, activity, employee, roster
 
-        parts: tuple[Share, Activity, Employee, list[str]]
         parts = await self.landing_cache.get_or_load(("share", share_id), load)
         return parts
 
     async def _cached_person(self, user_id: str) -> Employee | None:
+        person: Employee | None = self.landing_cache.peek(("person", user_id))
+        if person is not MISSING:
+            return person
+
         async def load() -> Employee | None:
             async with self.db.session() as session:
                 return await employee_by_user(session=session, user_id=user_id)
 
-        person: Employee | None = await self.landing_cache.get_or_load(("person", user_id), load)
+        person = await self.landing_cache.get_or_load(("person", user_id), load)
         return person
+
+    def _offer_token(self, user_id: str) -> str:
+        """The signed salesperson offer for the sign-up form: the same for every visitor
+        offered the same person, so signed once."""
+        token = self._offer_tokens.get(user_id)
+        if token is None:
+            if len(self._offer_tokens) > 10_000:
+                self._offer_tokens.clear()
+            token = self._offer_tokens[user_id] = self.offers.sign(user_id)
+        return token
 
     async def landing(
         self, code: str, *, visitor_key: str, known_visitor: bool = True
@@ -444,7 +463,7 @@ class ShareTrail:
         if offered is None:
             offered = roster_mod.offer_for_visitor(roster, visitor_key)
         salesperson = await self._cached_person(offered) if offered else None
-        token = self.offers.sign(offered or "")
+        token = self._offer_token(offered or "")
         return LandingPage(code, ref, activity, employee, salesperson, token)
 
     async def record_visit(self, page: LandingPage, *, visit: Visit) -> None:

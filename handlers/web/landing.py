@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from bot.cache import MISSING
 from bot.errors import DomainError, InvalidInput
 from bot.service import LandingPage, ShareTrail
 from bot.tracking import Visit, classify
@@ -24,6 +25,7 @@ from handlers.web.visitors import (
 
 SIGNUP_FIELDS = ("name", "phone", "company", "note")
 BEACON_MAX_BYTES = 2048
+PAGE_HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "private, no-store"}
 
 
 def _secure(request: web.Request) -> bool:
@@ -77,12 +79,7 @@ async def landing(request: web.Request) -> web.StreamResponse:
     page = await services.landing(
         request.match_info["code"], visitor_key=visitor.key, known_visitor=visitor.known
     )
-    response = web.Response(
-        body=await _rendered(request, services, page),
-        content_type="text/html",
-        charset="utf-8",
-        headers={"Cache-Control": "private, no-store"},
-    )
+    response = web.Response(body=await _rendered(request, services, page), headers=PAGE_HEADERS)
     remember(response, visitor, secure=_secure(request))
     await _record(request, services, page, visitor)
     return response
@@ -91,12 +88,16 @@ async def landing(request: web.Request) -> web.StreamResponse:
 async def _rendered(request: web.Request, services: ShareTrail, page: LandingPage) -> bytes:
     """The page is the same for every visitor offered the same salesperson: render it once
     (the cache is cleared whenever something it shows changes)."""
+    key = (page.code, page.offer_token)
+    body: bytes = services.page_cache.peek(key)
+    if body is not MISSING:
+        return body
 
     async def render() -> bytes:
         context = _page_context(request, services, page)
         return aiohttp_jinja2.render_string("landing.html", request, context).encode()
 
-    body: bytes = await services.page_cache.get_or_load((page.code, page.offer_token), render)
+    body = await services.page_cache.get_or_load(key, render)
     return body
 
 

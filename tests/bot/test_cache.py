@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 
-from bot.cache import TTLCache
+from bot.cache import MISSING, TTLCache
 
 
 async def test_concurrent_misses_share_one_load() -> None:
@@ -43,3 +43,19 @@ async def test_a_load_that_started_before_clear_is_not_kept() -> None:
     gate.set()
     assert await pending == "stale"  # that caller gets what it asked for …
     assert await cache.get_or_load("k", fresh) == "fresh"  # … but it is not cached
+
+
+async def test_peek_answers_only_fresh_entries_without_loading() -> None:
+    cache = TTLCache(ttl=60)
+    assert cache.peek("k") is MISSING
+
+    async def load() -> str:
+        return "value"
+
+    await cache.get_or_load("k", load)
+    assert cache.peek("k") == "value"
+    cache.ttl = 0  # every entry is now stale
+    assert cache.peek("k") is MISSING
+    cache.ttl = 60
+    cache.clear()
+    assert cache.peek("k") is MISSING
