@@ -143,11 +143,12 @@ class ViewRecorder:
             self._thread = None
             raise RuntimeError("the tracking writer could not start") from self._failed_start
 
-    async def add(self, item: Item) -> None:
-        """Queue the item; with write-through, return once it is committed."""
+    def add_nowait(self, item: Item) -> asyncio.Future[None] | None:
+        """Queue the item without awaiting anything (the landing page's hot path). With
+        write-through, or with no writer thread, the item is committed when the returned
+        future is done; the caller awaits it."""
         if self._thread is None or self._stopping:  # not started, or stopping: commit here
-            await self._commit(self._db, [item])
-            return
+            return asyncio.ensure_future(self._commit(self._db, [item]))
         done: asyncio.Future[None] | None = None
         if self.write_through:
             done = asyncio.get_running_loop().create_future()
@@ -155,6 +156,11 @@ class ViewRecorder:
         self._items.put((item, done))
         if self.write_through or self._writer_sleeping or self._items.qsize() == self._max_batch:
             self._wake_writer()
+        return done
+
+    async def add(self, item: Item) -> None:
+        """Queue the item; with write-through, return once it is committed."""
+        done = self.add_nowait(item)
         if done is not None:
             await done
 

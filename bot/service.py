@@ -409,30 +409,22 @@ class ShareTrail:
         return share, activity, employee
 
     async def _cached_parts(self, share_id: int) -> tuple[Share, Activity, Employee, list[str]]:
-        parts: tuple[Share, Activity, Employee, list[str]]
-        parts = self.landing_cache.peek(("share", share_id))
-        if parts is not MISSING:
-            return parts
-
         async def load() -> tuple[Share, Activity, Employee, list[str]]:
             async with self.db.session() as session:
                 share, activity, employee = await self._share_parts(session, share_id)
                 roster = await roster_mod.roster_for(session=session, activity_id=activity.id)
             return share, activity, employee, roster
 
+        parts: tuple[Share, Activity, Employee, list[str]]
         parts = await self.landing_cache.get_or_load(("share", share_id), load)
         return parts
 
     async def _cached_person(self, user_id: str) -> Employee | None:
-        person: Employee | None = self.landing_cache.peek(("person", user_id))
-        if person is not MISSING:
-            return person
-
         async def load() -> Employee | None:
             async with self.db.session() as session:
                 return await employee_by_user(session=session, user_id=user_id)
 
-        person = await self.landing_cache.get_or_load(("person", user_id), load)
+        person: Employee | None = await self.landing_cache.get_or_load(("person", user_id), load)
         return person
 
     def _offer_token(self, user_id: str) -> str:
@@ -444,6 +436,24 @@ class ShareTrail:
                 self._offer_tokens.clear()
             token = self._offer_tokens[user_id] = self.offers.sign(user_id)
         return token
+
+    def cached_landing(self, code: str, *, visitor_key: str) -> LandingPage | None:
+        """`landing` for a new visitor from the landing cache alone, without awaiting
+        anything (the hot path); None when something must be read first. NotFound for
+        forged codes."""
+        ref = self.codec.decode(code)
+        parts = self.landing_cache.peek(("share", ref.share_id))
+        if parts is MISSING:
+            return None
+        _, activity, employee, roster = parts
+        offered = roster_mod.offer_for_visitor(roster, visitor_key)
+        salesperson = None
+        if offered:
+            salesperson = self.landing_cache.peek(("person", offered))
+            if salesperson is MISSING:
+                return None
+        token = self._offer_token(offered or "")
+        return LandingPage(code, ref, activity, employee, salesperson, token)
 
     async def landing(
         self, code: str, *, visitor_key: str, known_visitor: bool = True
@@ -466,9 +476,10 @@ class ShareTrail:
         token = self._offer_token(offered or "")
         return LandingPage(code, ref, activity, employee, salesperson, token)
 
-    async def record_visit(self, page: LandingPage, *, visit: Visit) -> None:
-        """Queue the view for the next group commit (or write it through, if so configured)."""
-        await self.recorder.add(ViewItem(visit, page))
+    def record_visit(self, page: LandingPage, *, visit: Visit) -> asyncio.Future[None] | None:
+        """Queue the view for the next group commit. A future comes back when the view is
+        written through (so configured, or no writer thread): the page waits for it."""
+        return self.recorder.add_nowait(ViewItem(visit, page))
 
     async def _viewed(
         self, session: AsyncSession, views: list[tuple[ViewItem, ViewResult]], after: Followups

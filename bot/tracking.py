@@ -60,7 +60,6 @@ KNOWN_UNFURLERS: tuple[str, ...] = (
 _crawler_detect = CrawlerDetect()
 
 
-@lru_cache(maxsize=4096)
 def _is_crawler(user_agent: str) -> bool:
     lowered = user_agent.lower()
     if any(marker in lowered for marker in KNOWN_UNFURLERS):
@@ -98,6 +97,12 @@ def classify(method: str, user_agent: str, headers: Mapping[str, str]) -> Classi
     purpose = (headers.get("Purpose", "") + " " + headers.get("Sec-Purpose", "")).lower()
     if "prefetch" in purpose or "prerender" in purpose:
         return Classification(True, "prefetch", "prefetch")
+    return _classify_agent(user_agent)
+
+
+@lru_cache(maxsize=4096)
+def _classify_agent(user_agent: str) -> Classification:
+    """The user agent's part of `classify`, kept per agent: a burst comes from few of them."""
     if not user_agent.strip():
         return Classification(True, "unknown", "no user agent")
     if _is_crawler(user_agent):

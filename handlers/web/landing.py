@@ -72,53 +72,55 @@ def _own_link(request: web.Request, services: ShareTrail) -> web.StreamResponse:
 
 
 async def landing(request: web.Request) -> web.StreamResponse:
+    """The hot path. A new visitor of a cached share is answered without awaiting anything
+    but the write-through commit, if configured; the rest takes the awaiting path."""
     services = request.app[SERVICES]
     if "me" in request.query:
         return _own_link(request, services)
     visitor = identify(request, services)
-    page = await services.landing(
-        request.match_info["code"], visitor_key=visitor.key, known_visitor=visitor.known
-    )
-    response = web.Response(body=await _rendered(request, services, page), headers=PAGE_HEADERS)
+    code = request.match_info["code"]
+    page = None if visitor.known else services.cached_landing(code, visitor_key=visitor.key)
+    if page is None:
+        page = await services.landing(code, visitor_key=visitor.key, known_visitor=visitor.known)
+    body = services.page_cache.peek((page.code, page.offer_token))
+    if body is MISSING:
+        body = await _rendered(request, services, page)
+    response = web.Response(body=body, headers=PAGE_HEADERS)
     remember(response, visitor, secure=_secure(request))
-    await _record(request, services, page, visitor)
+    committed = services.record_visit(page, visit=_visit(request, services, page, visitor))
+    if committed is not None:
+        await committed
     return response
 
 
 async def _rendered(request: web.Request, services: ShareTrail, page: LandingPage) -> bytes:
     """The page is the same for every visitor offered the same salesperson: render it once
     (the cache is cleared whenever something it shows changes)."""
-    key = (page.code, page.offer_token)
-    body: bytes = services.page_cache.peek(key)
-    if body is not MISSING:
-        return body
 
     async def render() -> bytes:
         context = _page_context(request, services, page)
         return aiohttp_jinja2.render_string("landing.html", request, context).encode()
 
-    body = await services.page_cache.get_or_load(key, render)
+    body: bytes = await services.page_cache.get_or_load((page.code, page.offer_token), render)
     return body
 
 
-async def _record(
+def _visit(
     request: web.Request, services: ShareTrail, page: LandingPage, visitor: Visitor
-) -> None:
-    user_agent = request.headers.get("User-Agent", "")
+) -> Visit:
     assert page.activity.id is not None and page.employee.id is not None
-    await services.record_visit(
-        page,
-        visit=Visit(
-            share_id=page.ref.share_id,
-            activity_id=page.activity.id,
-            employee_id=page.employee.id,
-            source=page.ref.source,
-            visitor_key=visitor.key,
-            visitor_hash=visitor.hash,
-            classification=classify(request.method, user_agent, request.headers),
-            at=datetime.now(UTC),
-            is_own=own_employee_id(request, services) == page.employee.id,
+    return Visit(
+        share_id=page.ref.share_id,
+        activity_id=page.activity.id,
+        employee_id=page.employee.id,
+        source=page.ref.source,
+        visitor_key=visitor.key,
+        visitor_hash=visitor.hash,
+        classification=classify(
+            request.method, request.headers.get("User-Agent", ""), request.headers
         ),
+        at=datetime.now(UTC),
+        is_own=own_employee_id(request, services) == page.employee.id,
     )
 
 
