@@ -1,47 +1,80 @@
 """Group commit for the landing page's writes: views and interaction beacons.
 
-The page never waits on the database. Each request hands one item to the recorder, which
-passes the items of each turn of the event loop to the tracking writer, a process of its
-own (bot/writer.py). The writer commits everything that arrived within `flush_ms` (at
-most `max_batch` items) in one transaction and reports back; the application then does
-what the batch asks for (bot/view_batches.py: wake the outbox, tell salespeople their
-customers are back).
+The page never waits on the database. Each request puts one item on a queue; a single
+writer commits everything that arrived within `flush_ms` (at most `max_batch` items) in
+one transaction, then hands the results on (the employee's "someone is viewing your
+card" DM).
 
-Durability trade-off: an item is in memory, here or in the writer, for at most one flush
-window before it is committed. A clean stop (SIGTERM) flushes everything first, so nothing
-acknowledged is lost. If this process is killed outright, the writer still commits what
-it had been sent; what this process had not yet passed on (one turn of the loop) is
-lost, and so is the last window if the machine itself goes down. If the writer dies, it
-is restarted and sent again what it had not committed: each batch records its last item's
-number in the same transaction (store.models.TrackingMark), so nothing is stored twice. `flush_ms=0`
-writes through before the page is answered instead: the request waits for the commit of
-the batch it is in (concurrent requests share one transaction).
+The writer runs in a thread of its own, with its own event loop and its own database
+engine. Its work per batch (SQLAlchemy building statements for hundreds of rows, the
+roll-ups, the DM bookkeeping) then never holds up the loop that answers the pages: the
+two share the GIL, which the interpreter hands over every few milliseconds, instead of the
+pages waiting for a whole batch. Callbacks run in the writer's loop; what must happen on
+the application's loop goes through `on_main_loop`.
 
-An in-memory SQLite database cannot be opened by another process: its items are
-committed on this loop, one transaction per item.
+Durability trade-off: an item is in memory for at most one flush window before it is
+committed. A clean stop (SIGTERM) flushes the queue before exiting, so nothing
+acknowledged is lost; a crash (kill -9, power loss) can lose the views of the last
+window. `flush_ms=0` writes through before the page is answered instead: the request
+waits for the commit of the batch it is in (concurrent requests share one transaction).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-import sys
-import uuid
-from collections import deque
-from collections.abc import Callable
+import queue
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from bot import view_alerts
-from bot.view_batches import BatchOutcome, Item, commit_batch, committed_mark, drop_mark
-from bot.writer import WriterConfig, frame, read_frame
+from sqlalchemy.exc import OperationalError
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot.tracking import ViewResult, Visit, record_beacon, record_views
 from store.db import Database
+from store.models import View
 
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
-# Items the writer has not reported committed; beyond this, pages wait for their commit
-# (write-through) until it catches up, instead of memory growing under an overload.
-MAX_BACKLOG = 20_000
-RESTART_DELAY_S = 1.0
+RETRY_DELAYS = (0.05, 0.2, 1.0, 2.0)
+
+
+@dataclass(frozen=True)
+class ViewItem:
+    visit: Visit
+    context: Any = None  # handed back with the result (the landing page that was shown)
+
+
+@dataclass(frozen=True)
+class BeaconItem:
+    share_id: int
+    visitor_key: str
+    dwell_ms: int | None = None
+    scroll_pct: int | None = None
+    clicks: list[str] = field(default_factory=list)
+
+
+Item = ViewItem | BeaconItem
+
+
+@dataclass
+class Followups:
+    """What a batch's callbacks ask for once the batch is committed, on the application's
+    loop: `wake` calls the recorder's `after_commit` (a message is due now); `calls` run as
+    given. A batch that is retried starts with a fresh one, so nothing is asked twice."""
+
+    wake: bool = False
+    calls: list[Callable[[], object]] = field(default_factory=list)
+
+
+# Called once per batch inside its transaction, so what they write (the outbox rows of the
+# employees' DMs) commits or rolls back with the views themselves.
+OnViewed = Callable[[AsyncSession, list[tuple[ViewItem, ViewResult]], Followups], Awaitable[None]]
+OnBeacon = Callable[[AsyncSession, View, Followups], Awaitable[None]]
 
 
 class ViewRecorder:
@@ -50,203 +83,235 @@ class ViewRecorder:
         db: Database,
         *,
         flush_ms: int,
-        after_commit: Callable[[BatchOutcome], None],
+        on_viewed: OnViewed,
+        after_commit: Callable[[], None] | None = None,
+        on_beacon: OnBeacon | None = None,
         max_batch: int = MAX_BATCH,
-        max_backlog: int = MAX_BACKLOG,
     ) -> None:
         self._db = db
-        self._flush_ms = flush_ms
+        self._flush_s = flush_ms / 1000
+        self._on_viewed = on_viewed
         self._after_commit = after_commit
+        self._on_beacon = on_beacon
         self._max_batch = max_batch
-        self._max_backlog = max_backlog
-        self._key = uuid.uuid4().hex  # names the writers' mark
-        self._enabled = False  # started: items go to a writer process
+        # Written by the application's loop, read by the writer thread.
+        self._items: queue.SimpleQueue[tuple[Item, asyncio.Future[None] | None]] = (
+            queue.SimpleQueue()
+        )
         self._stopping = False
-        self._writer: asyncio.subprocess.Process | None = None
-        self._starting: asyncio.Task[None] | None = None
-        self._reading: asyncio.Task[None] | None = None
-        # Items are numbered from 1; the writer reports the last number it committed.
-        self._numbered = 0
-        self._committed = 0
-        self._unreported: deque[tuple[int, Item, asyncio.Future[None] | None]] = deque()
-        self._outgoing: list[Item] = []  # this turn's items, sent together at its end
-        self._flushing = 0
+        self._flushing = 0  # flushes waiting (read by the writer thread)
+        self._failed_start: BaseException | None = None
+        self._main: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._writer_loop: asyncio.AbstractEventLoop | None = None
+        self._kick: asyncio.Event | None = None  # the writer's: wake up, commit now
+        self._writer_sleeping = False
+        self._started = threading.Event()
+        # Kept on the application's loop only.
+        self._added = 0
+        self._done = 0
         self._progress = asyncio.Event()
-        self._here = 0  # items being committed on this loop (no writer)
         self.batches = 0  # committed transactions, for tests and /healthz
 
     @property
     def write_through(self) -> bool:
-        return self._flush_ms <= 0
+        return self._flush_s <= 0
 
     @property
     def pending(self) -> int:
-        return self._numbered - self._committed + self._here
+        return self._added - self._done
 
     @property
     def idle(self) -> bool:
         """Nothing queued and nothing being written."""
-        return self.pending == 0
+        return self._added == self._done
 
-    async def start(self) -> None:
-        """Hand items to a writer process from now on; it is started with the first one."""
-        if self._db.can_twin:
-            self._enabled = True
-            self._stopping = False
+    def start(self) -> None:
+        """Start the writer thread (call from the application's loop). An in-memory
+        database cannot be shared with another engine: its writes stay on this loop."""
+        if self._thread is not None or not self._db.can_twin:
+            return
+        self._main = asyncio.get_running_loop()
+        self._stopping = False
+        self._started.clear()
+        self._failed_start = None
+        self._thread = threading.Thread(target=self._thread_main, name="view-writer", daemon=True)
+        self._thread.start()
+        self._started.wait()
+        if self._failed_start is not None:
+            self._thread.join()
+            self._thread = None
+            raise RuntimeError("the tracking writer could not start") from self._failed_start
 
     def add_nowait(self, item: Item) -> asyncio.Future[None] | None:
-        """Hand the item on without awaiting anything (the landing page's hot path). With
-        write-through, with no writer process, or with the writer far behind, the item is
-        committed when the returned future is done; the caller awaits it."""
-        if not self._enabled or self._stopping:
-            return asyncio.ensure_future(self._commit_here(item))
-        self._numbered += 1
-        done = None
-        if self.write_through or len(self._unreported) >= self._max_backlog:
+        """Queue the item without awaiting anything (the landing page's hot path). With
+        write-through, or with no writer thread, the item is committed when the returned
+        future is done; the caller awaits it."""
+        if self._thread is None or self._stopping:  # not started, or stopping: commit here
+            return asyncio.ensure_future(self._commit(self._db, [item]))
+        done: asyncio.Future[None] | None = None
+        if self.write_through:
             done = asyncio.get_running_loop().create_future()
-        self._unreported.append((self._numbered, item, done))
-        if self._writer is None:
-            self._start_writer()  # it is sent everything unreported once it runs
-        else:
-            if not self._outgoing:
-                asyncio.get_running_loop().call_soon(self._send_outgoing)
-            self._outgoing.append(item)
+        self._added += 1
+        self._items.put((item, done))
+        if self.write_through or self._writer_sleeping or self._items.qsize() == self._max_batch:
+            self._wake_writer()
         return done
 
     async def add(self, item: Item) -> None:
-        """Hand the item on; with write-through, return once it is committed."""
+        """Queue the item; with write-through, return once it is committed."""
         done = self.add_nowait(item)
         if done is not None:
             await done
 
     async def flush(self) -> None:
-        """Wait until everything handed on so far is committed."""
-        target = self._numbered
-        self._flushing += 1
+        """Wait until everything queued so far is committed."""
+        target = self._added
+        if self._done >= target:
+            return
+        self._flushing += 1  # no group-commit windows until this flush is done
         try:
-            while self._here or self._committed < target:
-                if self._writer is not None:
-                    self._send_outgoing()
-                    self._send(("flush",))
+            self._wake_writer()
+            while self._done < target:
                 self._progress.clear()
                 await self._progress.wait()
         finally:
             self._flushing -= 1
 
     async def stop(self) -> None:
-        """Commit what was handed on, then stop the writer (called on shutdown)."""
+        """Commit what is queued, then stop the writer (called on shutdown)."""
+        if self._thread is None:
+            return
         await self.flush()
-        if not self._enabled:
-            return
         self._stopping = True
-        if self._starting is not None:
-            await self._starting
-        writer, self._writer = self._writer, None
-        if writer is not None:
-            assert writer.stdin is not None
-            writer.stdin.close()
-            await writer.wait()
-        if self._reading is not None:
-            await self._reading
-        async with self._db.session() as session:
-            await drop_mark(session, self._key)
-        self._enabled = False
+        self._wake_writer()
+        await asyncio.to_thread(self._thread.join)
+        self._thread = None
 
-    # the writer process -----------------------------------------------------------------
+    def on_main_loop(self, callback: Callable[..., Any], *args: Any) -> None:
+        """Run `callback(*args)` on the application's loop (from the writer's callbacks)."""
+        if self._main is None or self._main is _running_loop():
+            callback(*args)
+        else:
+            self._main.call_soon_threadsafe(callback, *args)
 
-    def _start_writer(self) -> None:
-        if self._starting is None or self._starting.done():
-            self._starting = asyncio.create_task(self._run_writer(), name="writer start")
+    # the writer thread ----------------------------------------------------------------
 
-    async def _run_writer(self) -> None:
+    @property
+    def _backlog(self) -> bool:
+        return self._items.qsize() >= self._max_batch
+
+    def _wake_writer(self) -> None:
+        if self._writer_loop is not None and self._kick is not None:
+            self._writer_loop.call_soon_threadsafe(self._kick.set)
+
+    def _thread_main(self) -> None:
+        asyncio.run(self._write_loop())
+
+    async def _write_loop(self) -> None:
         try:
-            writer = await asyncio.create_subprocess_exec(
-                sys.executable, "-m", "bot.writer",
-                stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            )  # fmt: skip
-        except OSError:
-            log.exception("the tracking writer could not start; committing here instead")
-            self._enabled = False
-            while self._unreported:
-                number, item, done = self._unreported.popleft()
-                await self._commit_here(item)
-                self._committed = number
-                if done is not None and not done.done():
-                    done.set_result(None)
-            return
-        self._writer = writer
-        url = self._db.engine.url.render_as_string(hide_password=False)
-        tally_delay = view_alerts.TALLY_DELAY.total_seconds()
-        self._send(
-            ("config", WriterConfig(url, self._flush_ms, self._max_batch, tally_delay, self._key))
-        )
-        if self._unreported:
-            first = self._unreported[0][0]
-            self._send(("items", first, [item for _, item, _ in self._unreported]))
-        self._outgoing = []  # those were among them
-        if self._flushing:
-            self._send(("flush",))
-        self._reading = asyncio.create_task(self._read_reports(writer), name="writer reports")
-
-    def _send(self, message: tuple[object, ...]) -> None:
-        if self._writer is not None and self._writer.stdin is not None:
-            self._writer.stdin.write(frame(message))
-
-    def _send_outgoing(self) -> None:
-        if self._outgoing:
-            first = self._numbered - len(self._outgoing) + 1
-            self._send(("items", first, self._outgoing))
-            self._outgoing = []
-
-    async def _read_reports(self, writer: asyncio.subprocess.Process) -> None:
-        assert writer.stdout is not None
-        while True:
-            try:
-                kind, last, outcome = await read_frame(writer.stdout)
-            except asyncio.IncompleteReadError:
-                break
-            if kind == "done":
-                self._reported(last, outcome)
-        code = await writer.wait()
-        if self._stopping:
-            return
-        self._writer = None
-        log.error(
-            "the tracking writer exited (code %s) with %d items unreported; restarting it",
-            code,
-            len(self._unreported),
-        )
-        while True:
-            try:
-                async with self._db.session() as session:
-                    mark = await committed_mark(session, self._key)
-                break
-            except Exception:
-                log.exception("could not read the tracking writer's mark; trying again")
-                await asyncio.sleep(RESTART_DELAY_S)
-        if mark > self._committed:  # committed, not reported: nothing to send again
-            self._reported(mark, BatchOutcome(wake=True))
-        await asyncio.sleep(RESTART_DELAY_S)
-        if self._unreported and not self._stopping:
-            self._start_writer()
-
-    def _reported(self, last: int, outcome: BatchOutcome) -> None:
-        self.batches += 1
-        while self._unreported and self._unreported[0][0] <= last:
-            _, _, done = self._unreported.popleft()
-            if done is not None and not done.done():
-                done.set_result(None)
-        self._committed = max(self._committed, last)
-        self._progress.set()
-        self._after_commit(outcome)
-
-    async def _commit_here(self, item: Item) -> None:
-        self._here += 1
-        try:
-            async with self._db.session() as session:
-                outcome = await commit_batch(session, [item])
-            self.batches += 1
-            self._after_commit(outcome)
+            self._writer_loop = asyncio.get_running_loop()
+            self._kick = asyncio.Event()
+            db = self._db.twin()  # engines belong to one loop: the writer gets its own
+        except BaseException as exc:
+            self._failed_start = exc
+            raise
         finally:
-            self._here -= 1
-            self._progress.set()
+            self._started.set()
+        try:
+            while True:
+                if self._items.empty():
+                    if self._stopping:
+                        return
+                    self._writer_sleeping = True
+                    if self._items.empty() and not self._stopping:
+                        await self._kick.wait()
+                    self._writer_sleeping = False
+                    self._kick.clear()
+                    continue
+                if not (self.write_through or self._stopping or self._flushing or self._backlog):
+                    # The group-commit window: let more arrive (a full batch or a flush
+                    # cuts it short).
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._kick.wait(), self._flush_s)
+                    self._kick.clear()
+                batch: list[tuple[Item, asyncio.Future[None] | None]] = []
+                while len(batch) < self._max_batch and not self._items.empty():
+                    batch.append(self._items.get_nowait())
+                await self._commit_with_retries(db, batch)
+        finally:
+            await db.dispose()
+
+    async def _commit_with_retries(
+        self, db: Database, batch: list[tuple[Item, asyncio.Future[None] | None]]
+    ) -> None:
+        """A locked or briefly unavailable database is retried; the batch is never dropped.
+
+        Any other failure is a bug in one item: the batch is retried item by item, so only
+        the item that fails (logged with its traceback) is left out."""
+        items = [item for item, _ in batch]
+        for delay in (*RETRY_DELAYS, None):
+            try:
+                await self._commit(db, items)
+                self._finished(batch)
+                return
+            except OperationalError as exc:
+                if delay is None:
+                    break
+                log.warning("tracking write failed (%s); retrying in %.2fs", exc.orig, delay)
+                await asyncio.sleep(delay)
+            except Exception:
+                if len(batch) == 1:
+                    log.exception("tracking item could not be stored: %r", batch[0][0])
+                    self._finished(batch)
+                    return
+                for one in batch:
+                    await self._commit_with_retries(db, [one])
+                return
+        log.error("tracking batch of %d items kept for the next flush", len(batch))
+        for entry in batch:
+            self._items.put(entry)
+
+    def _finished(self, batch: list[tuple[Item, asyncio.Future[None] | None]]) -> None:
+        """Tell the application's loop: these are committed (or, for a bad item, dropped)."""
+        futures = [done for _, done in batch if done is not None]
+        self.on_main_loop(self._count_done, len(batch), futures)
+
+    def _count_done(self, count: int, futures: list[asyncio.Future[None]]) -> None:
+        self._done += count
+        self._progress.set()
+        for done in futures:
+            if not done.done():
+                done.set_result(None)
+
+    async def _commit(self, db: Database, batch: list[Item]) -> None:
+        views = [item for item in batch if isinstance(item, ViewItem)]
+        beacons = [item for item in batch if isinstance(item, BeaconItem)]
+        followups = Followups()
+        async with db.session() as session:
+            # Views first, set-based; then beacons, which attach to the latest view.
+            results = await record_views(session=session, visits=[v.visit for v in views])
+            await self._on_viewed(session, list(zip(views, results, strict=True)), followups)
+            for item in beacons:
+                view = await record_beacon(
+                    session=session,
+                    share_id=item.share_id,
+                    visitor_key=item.visitor_key,
+                    dwell_ms=item.dwell_ms,
+                    scroll_pct=item.scroll_pct,
+                    clicks=item.clicks,
+                )
+                if view is not None and self._on_beacon is not None:
+                    await self._on_beacon(session, view, followups)
+        self.batches += 1
+        if followups.wake and self._after_commit is not None:
+            self.on_main_loop(self._after_commit)
+        for call in followups.calls:
+            self.on_main_loop(call)
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None

@@ -6,6 +6,7 @@ Handlers (Slack, web, CLI) call these; the store and the rules live below.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import random
 import uuid
@@ -23,6 +24,7 @@ from bot import leads as leads_mod
 from bot import outbox as outbox_mod
 from bot import roster as roster_mod
 from bot import stats as stats_mod
+from bot import view_alerts
 from bot.activities import ActivityDraft, format_when
 from bot.background import BackgroundTasks
 from bot.cache import MISSING, TTLCache
@@ -43,14 +45,14 @@ from bot.notifications import (
     Notification,
     Notifier,
     OutcomeRecorded,
+    ViewEngaged,
 )
-from bot.recorder import ViewRecorder
+from bot.recorder import BeaconItem, Followups, ViewItem, ViewRecorder
 from bot.records import LeadRecords
 from bot.shares import get_or_create_share, share_url, short_url
-from bot.tracking import Visit
-from bot.view_batches import BatchOutcome, Beacon
+from bot.tracking import ViewResult, Visit
 from store.db import Database
-from store.models import Activity, Employee, Lead, Share, SlackDelivery
+from store.models import Activity, Employee, Lead, Share, SlackDelivery, View
 from store.queries import StatRow, insert_if_absent
 
 log = logging.getLogger(__name__)
@@ -131,7 +133,9 @@ class ShareTrail:
         self.recorder = ViewRecorder(
             db,
             flush_ms=tracking_flush_ms,
-            after_commit=self._committed,
+            on_viewed=self._viewed,
+            on_beacon=self._engaged,
+            after_commit=self._woken,
         )
         self.outbox = outbox_mod.Outbox(db, notifier, on_sent=self._delivered)
         self._deliveries_seen = 0
@@ -201,6 +205,9 @@ class ShareTrail:
                 cutoff = datetime.now(UTC) - timedelta(days=3)
                 await session.exec(delete(SlackDelivery).where(col(SlackDelivery.at) < cutoff))
         return first
+
+    def _woken(self) -> None:
+        self.outbox.wake()
 
     def changed(self) -> None:
         """Something the landing page shows changed: drop the cached reads and pages."""
@@ -469,18 +476,89 @@ class ShareTrail:
         token = self._offer_token(offered or "")
         return LandingPage(code, ref, activity, employee, salesperson, token)
 
-    def record_visit(self, visit: Visit) -> asyncio.Future[None] | None:
+    def record_visit(self, page: LandingPage, *, visit: Visit) -> asyncio.Future[None] | None:
         """Queue the view for the next group commit. A future comes back when the view is
-        written through (so configured, or no writer process): the page waits for it."""
-        return self.recorder.add_nowait(visit)
+        written through (so configured, or no writer thread): the page waits for it."""
+        return self.recorder.add_nowait(ViewItem(visit, page))
 
-    def _committed(self, outcome: BatchOutcome) -> None:
-        """A batch of views and beacons is committed: send what it queued, and tell the
-        salespeople whose customers came back."""
-        if outcome.wake:
-            self.outbox.wake()
-        for visit, result in outcome.returned:
-            self.tasks.spawn(self.records.customer_returned(visit, result), name="returned")
+    async def _viewed(
+        self, session: AsyncSession, views: list[tuple[ViewItem, ViewResult]], after: Followups
+    ) -> None:
+        """In the views' own transaction: queue the employees' DMs (coalesced per share);
+        after the commit, wake the outbox and tell salespeople their customers are back."""
+        announced = [(item, result) for item, result in views if result.announce]
+        if not announced:
+            return
+        pages: list[LandingPage] = [item.context for item, _ in announced]
+        listening = set(
+            (
+                await session.exec(
+                    select(Employee.id).where(
+                        col(Employee.id).in_({page.employee.id for page in pages}),
+                        col(Employee.notify).is_(True),
+                    )
+                )
+            ).all()
+        )
+        lead_ids = {result.lead_id for _, result in announced if result.lead_id is not None}
+        lead_names = (
+            {
+                lead.id: lead.name
+                for lead in (
+                    await session.exec(select(Lead).where(col(Lead.id).in_(lead_ids)))
+                ).all()
+            }
+            if lead_ids
+            else {}
+        )
+        alerts = []
+        for (item, result), page in zip(announced, pages, strict=True):
+            if page.employee.id in listening:
+                assert page.activity.id is not None
+                alerts.append(
+                    view_alerts.Announced(
+                        view_id=result.view_id,
+                        share_id=page.ref.share_id,
+                        employee_user_id=page.employee.user_id,
+                        activity_id=page.activity.id,
+                        activity_name=page.activity.name,
+                        visits=result.visits,
+                        source=item.visit.source,
+                        device=item.visit.classification.ua_class,
+                        at=item.visit.at,
+                        lead_name=lead_names.get(result.lead_id),
+                    )
+                )
+            if result.lead_id is not None:  # a known customer: tell their salesperson too
+                after.calls.append(functools.partial(self._customer_returned, item.visit, result))
+        after.wake = await view_alerts.queue_view_alerts(session, alerts) or after.wake
+
+    def _customer_returned(self, visit: Visit, result: ViewResult) -> None:
+        self.tasks.spawn(self.records.customer_returned(visit, result), name="returned")
+
+    async def _engaged(self, session: AsyncSession, view: View, after: Followups) -> None:
+        """The first beacon of a counted view: tell the employee how it was read, in the
+        thread of the "someone is viewing" DM of the view's window when that has gone out."""
+        if not view.counted or view.id is None:
+            return
+        employee = await session.get(Employee, view.employee_id)
+        if employee is None or not employee.notify:
+            return
+        viewed_dm = await view_alerts.window_message(session, view.share_id)
+        queued = await outbox_mod.enqueue(
+            session=session,
+            key=f"view-read:{view.id}",
+            event=ViewEngaged(
+                employee_user_id=employee.user_id,
+                view_id=view.id,
+                dwell_ms=view.dwell_ms or 0,
+                scroll_pct=view.scroll_pct or 0,
+                clicks=tuple(c for c in view.clicks.split(",") if c),
+                thread_channel=viewed_dm.channel if viewed_dm else None,
+                thread_ts=viewed_dm.ts if viewed_dm else None,
+            ),
+        )
+        after.wake = after.wake or queued
 
     async def record_beacon(
         self,
@@ -493,7 +571,7 @@ class ShareTrail:
     ) -> None:
         """Queued like views, so a beacon lands after the view it belongs to."""
         await self.recorder.add(
-            Beacon(share_id, visitor_key, dwell_ms, scroll_pct, tuple(clicks or ()))
+            BeaconItem(share_id, visitor_key, dwell_ms, scroll_pct, list(clicks or []))
         )
 
     async def signup(

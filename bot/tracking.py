@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
-from typing import Any, NamedTuple
+from typing import Any
 
 from crawlerdetect import CrawlerDetect
 from sqlalchemy import bindparam, insert, tuple_, update
@@ -121,9 +121,9 @@ def visitor_hash(secret: bytes, ip: str, user_agent: str, day: date) -> str:
     return hashlib.sha256(salt + ip.encode() + b"\0" + user_agent.encode()).hexdigest()[:32]
 
 
-class Visit(NamedTuple):
-    """One landing page request, already classified (a tuple: it crosses to the writer
-    process by the thousand)."""
+@dataclass(frozen=True)
+class Visit:
+    """One landing page request, already classified."""
 
     share_id: int
     activity_id: int

@@ -83,7 +83,7 @@ async def start_runtime(settings: Settings) -> Runtime:
         tasks=BackgroundTasks(),
         tracking_flush_ms=settings.tracking_flush_ms,
     )
-    await services.recorder.start()
+    services.recorder.start()
     await services.outbox.start()
     await broadcast.resume(services, client)
     # Reminders, auto-close, the weekly report; only the replica holding the lease acts.

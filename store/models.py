@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import BigInteger, Index, UniqueConstraint, desc
+from sqlalchemy import Index, UniqueConstraint, desc
 from sqlmodel import Field, SQLModel
 
 
@@ -347,13 +347,3 @@ class JobLock(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=64)
     expires_at: datetime
-
-
-class TrackingMark(SQLModel, table=True):
-    """The last item a tracking writer committed, in the same transaction: after a writer
-    crash, its parent re-sends only what is above the mark (bot/recorder.py)."""
-
-    __tablename__ = "tracking_marks"
-
-    writer: str = Field(primary_key=True, max_length=32)
-    seq: int = Field(sa_type=BigInteger)

@@ -87,7 +87,7 @@ async def landing(request: web.Request) -> web.StreamResponse:
         body = await _rendered(request, services, page)
     response = web.Response(body=body, headers=PAGE_HEADERS)
     remember(response, visitor, secure=_secure(request))
-    committed = services.record_visit(_visit(request, services, page, visitor))
+    committed = services.record_visit(page, visit=_visit(request, services, page, visitor))
     if committed is not None:
         await committed
     return response

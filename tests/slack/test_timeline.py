@@ -215,7 +215,7 @@ async def test_a_view_from_before_the_sign_up_is_not_a_return(stack: Stack) -> N
     await stack.services.records.customer_returned(visit, result)
     assert stack.slack.calls_to("chat.postMessage", since) == []
     await stack.services.records.customer_returned(
-        visit._replace(at=lead.created_at + timedelta(minutes=40)), replace(result, visits=2)
+        replace(visit, at=lead.created_at + timedelta(minutes=40)), replace(result, visits=2)
     )
     [call] = stack.slack.calls_to("chat.postMessage", since)
     assert call.args["channel"] == SALESPERSON and "2nd visit" in str(call.args["text"])

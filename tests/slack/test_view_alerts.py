@@ -95,7 +95,7 @@ async def test_a_window_survives_a_restart_of_the_recorder(stack: Stack, card: C
     await views_by(stack, card.url, range(2))
     await stack.settle()
     await stack.services.recorder.stop()
-    await stack.services.recorder.start()
+    stack.services.recorder.start()
     await views_by(stack, card.url, range(2, 4))
     await stack.settle()
     (dm,) = viewing_dms(stack)
