@@ -87,6 +87,11 @@ class LandingPage:
     def when(self) -> str:
         return format_when(self.activity)
 
+    @property
+    def cache_key(self) -> tuple[str, str]:
+        """The rendered page is the same for every visitor offered the same salesperson."""
+        return (self.code, self.offer_token)
+
 
 @dataclass(frozen=True)
 class SignupOutcome:

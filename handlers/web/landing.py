@@ -82,7 +82,7 @@ async def landing(request: web.Request) -> web.StreamResponse:
     page = None if visitor.known else services.cached_landing(code, visitor_key=visitor.key)
     if page is None:
         page = await services.landing(code, visitor_key=visitor.key, known_visitor=visitor.known)
-    body = services.page_cache.peek((page.code, page.offer_token))
+    body = services.page_cache.peek(page.cache_key)
     if body is MISSING:
         body = await _rendered(request, services, page)
     response = web.Response(body=body, headers=PAGE_HEADERS)
@@ -101,7 +101,7 @@ async def _rendered(request: web.Request, services: ShareTrail, page: LandingPag
         context = _page_context(request, services, page)
         return aiohttp_jinja2.render_string("landing.html", request, context).encode()
 
-    body: bytes = await services.page_cache.get_or_load((page.code, page.offer_token), render)
+    body: bytes = await services.page_cache.get_or_load(page.cache_key, render)
     return body
 
 
