@@ -18,14 +18,15 @@ from functools import lru_cache
 from typing import Any
 
 from crawlerdetect import CrawlerDetect
-from sqlalchemy import bindparam, insert, tuple_, update
 from sqlalchemy import select as sa_select
+from sqlalchemy import tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.points import POINTS_PER
+from store.bulk import BulkInsert, BulkUpdate, insert_rows, update_rows
 from store.models import PointsEntry, ShareVisitor, View, aware
-from store.queries import StatChange, bump_stats, insert_statement
+from store.queries import StatChange, bump_stats
 
 REPEAT_WINDOW = timedelta(minutes=30)
 
@@ -218,26 +219,13 @@ async def _visitor_states(
         first_seen.setdefault((v.share_id, v.visitor_key), v.at)
     if not first_seen:
         return {}
-    new_rows = (
-        insert_statement(session, ShareVisitor)
-        .on_conflict_do_nothing(index_elements=["share_id", "visitor_key"])
-        .returning(_VISITORS.c.share_id, _VISITORS.c.visitor_key, _VISITORS.c.id)
-    )
-    inserted = await session.exec(
-        new_rows,
-        params=[
-            {
-                "share_id": share_id,
-                "visitor_key": key,
-                "first_seen": at,
-                "last_counted_at": at,
-                "visits": 1,
-            }
-            for (share_id, key), at in sorted(first_seen.items())
-        ],
+    inserted = await insert_rows(
+        session,
+        _NEW_VISITORS,
+        [(share_id, key, at, at, 1) for (share_id, key), at in sorted(first_seen.items())],
     )
     states: dict[tuple[int, str], _VisitorState] = {}
-    for share_id, key, row_id in inserted.all():
+    for share_id, key, row_id in inserted:
         at = first_seen[(share_id, key)]
         # Seen as "not yet counted" by the rules below, which count it at `at`.
         states[(share_id, key)] = _VisitorState(row_id, 0, at, None, stored=(1, at))
@@ -264,22 +252,62 @@ async def _visitor_states(
     return states
 
 
+_NEW_VISITORS = BulkInsert(
+    table="share_visitors",
+    columns=("share_id", "visitor_key", "first_seen", "last_counted_at", "visits"),
+    returning=("share_id", "visitor_key", "id"),
+    skip_conflicts_on=("share_id", "visitor_key"),
+    datetime_columns=("first_seen", "last_counted_at"),
+)
+_COUNTED_AGAIN = BulkUpdate(
+    table="share_visitors",
+    columns=("visits", "last_counted_at"),
+    key="id",
+    datetime_columns=("last_counted_at",),
+)
+_VIEW_COLUMNS = (
+    "share_id",
+    "activity_id",
+    "employee_id",
+    "visitor_key",
+    "visitor_hash",
+    "ua_class",
+    "is_bot",
+    "is_own",
+    "counted",
+    "source",
+    "lead_id",
+    "clicks",
+    "at",
+)
+# The columns that tell a batch's views apart (see _insert_views), by position in a row.
 _VIEW_IDENTITY = ("share_id", "visitor_key", "counted", "is_bot", "is_own", "source")
+_IDENTITY_AT = tuple(_VIEW_COLUMNS.index(name) for name in _VIEW_IDENTITY)
+_NEW_VIEWS = BulkInsert(
+    table="views",
+    columns=_VIEW_COLUMNS,
+    returning=("id", *_VIEW_IDENTITY),
+    datetime_columns=("at",),
+)
+_NEW_POINTS = BulkInsert(
+    table="points_ledger",
+    columns=("employee_id", "activity_id", "share_id", "points", "reason", "ref", "at"),
+    datetime_columns=("at",),
+)
 
 
-async def _insert_views(session: AsyncSession, rows: Sequence[Mapping[str, Any]]) -> list[int]:
+async def _insert_views(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> list[int]:
     """Insert the views in multi-row statements and return their ids in `rows` order.
 
-    RETURNING order is not guaranteed, and asking SQLAlchemy to sort it makes SQLite insert
-    row by row (no sentinel support). So the rows come back with the columns that tell them
-    apart and are matched up here; rows equal in all of those are interchangeable (ids are
-    handed out in ascending order among them, as the database assigned them)."""
-    identity = [_VIEWS.c[name] for name in _VIEW_IDENTITY]
-    inserted = await session.exec(insert(_VIEWS).returning(_VIEWS.c.id, *identity), params=rows)
+    RETURNING order is not guaranteed, so the rows come back with the columns that tell
+    them apart and are matched up here; rows equal in all of those are interchangeable (ids
+    are handed out in ascending order among them, as the database assigned them)."""
+    inserted = await insert_rows(session, _NEW_VIEWS, rows)
     ids: dict[tuple[object, ...], list[int]] = {}
-    for row_id, *key in sorted(inserted.all(), key=lambda r: int(r[0]), reverse=True):
+    for row_id, *key in sorted(inserted, key=lambda r: int(r[0]), reverse=True):
+        # SQLite hands booleans back as 0/1, equal (and hashing equal) to False/True.
         ids.setdefault(tuple(key), []).append(int(row_id))
-    return [ids[tuple(row[name] for name in _VIEW_IDENTITY)].pop() for row in rows]
+    return [ids[tuple(row[at] for at in _IDENTITY_AT)].pop() for row in rows]
 
 
 async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[ViewResult]:
@@ -293,7 +321,7 @@ async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[Vi
     results: list[tuple[bool, bool, int, int | None]] = []
     deltas: dict[tuple[int, str], dict[str, int]] = {}
     owners: dict[tuple[int, str], tuple[int, int]] = {}
-    points: list[dict[str, object]] = []
+    points: list[tuple[object, ...]] = []
     for visit in visits:
         counted = first = False
         visits_so_far, lead_id = 0, None
@@ -315,49 +343,42 @@ async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[Vi
                 bucket["unique_visitors"] += 1
                 bucket["points"] += POINTS_PER["unique_visitor"]
                 points.append(
-                    {
-                        "employee_id": visit.employee_id,
-                        "activity_id": visit.activity_id,
-                        "share_id": visit.share_id,
-                        "points": POINTS_PER["unique_visitor"],
-                        "reason": "unique_visitor",
-                        "ref": f"visitor:{visit.share_id}:{visit.visitor_key}",
-                        "at": visit.at,
-                    }
+                    (
+                        visit.employee_id,
+                        visit.activity_id,
+                        visit.share_id,
+                        POINTS_PER["unique_visitor"],
+                        "unique_visitor",
+                        f"visitor:{visit.share_id}:{visit.visitor_key}",
+                        visit.at,
+                    )
                 )
         results.append((counted, first, visits_so_far, lead_id))
     changed = sorted((v for v in state.values() if v.changed), key=lambda v: v.id)  # lock order
-    if changed:
-        await session.exec(
-            update(_VISITORS)
-            .where(_VISITORS.c.id == bindparam("row_id"))
-            .values(visits=bindparam("new_visits"), last_counted_at=bindparam("counted_at")),
-            params=[
-                {"row_id": v.id, "new_visits": v.visits, "counted_at": v.last_counted_at}
-                for v in changed
-            ],
-        )
+    await update_rows(
+        session, _COUNTED_AGAIN, [(v.visits, v.last_counted_at, v.id) for v in changed]
+    )
     view_rows = [
-        {
-            "share_id": v.share_id,
-            "activity_id": v.activity_id,
-            "employee_id": v.employee_id,
-            "visitor_key": v.visitor_key,
-            "visitor_hash": v.visitor_hash,
-            "ua_class": v.classification.ua_class,
-            "is_bot": v.classification.is_bot,
-            "is_own": v.is_own,
-            "counted": counted,
-            "source": v.source,
-            "lead_id": lead_id,
-            "clicks": "",
-            "at": v.at,
-        }
+        (
+            v.share_id,
+            v.activity_id,
+            v.employee_id,
+            v.visitor_key,
+            v.visitor_hash,
+            v.classification.ua_class,
+            v.classification.is_bot,
+            v.is_own,
+            counted,
+            v.source,
+            lead_id,
+            "",
+            v.at,
+        )
         for v, (counted, _, _, lead_id) in zip(visits, results, strict=True)
     ]
     view_ids = await _insert_views(session, view_rows)
     if points:
-        await session.exec(insert(_POINTS), params=points)
+        await insert_rows(session, _NEW_POINTS, points)
     await bump_stats(
         session,
         [
