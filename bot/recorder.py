@@ -17,6 +17,8 @@ committed. A clean stop (SIGTERM) flushes the queue before exiting, so nothing
 acknowledged is lost; a crash (kill -9, power loss) can lose the views of the last
 window. `flush_ms=0` writes through before the page is answered instead: the request
 waits for the commit of the batch it is in (concurrent requests share one transaction).
+When the writer falls `max_backlog` items behind, new pages wait for their own commit the
+same way, so memory and the crash window stay bounded under any load.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from store.models import View
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+MAX_BACKLOG = 2 * MAX_BATCH
 RETRY_DELAYS = (0.05, 0.2, 1.0, 2.0)
 
 
@@ -87,6 +90,7 @@ class ViewRecorder:
         after_commit: Callable[[], None] | None = None,
         on_beacon: OnBeacon | None = None,
         max_batch: int = MAX_BATCH,
+        max_backlog: int = MAX_BACKLOG,
     ) -> None:
         self._db = db
         self._flush_s = flush_ms / 1000
@@ -94,6 +98,8 @@ class ViewRecorder:
         self._after_commit = after_commit
         self._on_beacon = on_beacon
         self._max_batch = max_batch
+        self._max_backlog = max_backlog
+        self._enough = min(max_batch, max_backlog)  # queued items that end a window early
         # Written by the application's loop, read by the writer thread.
         self._items: queue.SimpleQueue[tuple[Item, asyncio.Future[None] | None]] = (
             queue.SimpleQueue()
@@ -145,16 +151,16 @@ class ViewRecorder:
 
     def add_nowait(self, item: Item) -> asyncio.Future[None] | None:
         """Queue the item without awaiting anything (the landing page's hot path). With
-        write-through, or with no writer thread, the item is committed when the returned
-        future is done; the caller awaits it."""
+        write-through, no writer thread, or the writer `max_backlog` items behind, the item
+        is committed when the returned future is done; the caller awaits it."""
         if self._thread is None or self._stopping:  # not started, or stopping: commit here
             return asyncio.ensure_future(self._commit(self._db, [item]))
         done: asyncio.Future[None] | None = None
-        if self.write_through:
+        if self.write_through or self._items.qsize() >= self._max_backlog:
             done = asyncio.get_running_loop().create_future()
         self._added += 1
         self._items.put((item, done))
-        if self.write_through or self._writer_sleeping or self._items.qsize() == self._max_batch:
+        if self.write_through or self._writer_sleeping or self._items.qsize() == self._enough:
             self._wake_writer()
         return done
 
@@ -199,7 +205,7 @@ class ViewRecorder:
 
     @property
     def _backlog(self) -> bool:
-        return self._items.qsize() >= self._max_batch
+        return self._items.qsize() >= self._enough
 
     def _wake_writer(self) -> None:
         if self._writer_loop is not None and self._kick is not None:

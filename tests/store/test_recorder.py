@@ -202,3 +202,35 @@ async def test_an_in_memory_database_is_written_on_the_callers_loop() -> None:
     assert await counts(memory) == (1, 1)
     await recorder.stop()
     await memory.dispose()
+
+
+async def test_pages_wait_for_their_commit_once_the_writer_is_a_backlog_behind(
+    db: Database,
+) -> None:
+    """Back-pressure: past `max_backlog` queued items, a page gets a future to await (as with
+    write-through), so memory and the crash window stay bounded under any load."""
+    import threading
+
+    share = await make_share(db)
+    writing, release = threading.Event(), threading.Event()
+
+    async def slow(
+        session: object, views: list[tuple[ViewItem, ViewResult]], after: Followups
+    ) -> None:
+        writing.set()
+        await asyncio.to_thread(release.wait)  # the writer is stuck on its first batch
+
+    recorder = ViewRecorder(db, flush_ms=60_000, on_viewed=slow, max_batch=1, max_backlog=30)
+    recorder.start()
+    try:
+        assert recorder.add_nowait(ViewItem(visit(share, 0))) is None
+        await asyncio.to_thread(writing.wait, 10)
+        queued = [recorder.add_nowait(ViewItem(visit(share, n))) for n in range(1, 31)]
+        assert queued == [None] * 30  # within the backlog: nothing to wait for
+        waiting = recorder.add_nowait(ViewItem(visit(share, 31)))
+        assert waiting is not None and not waiting.done()
+    finally:
+        release.set()
+    await asyncio.wait_for(waiting, timeout=10)
+    assert await counts(db) == (32, 32)
+    await recorder.stop()
