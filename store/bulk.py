@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy.ext.asyncio import AsyncConnection
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 # SQLite takes at most 32,766 parameters a statement, PostgreSQL 32,767; and a statement
@@ -28,12 +29,14 @@ MAX_ROWS_PER_STATEMENT = 250
 
 @dataclass(frozen=True)
 class BulkInsert:
-    """INSERT INTO table (columns) VALUES … [ON CONFLICT (keys) DO NOTHING] [RETURNING …]."""
+    """INSERT INTO table (columns) VALUES … [ON CONFLICT (keys) DO NOTHING | DO UPDATE SET
+    each of `add_on_conflict` to the stored value plus the new one] [RETURNING …]."""
 
     table: str
     columns: tuple[str, ...]
     returning: tuple[str, ...] = ()
     skip_conflicts_on: tuple[str, ...] = ()
+    add_on_conflict: tuple[str, ...] = ()
     datetime_columns: tuple[str, ...] = ()
 
     @functools.cached_property
@@ -76,7 +79,14 @@ def _insert_sql(spec: BulkInsert, paramstyle: str, rows: int) -> str:
     values = ", ".join(f"({_placeholders(paramstyle, row * width, width)})" for row in range(rows))
     sql = f"INSERT INTO {spec.table} ({', '.join(spec.columns)}) VALUES {values}"
     if spec.skip_conflicts_on:
-        sql += f" ON CONFLICT ({', '.join(spec.skip_conflicts_on)}) DO NOTHING"
+        sql += f" ON CONFLICT ({', '.join(spec.skip_conflicts_on)})"
+        if spec.add_on_conflict:
+            sums = (
+                f"{name} = {spec.table}.{name} + excluded.{name}" for name in spec.add_on_conflict
+            )
+            sql += f" DO UPDATE SET {', '.join(sums)}"
+        else:
+            sql += " DO NOTHING"
     if spec.returning:
         sql += f" RETURNING {', '.join(spec.returning)}"
     return sql
@@ -93,6 +103,27 @@ def _update_sql(spec: BulkUpdate, paramstyle: str) -> str:
 def _datetime_converter(session: AsyncSession) -> Any:
     """How this dialect's driver takes an aware datetime (asyncpg: as it is)."""
     return sqlite_datetime if session.get_bind().dialect.name == "sqlite" else None
+
+
+async def _run(
+    connection: AsyncConnection, sql: str, params: Sequence[Any], *, many: bool = False
+) -> list[tuple[Any, ...]]:
+    """Run one statement (or an executemany) in the connection's transaction.
+
+    Through SQLAlchemy's aiosqlite adapter a statement is four trips to aiosqlite's thread
+    and back (cursor, execute, fetchall, close), each a wake-up of both threads;
+    aiosqlite's own `execute_fetchall` and `executemany` are one. The statement still runs
+    on the same sqlite3 connection, so in the same transaction."""
+    if connection.dialect.driver == "aiosqlite":
+        driver = (await connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        if many:
+            await driver.executemany(sql, params)
+            return []
+        return [tuple(row) for row in await driver.execute_fetchall(sql, params)]
+    # SQLAlchemy reads a list as many parameter sets and a tuple as one.
+    result = await connection.exec_driver_sql(sql, list(params) if many else tuple(params))
+    return [tuple(row) for row in result.all()] if result.returns_rows else []
 
 
 async def insert_rows(
@@ -114,11 +145,8 @@ async def insert_rows(
                 for at in positions:
                     row[at] = convert(row[at])
             flat.extend(row)
-        result = await connection.exec_driver_sql(
-            _insert_sql(spec, dialect.paramstyle, len(chunk)), tuple(flat)
-        )
-        if spec.returning:
-            returned.extend(tuple(found) for found in result.all())
+        found = await _run(connection, _insert_sql(spec, dialect.paramstyle, len(chunk)), flat)
+        returned.extend(found)
     return returned
 
 
@@ -138,4 +166,4 @@ async def update_rows(
         for at in positions:
             values[at] = convert(values[at])
         params.append(tuple(values))
-    await connection.exec_driver_sql(_update_sql(spec, connection.dialect.paramstyle), params)
+    await _run(connection, _update_sql(spec, connection.dialect.paramstyle), params, many=True)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -12,6 +11,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from store.bulk import BulkInsert, insert_rows
 from store.models import Employee, EmployeeStats, ShareStats
 
 STAT_COLUMNS: tuple[str, ...] = (
@@ -65,54 +65,46 @@ async def bump_stats(session: AsyncSession, changes: Sequence[StatChange]) -> No
     share_stats. A row appears on its first non-zero delta. Rows go in key order, so
     concurrent writers on PostgreSQL lock them in the same order.
     """
-    shares: dict[tuple[int, str], dict[str, Any]] = {}
-    employees: dict[int, dict[str, Any]] = {}
+    shares: dict[tuple[int, str], list[int]] = {}
+    owners: dict[tuple[int, str], tuple[int, int]] = {}
+    employees: dict[int, list[int]] = {}
     for change in changes:
         if not any(change.deltas.values()):
             continue
-        share = shares.setdefault(
-            (change.share_id, change.source),
-            {
-                "share_id": change.share_id,
-                "source": change.source,
-                "activity_id": change.activity_id,
-                "employee_id": change.employee_id,
-                **dict.fromkeys(STAT_COLUMNS, 0),
-            },
-        )
-        employee = employees.setdefault(
-            change.employee_id,
-            {"employee_id": change.employee_id, **dict.fromkeys(STAT_COLUMNS, 0)},
-        )
+        key = (change.share_id, change.source)
+        owners[key] = (change.activity_id, change.employee_id)
+        share = shares.setdefault(key, [0] * len(STAT_COLUMNS))
+        employee = employees.setdefault(change.employee_id, [0] * len(STAT_COLUMNS))
         for column, delta in change.deltas.items():
-            share[column] += delta
-            employee[column] += delta
-    await _add_to_rows(session, ShareStats, [shares[k] for k in sorted(shares)])
-    await _add_to_rows(session, EmployeeStats, [employees[k] for k in sorted(employees)])
+            at = STAT_COLUMNS.index(column)
+            share[at] += delta
+            employee[at] += delta
+    if shares:
+        await insert_rows(
+            session,
+            _ADD_TO_SHARE_STATS,
+            [(*key, *owners[key], *shares[key]) for key in sorted(shares)],
+        )
+        await insert_rows(
+            session,
+            _ADD_TO_EMPLOYEE_STATS,
+            [(key, *employees[key]) for key in sorted(employees)],
+        )
 
 
-def _adding_upsert(session: AsyncSession, table: type[SQLModel]) -> Any:
-    return _adding_upsert_for(session.get_bind().dialect.name, table)
-
-
-@functools.cache
-def _adding_upsert_for(dialect: str, table: type[SQLModel]) -> Any:
-    """INSERT … ON CONFLICT DO UPDATE adding the counters: one statement per dialect and
-    table, built once, so its compiled form is cached and it runs as an executemany."""
-    insert = _dialect_insert(dialect, table)
-    keys = [column.name for column in table.__table__.primary_key]  # type: ignore[attr-defined]
-    return insert.on_conflict_do_update(
-        index_elements=keys,
-        set_={column: insert.table.c[column] + insert.excluded[column] for column in STAT_COLUMNS},
-    )
-
-
-async def _add_to_rows(
-    session: AsyncSession, table: type[SQLModel], rows: Sequence[dict[str, Any]]
-) -> None:
-    """Upsert that adds each row's counters to the stored ones (keys unique, in order)."""
-    if rows:
-        await session.exec(_adding_upsert(session, table), params=list(rows))
+# Upserts adding each row's counters to the stored ones (keys unique within a statement).
+_ADD_TO_SHARE_STATS = BulkInsert(
+    table="share_stats",
+    columns=("share_id", "source", "activity_id", "employee_id", *STAT_COLUMNS),
+    skip_conflicts_on=("share_id", "source"),
+    add_on_conflict=STAT_COLUMNS,
+)
+_ADD_TO_EMPLOYEE_STATS = BulkInsert(
+    table="employee_stats",
+    columns=("employee_id", *STAT_COLUMNS),
+    skip_conflicts_on=("employee_id",),
+    add_on_conflict=STAT_COLUMNS,
+)
 
 
 async def bump_share_stats(
