@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
+import threading
 from datetime import UTC, datetime, timedelta
 
+import pytest
 from sqlalchemy import func, select
 
 from bot.activities import ActivityDraft, create_activity
 from bot.directory import Profile, upsert_employee
-from bot.recorder import BeaconItem, Followups, ViewItem, ViewRecorder
+from bot.recorder import WRITER_NICE, BeaconItem, Followups, ViewItem, ViewRecorder
 from bot.shares import get_or_create_share
 from bot.tracking import Classification, ViewResult, Visit
 from store.db import Database
@@ -234,3 +238,23 @@ async def test_pages_wait_for_their_commit_once_the_writer_is_a_backlog_behind(
     await asyncio.wait_for(waiting, timeout=10)
     assert await counts(db) == (32, 32)
     await recorder.stop()
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="nice is per thread on Linux")
+async def test_the_writers_threads_yield_the_core_to_the_pages(db: Database) -> None:
+    """The writer thread and the database threads it starts run at the lowest priority; the
+    page loop's thread keeps its own."""
+    share = await make_share(db)
+    before = {thread.native_id for thread in threading.enumerate()}
+    own_nice = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    recorder = ViewRecorder(db, flush_ms=10, on_viewed=ignore)
+    recorder.start()
+    await recorder.add(ViewItem(visit(share, 1)))
+    await recorder.flush()
+    started = [t for t in threading.enumerate() if t.native_id not in before]
+    writer_nice = {t.name: os.getpriority(os.PRIO_PROCESS, t.native_id or 0) for t in started}
+    await recorder.stop()
+    assert "view-writer" in writer_nice
+    assert set(writer_nice.values()) == {WRITER_NICE}
+    assert len(started) >= 2 or db.dialect != "sqlite"  # SQLite: aiosqlite's thread too
+    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own_nice < WRITER_NICE
