@@ -6,42 +6,25 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from sqlmodel import col, select
 
-from store.bulk import MAX_ROWS_PER_STATEMENT, BulkInsert, BulkUpdate, insert_rows, update_rows
+from bot import tracking
+from store.bulk import MAX_ROWS_PER_STATEMENT, BulkInsert, insert_rows, update_rows
 from store.db import Database
 from store.models import ShareVisitor, View
 from tests.store.test_recorder import make_share
 
-VIEW_COLUMNS = (
-    "share_id",
-    "activity_id",
-    "employee_id",
-    "visitor_key",
-    "visitor_hash",
-    "ua_class",
-    "is_bot",
-    "is_own",
-    "counted",
-    "source",
-    "lead_id",
-    "clicks",
-    "at",
+# Every column a new view is written with (the beacon's columns come later).
+VIEW_COLUMNS = tuple(
+    column.name
+    for column in View.__table__.columns  # type: ignore[attr-defined]
+    if column.name not in ("id", "dwell_ms", "scroll_pct")
 )
 NEW_VIEW = BulkInsert(
     table="views", columns=VIEW_COLUMNS, returning=("id",), datetime_columns=("at",)
 )
-VISITORS = BulkInsert(
-    table="share_visitors",
-    columns=("share_id", "visitor_key", "first_seen", "last_counted_at", "visits"),
-    returning=("visitor_key", "id"),
-    skip_conflicts_on=("share_id", "visitor_key"),
-    datetime_columns=("first_seen", "last_counted_at"),
-)
-COUNTED_AGAIN = BulkUpdate(
-    table="share_visitors",
-    columns=("visits", "last_counted_at"),
-    key="id",
-    datetime_columns=("last_counted_at",),
-)
+# The writer's own statements for share_visitors.
+VISITORS = tracking._NEW_VISITORS  # returns (share_id, visitor_key, id)
+COUNTED_AGAIN = tracking._COUNTED_AGAIN
+
 
 MOMENTS = [
     datetime(2026, 12, 1, 8, 0, 0, tzinfo=UTC),  # no fraction: still six digits on SQLite
@@ -56,23 +39,24 @@ async def test_inserted_rows_equal_the_orms_byte_for_byte(db: Database) -> None:
     rows = []
     async with db.session() as session:
         for n, moment in enumerate(MOMENTS):
-            values = (
-                share.id,
-                share.activity_id,
-                share.employee_id,
-                f"key-{n}",
-                f"hash-{n}",
-                "mobile",
-                n == 1,
-                False,
-                n != 1,
-                "dm",
-                None,
-                "",
-                moment,
-            )
+            named = {
+                "share_id": share.id,
+                "activity_id": share.activity_id,
+                "employee_id": share.employee_id,
+                "visitor_key": f"key-{n}",
+                "visitor_hash": f"hash-{n}",
+                "ua_class": "mobile",
+                "is_bot": n == 1,
+                "is_own": False,
+                "counted": n != 1,
+                "source": "dm",
+                "lead_id": None,
+                "clicks": "",
+                "at": moment,
+            }
+            values = tuple(named[name] for name in VIEW_COLUMNS)
             rows.append(values)
-            session.add(View(**dict(zip(VIEW_COLUMNS, values, strict=True))))
+            session.add(View(**named))
         await session.flush()
         inserted = await insert_rows(session, NEW_VIEW, rows)
     assert len(inserted) == len(MOMENTS)
@@ -106,8 +90,8 @@ async def test_conflicting_rows_are_skipped_and_not_returned(db: Database) -> No
             VISITORS,
             [(share.id, "b", moment, moment, 1), (share.id, "c", moment, moment, 1)],
         )
-    assert sorted(key for key, _ in first) == ["a", "b"]
-    assert [key for key, _ in second] == ["c"]
+    assert sorted(key for _, key, _ in first) == ["a", "b"]
+    assert [key for _, key, _ in second] == ["c"]
 
 
 async def test_batches_larger_than_one_statement_return_every_row(db: Database) -> None:
@@ -118,21 +102,20 @@ async def test_batches_larger_than_one_statement_return_every_row(db: Database) 
         returned = await insert_rows(
             session, VISITORS, [(share.id, f"v{n}", moment, moment, 1) for n in range(count)]
         )
-    assert sorted(key for key, _ in returned) == sorted(f"v{n}" for n in range(count))
-    assert len({row_id for _, row_id in returned}) == count
+    assert sorted(key for _, key, _ in returned) == sorted(f"v{n}" for n in range(count))
+    assert len({row_id for _, _, row_id in returned}) == count
 
 
 async def test_update_rows_sets_each_rows_values(db: Database) -> None:
     share = await make_share(db)
     moment, later = MOMENTS[0], MOMENTS[2]
     async with db.session() as session:
-        ids = dict(
-            await insert_rows(
-                session,
-                VISITORS,
-                [(share.id, "a", moment, moment, 1), (share.id, "b", moment, moment, 1)],
-            )
+        inserted = await insert_rows(
+            session,
+            VISITORS,
+            [(share.id, "a", moment, moment, 1), (share.id, "b", moment, moment, 1)],
         )
+        ids = {key: row_id for _, key, row_id in inserted}
     async with db.session() as session:
         await update_rows(session, COUNTED_AGAIN, [(5, later, ids["a"])])
         await update_rows(session, COUNTED_AGAIN, [])  # nothing to do is fine
