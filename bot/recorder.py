@@ -45,9 +45,9 @@ from store.models import View
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 500
+MAX_BACKLOG = 2 * MAX_BATCH
 # The nice value of the writer's threads: the lowest priority (see _yield_to_pages).
 WRITER_NICE = 19
-MAX_BACKLOG = 2 * MAX_BATCH
 RETRY_DELAYS = (0.05, 0.2, 1.0, 2.0)
 
 

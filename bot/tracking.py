@@ -25,7 +25,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.points import POINTS_PER
 from store.bulk import BulkInsert, BulkUpdate, insert_rows, update_rows
-from store.models import PointsEntry, ShareVisitor, View, aware
+from store.models import ShareVisitor, View, aware
 from store.queries import StatChange, bump_stats
 
 REPEAT_WINDOW = timedelta(minutes=30)
@@ -188,8 +188,6 @@ async def record_beacon(
 
 
 _VISITORS = ShareVisitor.__table__  # type: ignore[attr-defined]
-_VIEWS = View.__table__  # type: ignore[attr-defined]
-_POINTS = PointsEntry.__table__  # type: ignore[attr-defined]
 
 
 @dataclass
@@ -256,7 +254,7 @@ _NEW_VISITORS = BulkInsert(
     table="share_visitors",
     columns=("share_id", "visitor_key", "first_seen", "last_counted_at", "visits"),
     returning=("share_id", "visitor_key", "id"),
-    skip_conflicts_on=("share_id", "visitor_key"),
+    on_conflict=("share_id", "visitor_key"),
     datetime_columns=("first_seen", "last_counted_at"),
 )
 _COUNTED_AGAIN = BulkUpdate(

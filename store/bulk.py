@@ -7,14 +7,14 @@ time, about 80 µs a view against SQLite's own few. Here a batch is flattened in
 driver's own parameter list, in statements rendered once per (dialect, row count).
 
 Only plain columns go through here (ints, strings, bools, aware UTC datetimes); values are
-stored exactly as SQLAlchemy stores them, so the ORM reads them back unchanged (tested
-against the Core path on SQLite and PostgreSQL).
+stored exactly as SQLAlchemy stores them, so the ORM reads them back unchanged
+(tests/store/test_bulk.py, on SQLite and PostgreSQL).
 """
 
 from __future__ import annotations
 
 import functools
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -29,19 +29,16 @@ MAX_ROWS_PER_STATEMENT = 250
 
 @dataclass(frozen=True)
 class BulkInsert:
-    """INSERT INTO table (columns) VALUES … [ON CONFLICT (keys) DO NOTHING | DO UPDATE SET
-    each of `add_on_conflict` to the stored value plus the new one] [RETURNING …]."""
+    """INSERT INTO table (columns) VALUES … [ON CONFLICT (on_conflict) DO NOTHING, or DO
+    UPDATE SET each of `add_on_conflict` to the stored value plus the new one]
+    [RETURNING …]."""
 
     table: str
     columns: tuple[str, ...]
     returning: tuple[str, ...] = ()
-    skip_conflicts_on: tuple[str, ...] = ()
+    on_conflict: tuple[str, ...] = ()
     add_on_conflict: tuple[str, ...] = ()
     datetime_columns: tuple[str, ...] = ()
-
-    @functools.cached_property
-    def _datetime_positions(self) -> tuple[int, ...]:
-        return tuple(self.columns.index(name) for name in self.datetime_columns)
 
 
 @dataclass(frozen=True)
@@ -78,8 +75,8 @@ def _insert_sql(spec: BulkInsert, paramstyle: str, rows: int) -> str:
     width = len(spec.columns)
     values = ", ".join(f"({_placeholders(paramstyle, row * width, width)})" for row in range(rows))
     sql = f"INSERT INTO {spec.table} ({', '.join(spec.columns)}) VALUES {values}"
-    if spec.skip_conflicts_on:
-        sql += f" ON CONFLICT ({', '.join(spec.skip_conflicts_on)})"
+    if spec.on_conflict:
+        sql += f" ON CONFLICT ({', '.join(spec.on_conflict)})"
         if spec.add_on_conflict:
             sums = (
                 f"{name} = {spec.table}.{name} + excluded.{name}" for name in spec.add_on_conflict
@@ -100,9 +97,22 @@ def _update_sql(spec: BulkUpdate, paramstyle: str) -> str:
     return f"UPDATE {spec.table} SET {sets} WHERE {spec.key} = {marks[-1]}"
 
 
-def _datetime_converter(session: AsyncSession) -> Any:
-    """How this dialect's driver takes an aware datetime (asyncpg: as it is)."""
-    return sqlite_datetime if session.get_bind().dialect.name == "sqlite" else None
+def _for_driver(
+    session: AsyncSession, columns: tuple[str, ...], datetime_columns: tuple[str, ...]
+) -> Callable[[Sequence[Any]], Sequence[Any]]:
+    """What a row's values become for this dialect's driver: SQLite's takes datetimes as
+    text, asyncpg takes them as they are."""
+    if session.get_bind().dialect.name != "sqlite" or not datetime_columns:
+        return lambda row: row
+    positions = [columns.index(name) for name in datetime_columns]
+
+    def convert(row: Sequence[Any]) -> Sequence[Any]:
+        values = list(row)
+        for at in positions:
+            values[at] = sqlite_datetime(values[at])
+        return values
+
+    return convert
 
 
 async def _run(
@@ -132,21 +142,13 @@ async def insert_rows(
     """Insert `rows` (values in `spec.columns` order) in the session's transaction and
     return the RETURNING rows (in no guaranteed order), or [] without RETURNING."""
     connection = await session.connection()
-    dialect = connection.dialect
-    convert = _datetime_converter(session)
-    positions = spec._datetime_positions if convert is not None else ()
+    paramstyle = connection.dialect.paramstyle
+    convert = _for_driver(session, spec.columns, spec.datetime_columns)
     returned: list[tuple[Any, ...]] = []
     for start in range(0, len(rows), MAX_ROWS_PER_STATEMENT):
         chunk = rows[start : start + MAX_ROWS_PER_STATEMENT]
-        flat: list[Any] = []
-        for row in chunk:
-            if positions:
-                row = list(row)
-                for at in positions:
-                    row[at] = convert(row[at])
-            flat.extend(row)
-        found = await _run(connection, _insert_sql(spec, dialect.paramstyle, len(chunk)), flat)
-        returned.extend(found)
+        flat = [value for row in chunk for value in convert(row)]
+        returned += await _run(connection, _insert_sql(spec, paramstyle, len(chunk)), flat)
     return returned
 
 
@@ -158,12 +160,6 @@ async def update_rows(
     if not rows:
         return
     connection = await session.connection()
-    convert = _datetime_converter(session)
-    positions = [spec.columns.index(name) for name in spec.datetime_columns] if convert else []
-    params = []
-    for row in rows:
-        values = list(row)
-        for at in positions:
-            values[at] = convert(values[at])
-        params.append(tuple(values))
+    convert = _for_driver(session, (*spec.columns, spec.key), spec.datetime_columns)
+    params = [tuple(convert(row)) for row in rows]
     await _run(connection, _update_sql(spec, connection.dialect.paramstyle), params, many=True)

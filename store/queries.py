@@ -96,13 +96,13 @@ async def bump_stats(session: AsyncSession, changes: Sequence[StatChange]) -> No
 _ADD_TO_SHARE_STATS = BulkInsert(
     table="share_stats",
     columns=("share_id", "source", "activity_id", "employee_id", *STAT_COLUMNS),
-    skip_conflicts_on=("share_id", "source"),
+    on_conflict=("share_id", "source"),
     add_on_conflict=STAT_COLUMNS,
 )
 _ADD_TO_EMPLOYEE_STATS = BulkInsert(
     table="employee_stats",
     columns=("employee_id", *STAT_COLUMNS),
-    skip_conflicts_on=("employee_id",),
+    on_conflict=("employee_id",),
     add_on_conflict=STAT_COLUMNS,
 )
 
