@@ -483,7 +483,8 @@ class ShareTrail:
 
     def record_visit(self, page: LandingPage, *, visit: Visit) -> asyncio.Future[None] | None:
         """Queue the view for the next group commit. A future comes back when the view is
-        written through (so configured, or no writer thread): the page waits for it."""
+        written through (so configured, no writer thread, or the writer a backlog behind):
+        the page waits for it."""
         return self.recorder.add_nowait(ViewItem(visit, page))
 
     async def _viewed(

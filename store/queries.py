@@ -26,11 +26,7 @@ STAT_COLUMNS: tuple[str, ...] = (
 
 def insert_statement(session: AsyncSession, table: type[SQLModel]) -> Any:
     """INSERT for the session's dialect, so `on_conflict_do_nothing` works on both."""
-    return _dialect_insert(session.get_bind().dialect.name, table)
-
-
-def _dialect_insert(dialect: str, table: type[SQLModel]) -> Any:
-    module = postgresql if dialect == "postgresql" else sqlite
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return module.insert(table.__table__)  # type: ignore[attr-defined]
 
 
