@@ -446,8 +446,8 @@ async def lead_views(*, session: AsyncSession, lead: Lead) -> list[View]:
     return list(reversed((await session.exec(statement)).all()))
 
 
-async def timeline_entries(*, session: AsyncSession, lead: Lead) -> list[TimelineEntry]:
-    """Everything that happened with the lead, oldest first."""
+async def customer_entries(*, session: AsyncSession, lead: Lead) -> list[TimelineEntry]:
+    """What the customer did and how it ended: views, the sign-up, outcomes."""
     assert lead.id is not None
     entries = [
         TimelineEntry(
@@ -469,8 +469,14 @@ async def timeline_entries(*, session: AsyncSession, lead: Lead) -> list[Timelin
         TimelineEntry(at=o.at, kind="outcome", by_user_id=o.by_user_id, label=o.status)
         for o in outcomes.all()
     ]
+    return entries
+
+
+async def sales_entries(*, session: AsyncSession, lead: Lead) -> list[TimelineEntry]:
+    """The salesperson's own records: contacts, check-ins and thread notes."""
+    assert lead.id is not None
     contacts = await session.exec(select(ContactRecord).where(ContactRecord.lead_id == lead.id))
-    entries += [
+    entries = [
         TimelineEntry(
             at=c.at,
             kind="contact",
@@ -503,6 +509,18 @@ async def timeline_entries(*, session: AsyncSession, lead: Lead) -> list[Timelin
         for n in notes.all()
         if n.text.strip()
     ]
+    return entries
+
+
+async def timeline_entries(
+    *, session: AsyncSession, lead: Lead, viewer_role: str
+) -> list[TimelineEntry]:
+    """The lead's history as `viewer_role` may read it, oldest first. The sharing employee
+    gets their customer's views, sign-up and outcomes; the salesperson's contacts, check-ins
+    (a place) and thread notes are for the salesperson and admins, so not even read here."""
+    entries = await customer_entries(session=session, lead=lead)
+    if viewer_role != "employee":
+        entries += await sales_entries(session=session, lead=lead)
     entries.sort(key=lambda e: (e.at, KIND_ORDER[e.kind]))
     return entries
 
@@ -767,7 +785,8 @@ class LeadRecords:
 
     async def timeline(self, lead_id: int, *, user_id: str) -> Timeline:
         """Admins see any lead, the salesperson theirs, the sharing employee theirs (phone
-        masked); anyone else is told there is no such lead."""
+        masked; their customer's views, sign-up and outcomes only); anyone else is told
+        there is no such lead."""
         lead, activity, employee = await self.trail.lead_context(lead_id)
         if lead.salesperson_id == user_id:
             role = "salesperson"
@@ -778,7 +797,7 @@ class LeadRecords:
         else:
             raise NotFound(f"There is no lead {lead_id} you can see.")
         async with self.trail.db.session() as session:
-            entries = await timeline_entries(session=session, lead=lead)
+            entries = await timeline_entries(session=session, lead=lead, viewer_role=role)
         phone = mask_phone(lead.phone) if role == "employee" else lead.phone
         return Timeline(lead, phone, activity.name, employee.user_id, role, entries)
 

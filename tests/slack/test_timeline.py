@@ -131,6 +131,49 @@ async def test_employee_opens_it_from_the_sign_up_dm_with_the_phone_masked(
     assert "Signed up* via `linkedin`" in text and "phone is hidden" in text
 
 
+# The salesperson's own records in the `history` fixture: a call's summary, a thread note,
+# and the check-in's place, accuracy and note.
+SALES_RECORDS = (
+    "Follow-up call",
+    "Prefers WeChat",
+    "Met in person",
+    "openstreetmap.org",
+    "31.23",
+    "121.47",
+    "±25 m",
+    "Signed the NDA",
+)
+CUSTOMER_STORY = (
+    "Viewed via `linkedin` on a phone",
+    "Signed up* via `linkedin`",
+    "Attended by <@U_SALES1>",
+)
+
+
+async def test_the_employee_sees_the_customers_story_not_the_sales_records(
+    stack: Stack, history: Message
+) -> None:
+    """Through signed clicks: the sharing employee gets views, sign-up and outcome; the
+    salesperson and an admin also get the contacts, notes and the check-in's place."""
+    signed_up = await wait_for_dm(stack, EMPLOYEE, "signed up")
+    view = await click_and_open(stack, EMPLOYEE, "lead_timeline", MODAL, ts=signed_up.ts)
+    employee_sees = modal_text(stack, view.id)
+    assert all(fragment in employee_sees for fragment in CUSTOMER_STORY), employee_sees
+    leaked = [fragment for fragment in SALES_RECORDS if fragment in employee_sees]
+    assert leaked == [], employee_sees
+    timeline = await stack.services.records.timeline(1, user_id=EMPLOYEE)
+    assert {e.kind for e in timeline.entries} == {"view", "signup", "outcome"}
+
+    view = await click_and_open(stack, SALESPERSON, "lead_timeline", MODAL, ts=history.ts)
+    salesperson_sees = modal_text(stack, view.id)
+    reply = await reply_to(stack, ADMIN, "lead 1")
+    view = await click_and_open(stack, ADMIN, "lead_timeline", MODAL, ts=reply.ts)
+    admin_sees = modal_text(stack, view.id)
+    for sees in (salesperson_sees, admin_sees):
+        missing = [f for f in CUSTOMER_STORY + SALES_RECORDS if f not in sees]
+        assert missing == [], sees
+
+
 async def test_admin_gets_it_from_the_lead_command(stack: Stack, history: Message) -> None:
     reply = await reply_to(stack, ADMIN, "lead 1")
     assert "lead_timeline" in text_of(reply) and PHONE in text_of(reply)

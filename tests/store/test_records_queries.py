@@ -95,7 +95,7 @@ async def seed(db: Database) -> Lead:
 async def test_timeline_views_and_order(db: Database) -> None:
     lead = await seed(db)
     async with db.session() as session:
-        entries = await timeline_entries(session=session, lead=lead)
+        entries = await timeline_entries(session=session, lead=lead, viewer_role="admin")
     assert [(e.kind, e.source, e.counted) for e in entries] == [
         ("view", "dm", True),
         ("outcome", None, True),
