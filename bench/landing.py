@@ -57,6 +57,7 @@ import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -535,13 +536,20 @@ class Server(Process):
             await asyncio.sleep(0.05)
         committed = time.monotonic()
         limit = stall + committed - started
-        async with aiohttp.ClientSession() as http:
-            while time.monotonic() - started < limit:
-                async with http.get(self.base + "/healthz") as response:
-                    if (await response.json())["pending_tasks"] == 0:
-                        break
-                await asyncio.sleep(0.05)
+        while time.monotonic() - started < limit and self.owed_dms():
+            await asyncio.sleep(0.05)
         return committed - started, time.monotonic() - committed
+
+    def owed_dms(self) -> int:
+        """Outbox rows due now and not sent yet (/healthz tells nobody its queues)."""
+        now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        with contextlib.closing(sqlite3.connect(self.workdir / "sharetrail.db")) as db:
+            row = db.execute(
+                "SELECT COUNT(*) FROM outbox WHERE status = 'sending'"
+                " OR (status = 'pending' AND due_at <= ?)",
+                (now,),
+            ).fetchone()
+        return int(row[0])
 
 
 async def _wait_ready(url: str, process: asyncio.subprocess.Process, log: Path) -> None:

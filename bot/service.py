@@ -14,7 +14,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import delete
+from sqlalchemy import delete, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -749,6 +750,16 @@ class ShareTrail:
             )
 
     # --- operations ---------------------------------------------------------------------
+
+    async def database_answers(self) -> bool:
+        """Whether the database answers a trivial query: all that /healthz tells anyone."""
+        try:
+            async with self.db.engine.connect() as connection:
+                await connection.execute(text("SELECT 1"))
+        except (SQLAlchemyError, OSError) as exc:
+            log.warning("health check: the database does not answer (%s)", type(exc).__name__)
+            return False
+        return True
 
     async def health(self) -> dict[str, object]:
         async with self.db.session() as session:

@@ -146,9 +146,16 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
     return await to_aiohttp_response(bolt_response)
 
 
+# Status only: queue sizes, versions and errors are internals (`/sharetrail health`, admins).
+HEALTHY = b'{"status": "ok"}'
+UNHEALTHY = b'{"status": "unavailable"}'
+
+
 async def healthz(request: web.Request) -> web.StreamResponse:
-    health = await request.app[SERVICES].health()
-    return web.json_response({"ok": True, **health})
+    """For load balancers and uptime checks: 200 when the database answers, else 503."""
+    if await request.app[SERVICES].database_answers():
+        return web.Response(body=HEALTHY, content_type="application/json")
+    return web.Response(body=UNHEALTHY, status=503, content_type="application/json")
 
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.Application:

@@ -565,5 +565,5 @@ HELP_TEXT = """*ShareTrail commands*
 `/sharetrail me` — your numbers; `me notify on|off` — live alerts
 `/sharetrail me notify digest on|off` — a morning summary of yesterday
 `/sharetrail lead ID` — a lead's details and timeline
-`/sharetrail health` — is everything working
+`/sharetrail health` — is everything working (admins)
 `/sharetrail help` — this list"""

@@ -200,6 +200,8 @@ def mask_phone(phone: str) -> str:
 
 
 async def cmd_health(inv: Invocation) -> None:
+    """Queue sizes and recent failures are internals: admins only."""
+    await inv.services.require_admin(inv.user_id)
     health = await inv.services.health()
     lines = "\n".join(f"• {key}: {value}" for key, value in health.items())
     await inv.reply(f"*ShareTrail health*\n{lines}")

@@ -34,6 +34,7 @@ async def reply_to(stack: Stack, user: str, text: str, channel: str = "C_GENERAL
         "sales add <@U_BOB|bob>",
         "sales remove <@U_SALES1>",
         "export 1",
+        "health",
     ],
 )
 async def test_admin_subcommands_refuse_non_admins(stack: Stack, text: str) -> None:
@@ -49,6 +50,17 @@ async def test_admin_subcommands_refuse_non_admins(stack: Stack, text: str) -> N
     assert made <= {"response_url", "users.info"}, made
     assert (await stack.services.activity(1)).status == "published"
     assert await stack.services.salespeople() == list(SALES)
+
+
+async def test_health_is_for_admins_only(stack: Stack) -> None:
+    """Queue sizes and delivery failures are internals: a non-admin learns none of them."""
+    await create_activity(stack)
+    refused = await reply_to(stack, EMPLOYEE, "health")
+    assert "Only ShareTrail admins" in refused
+    for internal in ("database", "messages", "queued", "pending", "activities:", "failed"):
+        assert internal not in refused.lower(), refused
+    told = await reply_to(stack, ADMIN, "health")
+    assert "messages_pending" in told and "views_queued" in told
 
 
 async def test_bad_signature_is_401_and_changes_nothing(stack: Stack) -> None:
