@@ -2,8 +2,11 @@
 
 The emulator (Slack's Web API plus the browser chat UI) and ShareTrail each get their own
 port; the app is configured in code to talk to the emulator, with a signing secret made up
-for this run and a SQLite file in the working directory. The demo activity is seeded and
-announced in #marketing the way an admin would, with `/sharetrail publish`.
+for this run and a SQLite file in the working directory. The stand-in's workspace (its
+conversations, files and App Home tabs) is kept in a sibling SQLite file, so a restart shows
+what was there; it is started afresh with the app's database. On a fresh start the demo
+activity is seeded and announced in #marketing the way an admin would, with
+`/sharetrail publish`.
 """
 
 from __future__ import annotations
@@ -21,12 +24,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from aiohttp import web
+from sqlalchemy.engine import make_url
 
 from bot.demo import DEMO_ACTIVITY_NAME, seed_demo
 from bot.settings import Settings
 from handlers.main import Runtime, create_app, start_runtime, stop_runtime
 from sandbox.emulator import SlackEmulator
+from sandbox.persistence import WorkspaceStore, open_workspace
 from sandbox.ui import attach_ui
+from sandbox.workspace import Workspace, seeded_workspace
 
 log = logging.getLogger("sharetrail")
 
@@ -39,6 +45,7 @@ BOT_TOKEN = "xoxb-sandbox"
 ADMIN = "U_ADMIN"
 ANNOUNCE_CHANNEL = "C_MARKETING"
 DB_FILE = "sharetrail-sandbox.db"
+WORKSPACE_SUFFIX = "-slack"  # sharetrail-sandbox.db keeps its world in sharetrail-sandbox-slack.db
 SHUTDOWN_TIMEOUT = 5.0
 ANNOUNCE_TIMEOUT = 10.0
 # slack_bolt.listener.asyncio_runner: the coroutine that runs a listener after ack().
@@ -55,6 +62,7 @@ class Sandbox:
     ui_url: str
     app_url: str
     _runners: list[web.AppRunner] = field(default_factory=list)
+    store: WorkspaceStore | None = None
 
     async def stop(self) -> None:
         app_runner, ui_runner = self._runners
@@ -62,6 +70,8 @@ class Sandbox:
         await _finish_listeners()
         await stop_runtime(self.runtime)  # drains work that may still call the emulator
         await ui_runner.cleanup()
+        if self.store is not None:
+            self.store.close()
 
 
 async def _finish_listeners(timeout: float = SHUTDOWN_TIMEOUT) -> None:
@@ -113,28 +123,77 @@ def sandbox_settings(*, app_url: str, api_url: str, database_url: str, port: int
     )
 
 
+def sqlite_file(database_url: str) -> Path | None:
+    """The SQLite file behind a database URL (None for PostgreSQL or an in-memory database)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite" or url.database in (None, "", ":memory:"):
+        return None
+    return Path(str(url.database))
+
+
+def workspace_file(database_url: str) -> Path | None:
+    """Where the stand-in keeps its workspace: next to the app's SQLite file."""
+    database = sqlite_file(database_url)
+    if database is None:
+        return None
+    return database.with_name(f"{database.stem}{WORKSPACE_SUFFIX}{database.suffix or '.db'}")
+
+
+def _open_store(
+    path: Path | None, *, database_url: str, base_url: str
+) -> tuple[Workspace, WorkspaceStore | None, bool]:
+    """The workspace (restored, or seeded afresh), its store, and whether it was restored.
+
+    A new app database (none on disk yet) starts a new workspace too: the old one's lead
+    DMs and buttons would point at leads that no longer exist.
+    """
+    if path is None:
+        return seeded_workspace(), None, False
+    store = WorkspaceStore(path)
+    database = sqlite_file(database_url)
+    if database is not None and not database.exists():
+        store.clear()
+    restored = not store.is_empty()
+    return open_workspace(store, base_url=base_url, fresh=seeded_workspace()), store, restored
+
+
 async def start_sandbox(
     *,
     app_port: int = DEFAULT_APP_PORT,
     ui_port: int = DEFAULT_UI_PORT,
     database_url: str | None = None,
     seed: bool = True,
+    workspace_path: Path | None = None,
 ) -> Sandbox:
-    """Start the emulator with its UI, then the app; port 0 picks a free port."""
+    """Start the emulator with its UI, then the app; port 0 picks a free port.
+
+    The workspace is kept in `workspace_path` (default: next to a SQLite database; a
+    PostgreSQL or in-memory database gets a workspace that lasts as long as the process).
+    """
     async with contextlib.AsyncExitStack() as undo:  # unwinds only if start-up fails
         app_sock = undo.enter_context(_listen(HOST, app_port))
         ui_sock = undo.enter_context(_listen(HOST, ui_port))
         app_url = f"http://{HOST}:{app_sock.getsockname()[1]}"
         ui_url = f"http://{HOST}:{ui_sock.getsockname()[1]}"
+        database_url = database_url or f"sqlite+aiosqlite:///{Path.cwd() / DB_FILE}"
         settings = sandbox_settings(
             app_url=app_url,
             api_url=f"{ui_url}/api/",
-            database_url=database_url or f"sqlite+aiosqlite:///{Path.cwd() / DB_FILE}",
+            database_url=database_url,
             port=app_sock.getsockname()[1],
         )
+        workspace, store, restored = _open_store(
+            workspace_path or workspace_file(database_url),
+            database_url=database_url,
+            base_url=ui_url,
+        )
+        if store is not None:
+            undo.callback(store.close)
         assert settings.slack_signing_secret is not None
         emulator = SlackEmulator(
-            signing_secret=settings.slack_signing_secret.get_secret_value(), bot_token=BOT_TOKEN
+            signing_secret=settings.slack_signing_secret.get_secret_value(),
+            bot_token=BOT_TOKEN,
+            workspace=workspace,
         )
         emulator.base_url = ui_url
         emulator.app_url = app_url
@@ -157,8 +216,10 @@ async def start_sandbox(
         await app_runner.setup()
         undo.push_async_callback(app_runner.cleanup)
         await web.SockSite(app_runner, app_sock).start()
-        sandbox = Sandbox(emulator, runtime, settings, ui_url, app_url, [app_runner, ui_runner])
-        if seed:
+        sandbox = Sandbox(
+            emulator, runtime, settings, ui_url, app_url, [app_runner, ui_runner], store
+        )
+        if seed and not restored:  # a restored workspace already shows the announcement
             await announce_demo(sandbox)
         undo.pop_all()
         return sandbox

@@ -477,8 +477,7 @@ class SlackEmulator:
 
     async def _conversations_join(self, args: JSON, _: str) -> JSON:
         channel = self.workspace.channels[self._channel_id(args.get("channel"))]
-        if BOT_USER_ID not in channel.members:
-            channel.members.append(BOT_USER_ID)
+        self.workspace.join(channel, BOT_USER_ID)
         return {"channel": channel.to_json()}
 
     async def _conversations_history(self, args: JSON, _: str) -> JSON:
@@ -703,14 +702,16 @@ class SlackEmulator:
         filename, length = pending
         if len(content) != length:
             return web.Response(status=400, text=f"expected {length} bytes, got {len(content)}")
-        self.workspace.files[file_id] = File(
-            id=file_id,
-            name=filename,
-            title=filename,
-            content=content,
-            mimetype=_mimetype(filename),
-            user=BOT_USER_ID,
-            url_private=f"{self.base_url}/files/{file_id}/{filename}",
+        self.workspace.add_file(
+            File(
+                id=file_id,
+                name=filename,
+                title=filename,
+                content=content,
+                mimetype=_mimetype(filename),
+                user=BOT_USER_ID,
+                url_private=f"{self.base_url}/files/{file_id}/{filename}",
+            )
         )
         del self._pending_uploads[file_id]
         self._notify()
@@ -727,6 +728,7 @@ class SlackEmulator:
                 raise SlackError("file_not_found")
             if entry.get("title"):
                 file.title = str(entry["title"])
+                self.workspace.file_changed(file)
             files.append(file)
         channel_arg = args.get("channel_id") or args.get("channels")
         if channel_arg:
@@ -735,6 +737,7 @@ class SlackEmulator:
             thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
             for file in files:
                 file.channels.append(channel)
+                self.workspace.file_changed(file)
             self.workspace.post(
                 Message(
                     channel,
@@ -1102,7 +1105,7 @@ class SlackEmulator:
             user=self._user(user).id,
             url_private=f"{self.base_url}/files/{file_id}/{filename}",
         )
-        self.workspace.files[file_id] = file
+        self.workspace.add_file(file)
         self._notify()
         return file
 
@@ -1121,6 +1124,7 @@ class SlackEmulator:
         file = self.user_file(user, filename, content, mimetype=mimetype)
         channel_id = self._channel_id(channel)
         file.channels.append(channel_id)
+        self.workspace.file_changed(file)
         message = self.workspace.post(
             Message(
                 channel_id,

@@ -30,7 +30,16 @@ from sandbox.blockkit import Container, Context, Names, emoji, mrkdwn, render_bl
 from sandbox.delivery import Delivery
 from sandbox.emulator import SlackEmulator
 from sandbox.forms import action_id_of, input_elements
-from sandbox.workspace import BOT_USER_ID, JSON, Channel, Message, User, View, Workspace
+from sandbox.workspace import (
+    BOT_USER_ID,
+    JSON,
+    Channel,
+    Message,
+    User,
+    View,
+    Workspace,
+    dm_id,
+)
 
 log = logging.getLogger(__name__)
 
@@ -146,6 +155,8 @@ class SandboxUI:
         pane = request.match_info["pane"]
         if pane == HOME:
             return pane
+        if pane == dm_id(user.id):  # a link to one's DM works before the app ever wrote
+            return self.workspace.dm_with(user.id).id
         channel = self.workspace.channels.get(pane)
         if channel is None or (channel.is_im and channel.im_user != user.id):
             raise web.HTTPNotFound(text="No such conversation for this person.")

@@ -1,16 +1,17 @@
 """The sandbox's Slack workspace: users, channels, messages, views and files in memory.
 
 Shapes follow Slack's Web API JSON so the emulator can return them as they are. Every
-change is published to subscribers (the browser UI streams them as server-sent events).
+change is published to subscribers (the browser UI streams them as server-sent events)
+and, when a journal is attached (`sandbox.persistence`), written through to disk so the
+workspace outlives a restart.
 """
 
 from __future__ import annotations
 
 import asyncio
-import itertools
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 JSON = dict[str, Any]
 TEAM_ID = "T_SANDBOX"
@@ -188,8 +189,28 @@ class View:
         return data
 
 
+class Journal(Protocol):
+    """Where every change is written through (`sandbox.persistence.WorkspaceStore`)."""
+
+    def save_user(self, user: User) -> None: ...
+    def save_channel(self, channel: Channel) -> None: ...
+    def save_message(self, message: Message) -> None: ...
+    def save_view(self, view: View) -> None: ...
+    def save_file(self, file: File, *, content: bool) -> None: ...
+    def save_next_id(self, next_id: int) -> None: ...
+
+
+def dm_id(user_id: str) -> str:
+    """The id of the app's DM with a user: stable, so a link to it works before it opens."""
+    return f"D_{user_id}"
+
+
 class Workspace:
-    """All of the workspace's state; the emulator and the UI both read and change it."""
+    """All of the workspace's state; the emulator and the UI both read and change it.
+
+    Change it through these methods (or call `changed`/`file_changed`/`channel_changed`
+    after changing an object in place), so an attached journal sees every change.
+    """
 
     def __init__(self) -> None:
         self.users: dict[str, User] = {}
@@ -199,14 +220,29 @@ class Workspace:
         self.home_views: dict[str, str] = {}
         self.files: dict[str, File] = {}
         self._dms: dict[str, str] = {}  # user id → their DM channel with the app
-        self._ids = itertools.count(1)
+        self.next_id = 1  # the number in the next new_id
         self._last_ts = 0.0
         self._subscribers: set[asyncio.Queue[JSON]] = set()
+        self.journal: Journal | None = None
 
     # identifiers -------------------------------------------------------------------
 
     def new_id(self, prefix: str) -> str:
-        return f"{prefix}{next(self._ids):06d}"
+        number, self.next_id = self.next_id, self.next_id + 1
+        if self.journal is not None:
+            self.journal.save_next_id(self.next_id)
+        return f"{prefix}{number:06d}"
+
+    def resume(self, *, next_id: int, last_ts: float) -> None:
+        """Carry on after a restored workspace: no id is handed out twice, ts keep rising."""
+        self.next_id = next_id
+        self._last_ts = max(self._last_ts, last_ts)
+        for channel in self.channels.values():
+            if channel.is_im:
+                self._dms[channel.im_user] = channel.id
+        for view in self.views.values():
+            if view.type == "home":
+                self.home_views[view.user] = view.id
 
     def new_ts(self) -> str:
         """Message timestamps, unique and increasing like Slack's."""
@@ -218,12 +254,25 @@ class Workspace:
 
     def add_user(self, user: User) -> User:
         self.users[user.id] = user
+        if self.journal is not None:
+            self.journal.save_user(user)
         return user
 
     def add_channel(self, channel: Channel) -> Channel:
         self.channels[channel.id] = channel
         self.messages.setdefault(channel.id, [])
+        self.channel_changed(channel)
         return channel
+
+    def channel_changed(self, channel: Channel) -> None:
+        """A channel's members or topic were changed in place."""
+        if self.journal is not None:
+            self.journal.save_channel(channel)
+
+    def join(self, channel: Channel, user_id: str) -> None:
+        if user_id not in channel.members:
+            channel.members.append(user_id)
+            self.channel_changed(channel)
 
     def channel_by_name(self, name: str) -> Channel | None:
         name = name.lstrip("#")
@@ -235,7 +284,7 @@ class Workspace:
         if known is not None:
             return self.channels[known]
         channel = Channel(
-            id=f"D_{user_id}",
+            id=dm_id(user_id),
             name=f"dm-{user_id}",
             members=[BOT_USER_ID, user_id],
             is_im=True,
@@ -253,6 +302,8 @@ class Workspace:
 
     def post(self, message: Message) -> Message:
         self.messages.setdefault(message.channel, []).append(message)
+        if self.journal is not None:
+            self.journal.save_message(message)
         self.publish({"type": "message", "channel": message.channel, "ts": message.ts})
         return message
 
@@ -270,7 +321,23 @@ class Workspace:
         ]
 
     def changed(self, message: Message) -> None:
+        """A message was edited, deleted or reacted to in place."""
+        if self.journal is not None:
+            self.journal.save_message(message)
         self.publish({"type": "message_changed", "channel": message.channel, "ts": message.ts})
+
+    # files -------------------------------------------------------------------------
+
+    def add_file(self, file: File) -> File:
+        self.files[file.id] = file
+        if self.journal is not None:
+            self.journal.save_file(file, content=True)
+        return file
+
+    def file_changed(self, file: File) -> None:
+        """A file's title or channels were changed in place (its bytes never change)."""
+        if self.journal is not None:
+            self.journal.save_file(file, content=False)
 
     # views -------------------------------------------------------------------------
 
@@ -285,6 +352,7 @@ class Workspace:
             previous_id=previous.id if previous else None,
         )
         self.views[view_id] = opened
+        self._save_view(opened)
         self.publish({"type": "view_opened", "user": user, "view_id": view_id})
         return opened
 
@@ -292,6 +360,7 @@ class Workspace:
         existing.view = view
         existing.hash = self.new_ts()
         existing.errors = {}
+        self._save_view(existing)
         self.publish({"type": "view_updated", "user": existing.user, "view_id": existing.id})
         return existing
 
@@ -299,7 +368,12 @@ class Workspace:
         for view in self.views.values():
             if view.id == existing.id or (all_in_stack and view.root_id == existing.root_id):
                 view.closed = True
+                self._save_view(view)
         self.publish({"type": "view_closed", "user": existing.user, "view_id": existing.id})
+
+    def _save_view(self, view: View) -> None:
+        if self.journal is not None:
+            self.journal.save_view(view)
 
     def open_modals(self, user: str) -> list[View]:
         return [
@@ -353,6 +427,7 @@ def add_people(ws: Workspace, count: int, *, prefix: str = "U_P") -> list[str]:
         )
         ids.append(user.id)
     ws.channels["C_GENERAL"].members.extend(ids)
+    ws.channel_changed(ws.channels["C_GENERAL"])
     return ids
 
 

@@ -31,7 +31,7 @@ def published_note(messages: list[Message]) -> Message | None:
 
 async def test_demo_is_seeded_and_announced_in_marketing(tmp_path: Path) -> None:
     database_url = f"sqlite+aiosqlite:///{tmp_path / 'sandbox.db'}"
-    for _ in range(2):  # a second start reuses the database: same activity, announced again
+    for _ in range(2):  # a second start reuses both databases: the same announcement is there
         sandbox = await start_sandbox(app_port=0, ui_port=0, database_url=database_url)
         try:
             slack = sandbox.emulator
