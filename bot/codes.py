@@ -22,7 +22,7 @@ PUSH_SOURCES: tuple[str, ...] = ("card_qr", "dm", "channel", "email", "wechat", 
 DEFAULT_SOURCE = "card_qr"
 
 _MAC_BYTES = 9
-_CODE_RE = re.compile(r"^[A-Za-z0-9_-]{14,32}$")
+_CODE_RE = re.compile(r"[A-Za-z0-9_-]{14,32}")
 
 
 def _b64encode(raw: bytes) -> str:
@@ -79,7 +79,7 @@ class ShareCodec:
         return self._decoded(code)
 
     def _decode(self, code: str) -> ShareRef:
-        if not _CODE_RE.match(code):
+        if not _CODE_RE.fullmatch(code):
             raise NotFound("unknown share code")
         try:
             raw = _b64decode(code)
@@ -100,21 +100,24 @@ class Signer:
     def __init__(self, secret: str, purpose: str) -> None:
         self._hmac = _keyed(derive_key(secret, purpose))
 
-    def _mac(self, body: str) -> str:
-        digest = self._hmac(body.encode())[:12]
-        return _b64encode(digest)
+    def _mac(self, body: str) -> bytes:
+        # surrogatepass: a value read from a header or URL may hold any code point, and an
+        # unencodable one must fail the comparison below, not raise.
+        digest = self._hmac(body.encode("utf-8", "surrogatepass"))[:12]
+        return _b64encode(digest).encode("ascii")
 
     def sign(self, value: str, *, ttl_seconds: int | None = None, now: float | None = None) -> str:
         expires = "" if ttl_seconds is None else str(int((now or time.time()) + ttl_seconds))
         body = f"{value}.{expires}"
-        return f"{body}.{self._mac(body)}"
+        return f"{body}.{self._mac(body).decode('ascii')}"
 
     def unsign(self, token: str, *, now: float | None = None) -> str:
         """The signed value; NotFound if forged, Gone if expired."""
         if len(token) > 512 or token.count(".") < 2:
             raise NotFound("invalid token")
         body, mac = token.rsplit(".", 1)
-        if not hmac.compare_digest(mac, self._mac(body)):
+        # Compared as bytes: compare_digest raises TypeError on a str with non-ASCII text.
+        if not hmac.compare_digest(mac.encode("utf-8", "surrogatepass"), self._mac(body)):
             raise NotFound("invalid token")
         value, expires = body.rsplit(".", 1)
         if expires and int(expires) < (now or time.time()):

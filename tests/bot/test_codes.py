@@ -53,3 +53,22 @@ def test_signer_expiry_and_forgery() -> None:
         Signer("k", "other-purpose").unsign(token, now=1000)
     with pytest.raises(NotFound):
         signer.unsign(token.replace("lead-1", "lead-2"), now=1000)
+
+
+@pytest.mark.parametrize(
+    "token", ["a.b.é", "é.1.abc", "1..李", "x.y.\udcff", "\udcff.1.x", "a.b.c\n"]
+)
+def test_signer_refuses_any_text_as_not_found(token: str) -> None:
+    with pytest.raises(NotFound):
+        Signer("k", "purpose").unsign(token)
+
+
+def test_signer_round_trips_non_ascii_values() -> None:
+    signer = Signer("k", "purpose")
+    assert signer.unsign(signer.sign("李.é")) == "李.é"
+
+
+def test_share_code_with_a_trailing_newline_is_not_found() -> None:
+    codec = ShareCodec("k")
+    with pytest.raises(NotFound):
+        codec.decode(codec.encode(7) + "\n")

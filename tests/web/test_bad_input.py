@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.conftest import ADMIN, EMPLOYEE, Stack
+from tests.conftest import ADMIN, EMPLOYEE, MOBILE_UA, Stack
 from tests.flows import Card, create_activity, get_share_card
 
 ONE_MB = b"x" * (1024 * 1024)
@@ -23,8 +23,13 @@ def no_tracebacks(caplog: pytest.LogCaptureFixture) -> Iterator[None]:
 
 
 @pytest.fixture
-async def card(stack: Stack) -> Card:
-    return await get_share_card(stack, EMPLOYEE, await create_activity(stack))
+async def activity_id(stack: Stack) -> int:
+    return await create_activity(stack)
+
+
+@pytest.fixture
+async def card(stack: Stack, activity_id: int) -> Card:
+    return await get_share_card(stack, EMPLOYEE, activity_id)
 
 
 @pytest.mark.parametrize(
@@ -146,3 +151,56 @@ async def test_bad_button_values_get_a_message(stack: Stack, value: str) -> None
     assert str(dm.args["text"]).startswith("⚠️")
     assert stack.slack.calls_to("files.completeUploadExternal", since) == []
     assert ADMIN
+
+
+# Signed values (cookies, preview links, check-in tokens, the sign-up offer) are compared
+# with hmac.compare_digest, which raises TypeError on a str holding non-ASCII text.
+NON_ASCII_TOKENS = ["a.b.é", "1..Ünïcødé", "李.1.李", "x.y.\udcff"]
+
+
+@pytest.mark.parametrize("token", NON_ASCII_TOKENS)
+async def test_non_ascii_visitor_cookie_is_a_new_visitor(
+    stack: Stack, card: Card, token: str
+) -> None:
+    cookie = f"st_v={token}".encode("utf-8", "surrogateescape").decode("latin-1")
+    async with stack.http.get(card.url, headers={"Cookie": cookie}) as response:
+        assert response.status == 200
+        assert response.cookies["st_v"].value.count(".") == 2  # a fresh, signed cookie
+
+
+@pytest.mark.parametrize("token", NON_ASCII_TOKENS)
+async def test_non_ascii_own_link_cookie_is_ignored(
+    stack: Stack, activity_id: int, card: Card, token: str
+) -> None:
+    cookie = f"st_own={token}".encode("utf-8", "surrogateescape").decode("latin-1")
+    headers = {"Cookie": cookie, "User-Agent": MOBILE_UA}
+    async with stack.http.get(card.url, headers=headers) as response:
+        assert response.status == 200
+    await stack.settle()
+    # Counted: the forged cookie does not make the visitor the sharing employee.
+    assert (await stack.services.report(activity_id)).totals.views == 1
+
+
+@pytest.mark.parametrize("token", NON_ASCII_TOKENS[:3])
+async def test_non_ascii_preview_link_just_opens_the_page(
+    stack: Stack, card: Card, token: str
+) -> None:
+    async with stack.http.get(card.url, params={"me": token}, allow_redirects=False) as response:
+        assert response.status == 303
+        assert "st_own" not in response.cookies
+
+
+@pytest.mark.parametrize("token", NON_ASCII_TOKENS[:3])
+@pytest.mark.parametrize("method", ["GET", "POST"])
+async def test_non_ascii_check_in_token_is_not_valid(stack: Stack, token: str, method: str) -> None:
+    url = f"{stack.app_url}/checkin/{token}"
+    async with stack.http.request(method, url, data={"lat": "52.5"}) as response:
+        assert response.status == 404
+        assert "This check-in link is not valid" in await response.text()
+
+
+@pytest.mark.parametrize("token", NON_ASCII_TOKENS[:3])
+async def test_non_ascii_offer_still_signs_up(stack: Stack, card: Card, token: str) -> None:
+    fields = {"name": "Wang Wei", "phone": "+86 138 1234 5678", "offer": token}
+    async with stack.http.post(f"{card.url}/signup", data=fields) as response:
+        assert response.status == 200, await response.text()
