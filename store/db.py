@@ -12,6 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from store.sqlite_files import make_private
+
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
     # WAL lets the landing page read while the writer commits; NORMAL sync is durable in WAL
@@ -37,6 +39,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         connect_args.setdefault("cached_statements", SQLITE_CACHED_STATEMENTS)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
+        make_private(engine.url)  # before the first connection creates the file
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
 

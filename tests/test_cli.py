@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import sqlite3
+import stat
 import sys
 from pathlib import Path
 
@@ -128,3 +130,55 @@ async def test_demo_prints_share_urls_and_export_prints_csv(tmp_path: Path) -> N
     )
     code, _, err = await _run(tmp_path, "export", "999")
     assert code == 1 and "no activity 999" in err and "Traceback" not in err
+
+
+def _mode(path: Path) -> str:
+    return oct(stat.S_IMODE(os.stat(path).st_mode))
+
+
+def _views(database: Path) -> int:
+    """Committed views, read without creating anything next to the database."""
+    with sqlite3.connect(f"file:{database}?mode=ro", uri=True) as connection:
+        return int(connection.execute("SELECT COUNT(*) FROM views").fetchone()[0])
+
+
+async def test_the_database_and_its_wal_and_shm_are_readable_by_the_owner_only(
+    tmp_path: Path,
+) -> None:
+    """They hold SHARETRAIL_SECRET and customers' phones. With a umask of 022 (files 0644 by
+    default): created 0600, an older world-readable file is tightened on start, and the -wal
+    and -shm files the running server writes are 0600 too."""
+    database = tmp_path / "cli.db"
+    port = unused_port()
+    base = f"http://127.0.0.1:{port}"
+    env = _env(tmp_path, SLACK_BOT_TOKEN="xoxb-test", SLACK_SIGNING_SECRET="s3cret")
+    env |= {"SLACK_API_URL": "http://127.0.0.1:9/api/", "PORT": str(port), "PUBLIC_BASE_URL": base}
+    demo = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "handlers.cli", "demo", cwd=tmp_path, env=env, umask=0o022,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(demo.communicate(), timeout=60)
+    assert demo.returncode == 0, err.decode()
+    assert _mode(database) == "0o600"
+
+    os.chmod(database, 0o644)  # as an older version left it
+    server = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "handlers.cli", "serve", cwd=tmp_path, env=env, umask=0o022,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert server.stderr is not None
+    try:
+        while b"listening" not in await asyncio.wait_for(server.stderr.readline(), timeout=30):
+            assert server.returncode is None
+        async with aiohttp.ClientSession() as http:
+            for url in out.decode().split():  # views: the server writes to its WAL
+                async with http.get(url, headers={"User-Agent": "Mozilla/5.0 (iPhone)"}) as r:
+                    assert r.status == 200
+        async with asyncio.timeout(30):
+            while _views(database) < 4:
+                await asyncio.sleep(0.05)  # the writer commits in batches; nothing to await
+        modes = {suffix: _mode(Path(f"{database}{suffix}")) for suffix in ("", "-wal", "-shm")}
+        assert modes == {"": "0o600", "-wal": "0o600", "-shm": "0o600"}
+    finally:
+        server.send_signal(signal.SIGTERM)
+        await asyncio.wait_for(server.wait(), timeout=60)
