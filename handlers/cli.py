@@ -140,6 +140,17 @@ def build_parser() -> argparse.ArgumentParser:
     sandbox = commands.add_parser("sandbox", help="run everything locally with a fake Slack")
     sandbox.add_argument("--port", type=int, default=None, help="app port (default 8080)")
     sandbox.add_argument("--ui-port", type=int, default=None, help="sandbox UI port (default 3000)")
+    sandbox.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on (0.0.0.0: phones on the LAN; links use the LAN address)",
+    )
+    sandbox.add_argument(
+        "--platform",
+        choices=("slack", "wecom"),
+        default="slack",
+        help="which chat platform the stand-in plays (default slack; wecom is not ready yet)",
+    )
     commands.add_parser("demo", help="seed demo data and print one share URL per line")
     commands.add_parser("migrate", help="apply database migrations")
     export_parser = commands.add_parser("export", help="print an activity's CSV to stdout")
@@ -154,7 +165,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sandbox":
             from handlers.sandbox_runner import run_sandbox
 
-            return asyncio.run(run_sandbox(app_port=args.port, ui_port=args.ui_port))
+            return asyncio.run(
+                run_sandbox(
+                    app_port=args.port,
+                    ui_port=args.ui_port,
+                    host=args.host,
+                    platform=args.platform,
+                )
+            )
         settings = load_settings()
         if args.command == "serve":
             if settings.slack_bot_token is None:

@@ -14,12 +14,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
+import ipaddress
 import logging
 import os
 import secrets
 import signal
 import socket
 import sys
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -37,6 +39,8 @@ from sandbox.workspace import Workspace, seeded_workspace
 log = logging.getLogger("sharetrail")
 
 HOST = "127.0.0.1"
+WILDCARDS = frozenset({"0.0.0.0", "::", ""})
+UNROUTABLE = "10.254.254.254"  # any address off this machine; a UDP connect sends nothing
 DEFAULT_APP_PORT = 8080
 DEFAULT_UI_PORT = 3000
 APP_PORT_ENV = "SHARETRAIL_SANDBOX_PORT"
@@ -94,9 +98,65 @@ async def _finish_listeners(timeout: float = SHUTDOWN_TIMEOUT) -> None:
             task.cancel()
 
 
+def is_wildcard(host: str) -> bool:
+    """Whether `host` listens on every interface (then phones on the LAN can connect)."""
+    return host in WILDCARDS
+
+
+def pick_lan_address(candidates: Iterable[str]) -> str:
+    """The first address a phone on the LAN could reach; 127.0.0.1 when there is none."""
+    for candidate in candidates:
+        try:
+            address = ipaddress.ip_address(candidate)
+        except ValueError:
+            continue
+        usable = address.version == 4 and not address.is_unspecified
+        if usable and not (address.is_loopback or address.is_link_local):
+            return str(address)
+    return HOST
+
+
+def _routed_address() -> list[str]:
+    """The address the default route leaves from: a UDP connect picks it, sending nothing."""
+    try:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+            probe.connect((UNROUTABLE, 9))
+            return [str(probe.getsockname()[0])]
+    except OSError:
+        return []
+
+
+def _hostname_addresses() -> list[str]:
+    try:
+        found = socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)
+    except OSError:
+        return []
+    return [str(info[4][0]) for info in found]
+
+
+def lan_address() -> str:
+    """This machine's address on the local network, found without network traffic."""
+    return pick_lan_address([*_routed_address(), *_hostname_addresses()])
+
+
+def public_host(host: str) -> str:
+    """The host for links people open: the LAN address when listening on every interface."""
+    return lan_address() if is_wildcard(host) else host
+
+
+def local_host(host: str) -> str:
+    """The host the app and the stand-in use to reach each other."""
+    return HOST if is_wildcard(host) else host
+
+
+def http_url(host: str, port: int) -> str:
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def _listen(host: str, port: int) -> socket.socket:
     """Bind now, so port 0 becomes a real port before the settings are built."""
-    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -106,7 +166,9 @@ def _listen(host: str, port: int) -> socket.socket:
     return sock
 
 
-def sandbox_settings(*, app_url: str, api_url: str, database_url: str, port: int) -> Settings:
+def sandbox_settings(
+    *, app_url: str, api_url: str, database_url: str, port: int, host: str = HOST
+) -> Settings:
     """Settings made in code: nothing from .env or the environment can point it at real Slack."""
     return Settings(
         _env_file=None,
@@ -116,7 +178,7 @@ def sandbox_settings(*, app_url: str, api_url: str, database_url: str, port: int
         slack_api_url=api_url,
         database_url=database_url,
         public_base_url=app_url,
-        host=HOST,
+        host=host,
         port=port,
         admin_user_ids=ADMIN,
         sharetrail_secret=None,
@@ -164,28 +226,34 @@ async def start_sandbox(
     database_url: str | None = None,
     seed: bool = True,
     workspace_path: Path | None = None,
+    host: str = HOST,
 ) -> Sandbox:
     """Start the emulator with its UI, then the app; port 0 picks a free port.
 
     The workspace is kept in `workspace_path` (default: next to a SQLite database; a
     PostgreSQL or in-memory database gets a workspace that lasts as long as the process).
+    `host` 0.0.0.0 serves phones on the LAN: share links, QR codes and the UI's URL then
+    carry the machine's LAN address, while the app and the stand-in talk over loopback.
     """
     async with contextlib.AsyncExitStack() as undo:  # unwinds only if start-up fails
-        app_sock = undo.enter_context(_listen(HOST, app_port))
-        ui_sock = undo.enter_context(_listen(HOST, ui_port))
-        app_url = f"http://{HOST}:{app_sock.getsockname()[1]}"
-        ui_url = f"http://{HOST}:{ui_sock.getsockname()[1]}"
+        app_sock = undo.enter_context(_listen(host, app_port))
+        ui_sock = undo.enter_context(_listen(host, ui_port))
+        ports = app_sock.getsockname()[1], ui_sock.getsockname()[1]
+        shown, local = public_host(host), local_host(host)
+        app_url, ui_url = http_url(shown, ports[0]), http_url(shown, ports[1])
+        local_app_url, local_ui_url = http_url(local, ports[0]), http_url(local, ports[1])
         database_url = database_url or f"sqlite+aiosqlite:///{Path.cwd() / DB_FILE}"
         settings = sandbox_settings(
             app_url=app_url,
-            api_url=f"{ui_url}/api/",
+            api_url=f"{local_ui_url}/api/",
             database_url=database_url,
-            port=app_sock.getsockname()[1],
+            port=ports[0],
+            host=host,
         )
         workspace, store, restored = _open_store(
             workspace_path or workspace_file(database_url),
             database_url=database_url,
-            base_url=ui_url,
+            base_url=local_ui_url,
         )
         if store is not None:
             undo.callback(store.close)
@@ -195,8 +263,8 @@ async def start_sandbox(
             bot_token=BOT_TOKEN,
             workspace=workspace,
         )
-        emulator.base_url = ui_url
-        emulator.app_url = app_url
+        emulator.base_url = local_ui_url
+        emulator.app_url = local_app_url
         emulator_app = emulator.make_app()
         attach_ui(emulator_app, emulator)
         ui_runner = web.AppRunner(emulator_app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)
@@ -260,8 +328,21 @@ def _port(value: int | None, env: str, default: int) -> int:
     return int(raw)
 
 
-async def run_sandbox(app_port: int | None = None, ui_port: int | None = None) -> int:
+async def run_sandbox(
+    app_port: int | None = None,
+    ui_port: int | None = None,
+    *,
+    host: str = HOST,
+    platform: str = "slack",
+) -> int:
     """Run until Ctrl-C or SIGTERM; the exit code for the CLI."""
+    if platform != "slack":
+        print(
+            f"error: the {platform!r} stand-in is not available yet; "
+            "use --platform slack (the default).",
+            file=sys.stderr,
+        )
+        return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -271,7 +352,7 @@ async def run_sandbox(app_port: int | None = None, ui_port: int | None = None) -
             _port(app_port, APP_PORT_ENV, DEFAULT_APP_PORT),
             _port(ui_port, UI_PORT_ENV, DEFAULT_UI_PORT),
         )
-        sandbox = await start_sandbox(app_port=ports[0], ui_port=ports[1])
+        sandbox = await start_sandbox(app_port=ports[0], ui_port=ports[1], host=host)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -289,6 +370,11 @@ async def run_sandbox(app_port: int | None = None, ui_port: int | None = None) -
         f"ShareTrail sandbox is running: open {sandbox.ui_url}/ in your browser (Ctrl-C to stop).",
         flush=True,
     )
+    if is_wildcard(host):
+        print(
+            f"Phones on this network open share links and QR codes at {sandbox.app_url}.",
+            flush=True,
+        )
     try:
         await stop.wait()
     finally:

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone, tzinfo
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import aiohttp
@@ -201,7 +202,7 @@ class SandboxUI:
                 {
                     "name": file.name,
                     "title": file.title,
-                    "url": file.url_private,
+                    "url": urlsplit(file.url_private).path,  # any origin: a phone on the LAN
                     "is_image": file.mimetype in IMAGE_TYPES,
                     "size": f"{max(len(file.content) // 1024, 1)} KB",
                 }
