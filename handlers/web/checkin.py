@@ -9,6 +9,7 @@ from aiohttp import web
 
 from bot.errors import DomainError, Forbidden, Gone, InvalidInput, NotFound
 from bot.records import FORM_FIELDS, CheckInPage, LinkUsed, osm_url, zone
+from handlers.web.forms import read_form
 from handlers.web.keys import SERVICES
 
 # The token is the capability: keep it out of caches, indexes and Referer headers
@@ -72,10 +73,7 @@ async def checkin_page(request: web.Request) -> web.StreamResponse:
 
 
 async def _fields(request: web.Request) -> dict[str, str]:
-    try:
-        form = await request.post()
-    except (ValueError, UnicodeDecodeError, AssertionError):
-        raise InvalidInput("The form could not be read. Please fill it in again.") from None
+    form = await read_form(request)
     return {name: value for name in FORM_FIELDS if isinstance(value := form.get(name), str)}
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from datetime import UTC, datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.errors import DomainError, InvalidInput
 from bot.service import LandingPage, ShareTrail
 from bot.tracking import Visit, classify
 from handlers.web import limits
+from handlers.web.forms import read_form
 from handlers.web.keys import SERVICES
 from handlers.web.visitors import (
     Visitor,
@@ -125,11 +127,7 @@ def _visit(
 
 
 async def _form_fields(request: web.Request) -> dict[str, str]:
-    try:
-        form = await request.post()
-    except (ValueError, UnicodeDecodeError, AssertionError):
-        # aiohttp's parsers raise these on undecodable or truncated bodies.
-        raise InvalidInput("The form could not be read. Please fill it in again.") from None
+    form = await read_form(request)
     fields = {}
     for name in (*SIGNUP_FIELDS, "offer"):
         value = form.get(name)
@@ -179,11 +177,16 @@ async def card_image(request: web.Request) -> web.StreamResponse:
     )
 
 
+def _not_a_number(constant: str) -> float:
+    """json accepts NaN and Infinity, which JSON itself does not: refuse them."""
+    raise ValueError(f"{constant} is not JSON")
+
+
 def parse_beacon(raw: bytes) -> dict[str, Any]:
     """Dwell (ms), max scroll depth (%), clicked controls; unknown keys are dropped."""
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+        data = json.loads(raw, parse_constant=_not_a_number)
+    except ValueError:  # also UnicodeDecodeError, and NaN / Infinity (see _not_a_number)
         raise InvalidInput("The beacon is not JSON.") from None
     if not isinstance(data, dict):
         raise InvalidInput("The beacon must be a JSON object.")
@@ -194,6 +197,8 @@ def parse_beacon(raw: bytes) -> dict[str, Any]:
             continue
         if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
             raise InvalidInput(f"{key} must be a non-negative number.")
+        if not math.isfinite(value):  # 1e400 parses as float infinity
+            raise InvalidInput(f"{key} must be a finite number.")
         beacon[key] = min(int(value), limit)
     clicks = data.get("clicks", [])
     if not isinstance(clicks, list) or not all(isinstance(c, str) for c in clicks):

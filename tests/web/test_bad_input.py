@@ -10,6 +10,8 @@ import pytest
 
 from tests.conftest import ADMIN, EMPLOYEE, MOBILE_UA, Stack
 from tests.flows import Card, create_activity, get_share_card
+from tests.records_flows import lead_setup
+from tests.web.test_checkin import good_form, request_link
 
 ONE_MB = b"x" * (1024 * 1024)
 
@@ -67,7 +69,19 @@ async def test_one_megabyte_posts_are_refused(stack: Stack, card: Card, path: st
 
 
 @pytest.mark.parametrize(
-    "raw", [b"not json", b"[1, 2]", b'{"dwell_ms": "long"}', b'{"clicks": "phone"}']
+    "raw",
+    [
+        b"not json",
+        b"[1, 2]",
+        b'{"dwell_ms": "long"}',
+        b'{"clicks": "phone"}',
+        # Python's json reads these (JSON has no such numbers); int() of them raised.
+        b'{"dwell_ms": NaN}',
+        b'{"dwell_ms": Infinity}',
+        b'{"scroll_pct": -Infinity}',
+        b'{"dwell_ms": 1e400}',
+        b'{"scroll_pct": 1e400, "dwell_ms": 10}',
+    ],
 )
 async def test_bad_beacons(stack: Stack, card: Card, raw: bytes) -> None:
     async with stack.http.post(f"{card.url}/beacon", data=raw) as response:
@@ -204,3 +218,51 @@ async def test_non_ascii_offer_still_signs_up(stack: Stack, card: Card, token: s
     fields = {"name": "Wang Wei", "phone": "+86 138 1234 5678", "offer": token}
     async with stack.http.post(f"{card.url}/signup", data=fields) as response:
         assert response.status == 200, await response.text()
+
+
+# A charset Python does not know (or one that is not a text encoding) made request.post()
+# raise LookupError; an unknown part encoding RuntimeError; too many part headers
+# BadHttpMessage.
+UNREADABLE_FORMS = [
+    (b"name=Wang&phone=%2B8613812345678", "application/x-www-form-urlencoded; charset=bogus-xyz"),
+    (b"name=Wang&phone=%2B8613812345678", "application/x-www-form-urlencoded; charset=zlib"),
+    (
+        b'--xx\r\nContent-Disposition: form-data; name="name"\r\n'
+        b"Content-Type: text/plain; charset=bogus-xyz\r\n\r\nWang\r\n--xx--\r\n",
+        "multipart/form-data; boundary=xx",
+    ),
+    (
+        b'--xx\r\nContent-Disposition: form-data; name="name"\r\n'
+        b"Content-Transfer-Encoding: bogus\r\n\r\nWang\r\n--xx--\r\n",
+        "multipart/form-data; boundary=xx",
+    ),
+    (
+        b'--xx\r\nContent-Disposition: form-data; name="name"\r\n'
+        + b"X-Filler: 1\r\n" * 200
+        + b"\r\nWang\r\n--xx--\r\n",
+        "multipart/form-data; boundary=xx",
+    ),
+]
+
+
+@pytest.mark.parametrize(("body", "content_type"), UNREADABLE_FORMS)
+async def test_unreadable_signup_forms_are_a_clear_400(
+    stack: Stack, card: Card, body: bytes, content_type: str
+) -> None:
+    headers = {"Content-Type": content_type}
+    async with stack.http.post(f"{card.url}/signup", data=body, headers=headers) as response:
+        assert response.status == 400
+        assert "The form could not be read" in await response.text()
+
+
+@pytest.mark.parametrize(("body", "content_type"), UNREADABLE_FORMS)
+async def test_unreadable_check_in_forms_are_a_clear_400(
+    stack: Stack, body: bytes, content_type: str
+) -> None:
+    link = await request_link(stack, await lead_setup(stack))
+    headers = {"Content-Type": content_type}
+    async with stack.http.post(link, data=body, headers=headers) as response:
+        assert response.status == 400
+        assert "The form could not be read" in await response.text()
+    async with stack.http.post(link, data=good_form()) as response:
+        assert response.status == 200  # the link was not used up by the unreadable form
