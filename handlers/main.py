@@ -13,7 +13,6 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
-from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
 from assets import FONTS_DIR, TEMPLATES_DIR
@@ -29,6 +28,7 @@ from handlers.slack.app import build_bolt_app, make_client
 from handlers.slack.directory import SlackDirectory
 from handlers.slack.notifier import SlackNotifier
 from handlers.slack.pacing import Pacer
+from handlers.slack.signing import RequestSigning
 from handlers.web import checkin, landing
 from handlers.web.errors import error_pages
 from handlers.web.keys import BOLT, SERVICES, SIGNATURES
@@ -117,7 +117,7 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
     first), and malformed payloads are refused with 400 instead of failing inside bolt."""
     raw = await request.read()
     verifier = request.app[SIGNATURES]
-    if verifier is not None and not verifier.is_valid_request(raw, dict(request.headers)):
+    if verifier is not None and not verifier.valid(raw, request.headers):
         return _refuse(401, "invalid signature")
     try:
         text = raw.decode("utf-8")
@@ -173,7 +173,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.App
         app[SERVICES] = active.services
         app[BOLT] = active.bolt
         signing = settings.slack_signing_secret
-        app[SIGNATURES] = SignatureVerifier(signing.get_secret_value()) if signing else None
+        app[SIGNATURES] = RequestSigning(signing.get_secret_value()) if signing else None
         yield
         if runtime is None:
             await stop_runtime(active)

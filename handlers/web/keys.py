@@ -2,11 +2,11 @@
 
 from aiohttp import web
 from slack_bolt.async_app import AsyncApp
-from slack_sdk.signature import SignatureVerifier
 
 from bot.service import ShareTrail
+from handlers.slack.signing import RequestSigning
 
 SERVICES = web.AppKey("services", ShareTrail)
 BOLT = web.AppKey("bolt", AsyncApp)
 # None only when no signing secret is configured (Socket Mode, where Slack signs nothing).
-SIGNATURES: web.AppKey[SignatureVerifier | None] = web.AppKey("signatures")
+SIGNATURES: web.AppKey[RequestSigning | None] = web.AppKey("signatures")

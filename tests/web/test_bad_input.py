@@ -266,3 +266,41 @@ async def test_unreadable_check_in_forms_are_a_clear_400(
         assert "The form could not be read" in await response.text()
     async with stack.http.post(link, data=good_form()) as response:
         assert response.status == 200  # the link was not used up by the unreadable form
+
+
+# slack_sdk's SignatureVerifier calls int() on the timestamp, decodes the body as UTF-8 and
+# compares str digests: each of these raised inside it (a 500) instead of answering 401.
+COMMAND = b"command=%2Fsharetrail&text=list&user_id=U_ANN&trigger_id=1.2.3"
+
+
+@pytest.mark.parametrize(
+    "timestamp", ["abc", "", "1_700_000_000", "١٧٠٠٠٠٠٠٠٠", " 1700000000", "9" * 40, "1e9"]
+)
+async def test_slack_timestamps_that_are_not_numbers_are_401(stack: Stack, timestamp: str) -> None:
+    delivery = await stack.slack.endpoint.post(
+        "command", COMMAND, "application/x-www-form-urlencoded", timestamp=timestamp or " "
+    )
+    assert delivery.status == 401
+    assert stack.slack.calls_to("chat.postMessage") == []
+
+
+@pytest.mark.parametrize("signature", ["v0=é", "v0=\udcff", "", "v0=" + "é" * 64])
+async def test_slack_signatures_with_any_text_are_401(stack: Stack, signature: str) -> None:
+    delivery = await stack.slack.endpoint.post(
+        "command", COMMAND, "application/x-www-form-urlencoded", signature=signature or " "
+    )
+    assert delivery.status == 401
+
+
+async def test_unsigned_undecodable_slack_body_is_401(stack: Stack) -> None:
+    delivery = await stack.slack.endpoint.post(
+        "event", b"\xff\xfe{}", "application/json", signature="v0=" + "0" * 64
+    )
+    assert delivery.status == 401  # the signature is checked before anything is decoded
+
+
+@pytest.mark.parametrize("body", [b"\xff\xfe{}", b'{"type": "url_verification", "x": "\xe9"}'])
+async def test_signed_undecodable_slack_body_is_400(stack: Stack, body: bytes) -> None:
+    delivery = await stack.slack.endpoint.post("event", body, "application/json")
+    assert delivery.status == 400
+    assert delivery.json == {"ok": False, "error": "body is not UTF-8"}
