@@ -24,6 +24,7 @@ from aiohttp import web
 
 from sandbox.delivery import AppEndpoint, Delivery
 from sandbox.forms import element_state, missing_required, view_state
+from sandbox.validation import message_problems, view_problems
 from sandbox.workspace import (
     BOT_ID,
     BOT_USER_ID,
@@ -38,17 +39,23 @@ from sandbox.workspace import (
 
 TRIGGER_TTL = 3.0  # Slack: trigger_id expires three seconds after it is issued
 MAX_TEXT = 40_000
-MAX_BLOCKS = 50
-MAX_MODAL_BLOCKS = 100
 
 
 class SlackError(Exception):
     """A Web API error answer: `{"ok": false, "error": code}`."""
 
-    def __init__(self, code: str, status: int = 200) -> None:
+    def __init__(self, code: str, status: int = 200, messages: list[str] | None = None) -> None:
         super().__init__(code)
         self.code = code
         self.status = status
+        self.messages = messages or []
+
+    def answer(self) -> JSON:
+        """The JSON body Slack sends: the code, and the reasons when it gives some."""
+        body: JSON = {"ok": False, "error": self.code}
+        if self.messages:
+            body["response_metadata"] = {"messages": self.messages}
+        return body
 
 
 @dataclass
@@ -376,7 +383,7 @@ class SlackEmulator:
             return web.json_response({"ok": True, **data})
         except SlackError as exc:
             call.ok, call.error = False, exc.code
-            return web.json_response({"ok": False, "error": exc.code}, status=exc.status)
+            return web.json_response(exc.answer(), status=exc.status)
         finally:
             self._notify()
 
@@ -464,6 +471,8 @@ class SlackEmulator:
         user = self._user(users[0])
         if user.deleted:
             raise SlackError("user_disabled")
+        if user.is_bot:
+            raise SlackError("cannot_dm_bot")
         channel = self.workspace.dm_with(user.id)
         return {"channel": {"id": channel.id}, "already_open": True}
 
@@ -497,15 +506,17 @@ class SlackEmulator:
 
     # chat ---------------------------------------------------------------------------
 
-    def _content(self, args: JSON, *, modal: bool = False) -> tuple[str, list[JSON]]:
+    def _content(self, args: JSON) -> tuple[str, list[JSON]]:
         text = str(args.get("text") or "")
-        blocks = _json_arg(args.get("blocks"), [])
-        if not isinstance(blocks, list) or not all(
-            isinstance(b, dict) and isinstance(b.get("type"), str) for b in blocks
-        ):
-            raise SlackError("invalid_blocks")
-        if len(blocks) > (MAX_MODAL_BLOCKS if modal else MAX_BLOCKS):
-            raise SlackError("invalid_blocks")
+        try:
+            blocks = _json_arg(args.get("blocks"), [])
+        except SlackError:
+            raise SlackError("invalid_blocks_format") from None
+        if not isinstance(blocks, list):
+            raise SlackError("invalid_blocks_format")
+        problems = message_problems(blocks)
+        if problems:
+            raise SlackError("invalid_blocks", messages=problems)
         if not text and not blocks:
             raise SlackError("no_text")
         if len(text) > MAX_TEXT:
@@ -517,8 +528,16 @@ class SlackEmulator:
         if not channel.is_im and BOT_USER_ID not in channel.members:
             raise SlackError("not_in_channel")
 
+    def _refuse_bot_dm(self, channel_id: str) -> None:
+        """Slack: a bot user cannot be DM'd (`cannot_dm_bot`), whether by user or DM id."""
+        channel = self.workspace.channels[channel_id]
+        user = self.workspace.users.get(channel.im_user) if channel.is_im else None
+        if user is not None and user.is_bot:
+            raise SlackError("cannot_dm_bot")
+
     async def _chat_post_message(self, args: JSON, _: str) -> JSON:
         channel = self._channel_id(args.get("channel"))
+        self._refuse_bot_dm(channel)
         self._check_member(channel)
         text, blocks = self._content(args)
         thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
@@ -602,11 +621,10 @@ class SlackEmulator:
 
     def _view_arg(self, args: JSON) -> JSON:
         view = _json_arg(args.get("view"), None)
-        if not isinstance(view, dict) or view.get("type") not in ("modal", "home"):
-            raise SlackError("invalid_arguments")
-        self._content({"blocks": view.get("blocks") or [], "text": "view"}, modal=True)
-        if view["type"] == "modal" and not isinstance(view.get("title"), dict):
-            raise SlackError("invalid_arguments")
+        problems = view_problems(view)
+        if problems:
+            raise SlackError("invalid_arguments", messages=problems)
+        assert isinstance(view, dict)
         return view
 
     def _trigger_user(self, args: JSON) -> str:
@@ -774,7 +792,8 @@ class SlackEmulator:
 
     async def _handle_response_url(self, request: web.Request) -> web.Response:
         target = self._response_urls.get(request.match_info["token"])
-        self.calls.append(Call("response_url", {}, None, time.time()))
+        call = Call("response_url", {}, None, time.time())
+        self.calls.append(call)
         if target is None:
             return web.json_response({"ok": False, "error": "expired_url"}, status=404)
         try:
@@ -782,7 +801,12 @@ class SlackEmulator:
         except ValueError:
             return web.json_response({"ok": False, "error": "invalid_payload"}, status=400)
         user, channel, message_ts = target
-        self._apply_response(body if isinstance(body, dict) else {}, user, channel, message_ts)
+        body = body if isinstance(body, dict) else {}
+        if body.get("blocks") is not None and message_problems(body["blocks"]):
+            # Slack answers a refused response_url post in plain text, like incoming webhooks.
+            call.ok, call.error = False, "invalid_blocks"
+            return web.Response(status=400, text="invalid_blocks")
+        self._apply_response(body, user, channel, message_ts)
         self._notify()
         return web.json_response({"ok": True})
 

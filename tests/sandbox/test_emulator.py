@@ -6,13 +6,11 @@ from __future__ import annotations
 import asyncio
 import io
 import time
-from collections.abc import AsyncIterator
 from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
 import pytest
-from aiohttp.test_utils import TestServer
 from PIL import Image
 from slack_sdk.errors import SlackApiError, SlackRequestError
 from slack_sdk.http_retry import builtin_async_handlers
@@ -28,40 +26,6 @@ from sandbox.emulator import TRIGGER_TTL, SlackEmulator
 from sandbox.workspace import Message
 from tests.conftest import BOT_TOKEN
 from tests.sandbox.test_delivery import FakeApp
-
-Slack = tuple[SlackEmulator, TestServer]
-
-
-@pytest.fixture
-def emulator(slack_server: Slack) -> SlackEmulator:
-    return slack_server[0]
-
-
-@pytest.fixture
-def api_url(slack_server: Slack) -> str:
-    return str(slack_server[1].make_url("/api/"))
-
-
-@pytest.fixture
-def client(api_url: str) -> AsyncWebClient:
-    return AsyncWebClient(token=BOT_TOKEN, base_url=api_url)
-
-
-@pytest.fixture
-async def app(emulator: SlackEmulator) -> AsyncIterator[FakeApp]:
-    fake = FakeApp()
-    server = TestServer(fake.make_app(), host="127.0.0.1")
-    await server.start_server()
-    emulator.app_url = str(server.make_url(""))
-    yield fake
-    fake.release.set()
-    await server.close()
-
-
-@pytest.fixture
-async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with aiohttp.ClientSession() as session:
-        yield session
 
 
 async def slack_error(call: Any) -> SlackApiError:
