@@ -23,6 +23,15 @@ Block = dict[str, Any]
 
 OUTCOME_LABELS = {"attended": "✅ Attended", "no_show": "🚫 No-show", "converted": "💰 Converted"}
 
+# Slack's limits (Block Kit reference): a message holds 50 blocks, a view 100, a section's
+# text 3,000 characters. Each surface shows at most these many items, then "and N more".
+TEXT_MAX = 3000
+ME_PAGE = 40  # activities per page of `/sharetrail me`: 40 + 4 blocks
+HOME_SHARED = 30  # 2 blocks each on App Home
+HOME_OPEN = 20
+DIGEST_LINES = 40
+WEEKLY_LINES = 40
+
 
 def text(value: str, *, kind: str = "mrkdwn") -> dict[str, Any]:
     return {"type": kind, "text": value}
@@ -49,12 +58,58 @@ def button(label: str, action_id: str, value: str, style: str | None = None) -> 
     return element
 
 
+def fit(value: str, limit: int = TEXT_MAX) -> str:
+    """Mrkdwn within `limit` characters: cut after the last whole line that fits (else before
+    the last word), never inside an entity (`&lt;`) or a `<…>` mention or link; ends in "…"."""
+    if len(value) <= limit:
+        return value
+    head = value[: limit - 1]
+    line_end = head.rfind("\n")
+    cut = line_end if line_end > 0 else _outside_tokens(head)
+    return head[:cut].rstrip() + "…"
+
+
+def _outside_tokens(head: str) -> int:
+    """Where `head` may be cut: before an unclosed `<…>` or `&…;`, at a space if there is one."""
+    cut = len(head)
+    opened = head.rfind("<")
+    if opened > head.rfind(">"):
+        cut = opened
+    amp = head.rfind("&", 0, cut)
+    if amp >= 0 and ";" not in head[amp:cut]:
+        cut = amp
+    space = head.rfind(" ", 0, cut)
+    return space if space > 0 else cut
+
+
+def escape_within(raw: str, limit: int = TEXT_MAX) -> str:
+    """Escape customer text cut *before* escaping, at a line, so the escaped form fits `limit`
+    (cutting after would split `&lt;`)."""
+    escaped = escape(raw)
+    if len(escaped) <= limit:
+        return escaped
+    kept, size = [], 1  # room for the "…"
+    for line in raw.splitlines(keepends=True):
+        size += len(escape(line))
+        if size > limit:
+            break
+        kept.append(line)
+    if not kept:  # one long first line: whole words that fit
+        return fit(escaped, limit)
+    return escape("".join(kept).rstrip()) + "…"
+
+
 def section(value: str) -> Block:
-    return {"type": "section", "text": text(value[:3000])}
+    return {"type": "section", "text": text(fit(value))}
 
 
 def context(value: str) -> Block:
-    return {"type": "context", "elements": [text(value[:3000])]}
+    return {"type": "context", "elements": [text(fit(value))]}
+
+
+def more_line(hidden: int, where: str) -> Block:
+    """The "and N more" line of a capped surface, saying where to see the rest."""
+    return context(f"…and {hidden} more: {where}")
 
 
 def activity_actions(activity_id: int) -> Block:
@@ -206,7 +261,7 @@ def details_modal(activity: Activity, report: ActivityReport | None = None) -> d
         },
     ]
     if activity.intro:
-        blocks.append(section(escape(activity.intro)))
+        blocks.append(section(escape_within(activity.intro)))
     if report is not None:
         blocks.append({"type": "divider"})
         blocks.append(section("*Targets*\n" + progress_lines(report.progress)))
@@ -292,19 +347,34 @@ def notify_line(settings: NotifySettings) -> str:
     )
 
 
-def me_blocks(overview: list[tuple[Activity, StatRow]], settings: NotifySettings) -> list[Block]:
+def me_pages(shared: int) -> int:
+    """How many pages `/sharetrail me` has for this many shared activities."""
+    return max(1, -(-shared // ME_PAGE))
+
+
+def me_blocks(
+    overview: list[tuple[Activity, StatRow]], settings: NotifySettings, page: int = 1
+) -> list[Block]:
+    """One page of the employee's shares (ME_PAGE of them), the totals of all of them."""
     if not overview:
         return [
             section("You have not shared any activity yet. Tap *Get my share card* on one."),
             context(notify_line(settings)),
         ]
-    blocks: list[Block] = [section("*Your shares*")]
-    for activity, row in overview:
+    pages = me_pages(len(overview))
+    page = min(max(page, 1), pages)
+    shown = overview[(page - 1) * ME_PAGE : page * ME_PAGE]
+    title = "*Your shares*" + (f" (page {page} of {pages})" if pages > 1 else "")
+    blocks: list[Block] = [section(title)]
+    for activity, row in shown:
         blocks.append(section(f"*{escape(activity.name)}* (#{activity.id})\n{stat_line(row)}"))
+    later = len(overview) - page * ME_PAGE
+    if later > 0:
+        blocks.append(more_line(later, f"`/sharetrail me {page + 1}`"))
     total = StatRow(
         None, *[sum(getattr(r, f) for _, r in overview) for f in StatRow.__dataclass_fields__][1:]
     )
-    blocks.append(context(f"All activities: {stat_line(total)}"))
+    blocks.append(context(f"All {len(overview)} activities: {stat_line(total)}"))
     blocks.append(context(notify_line(settings)))
     return blocks
 
@@ -317,7 +387,7 @@ def home_view(
     blocks.append(section("*Your activities*"))
     if not overview:
         blocks.append(context("Nothing shared yet. Pick an activity below and get your card."))
-    for activity, row in overview:
+    for activity, row in overview[:HOME_SHARED]:
         assert activity.id is not None
         blocks.append(
             {
@@ -327,11 +397,13 @@ def home_view(
             }
         )
         blocks.append(context(stat_line(row)))
+    if len(overview) > HOME_SHARED:
+        blocks.append(more_line(len(overview) - HOME_SHARED, "`/sharetrail me` lists them all."))
     others = [a for a in open_activities if a.id not in shared and a.status == "published"]
     if others:
         blocks.append({"type": "divider"})
         blocks.append(section("*Open activities*"))
-        for activity in others:
+        for activity in others[:HOME_OPEN]:
             assert activity.id is not None
             blocks.append(
                 {
@@ -342,6 +414,8 @@ def home_view(
                     ),
                 }
             )
+        if len(others) > HOME_OPEN:
+            blocks.append(more_line(len(others) - HOME_OPEN, "`/sharetrail list` shows them."))
     blocks.append(context(points_rule()))
     return {"type": "home", "blocks": blocks}
 
@@ -503,7 +577,11 @@ def weekly_report(event: WeeklyReport) -> list[Block]:
         {"type": "header", "text": plain("📊 ShareTrail weekly report")},
         context(f"{event.since:%a %-d %b %H:%M} – {event.until:%a %-d %b %Y %H:%M} UTC"),
     ]
-    blocks.extend(section(weekly_activity_line(line)) for line in event.activities)
+    blocks.extend(section(weekly_activity_line(line)) for line in event.activities[:WEEKLY_LINES])
+    if len(event.activities) > WEEKLY_LINES:
+        blocks.append(
+            more_line(len(event.activities) - WEEKLY_LINES, "`/sharetrail list` names them all.")
+        )
     blocks.append(context("Details: `/sharetrail stats ID`, `/sharetrail leaderboard ID`."))
     return blocks
 
@@ -524,8 +602,11 @@ def daily_digest(event: DailyDigest) -> list[Block]:
             f"*{escape(line.activity_name)}*: {plural(line.views, 'view')} "
             f"({plural(line.visitors, 'visitor')}), {plural(line.signups, 'sign-up')}"
         )
-        for line in event.lines
+        for line in event.lines[:DIGEST_LINES]
     )
+    if len(event.lines) > DIGEST_LINES:
+        hidden = len(event.lines) - DIGEST_LINES
+        blocks.append(more_line(hidden, "`/sharetrail me` has every activity's numbers."))
     blocks.append(context("Stop these with `/sharetrail me notify digest off`."))
     return blocks
 
@@ -562,7 +643,7 @@ HELP_TEXT = """*ShareTrail commands*
 `/sharetrail stats [ID]` — an activity's numbers and targets
 `/sharetrail leaderboard [ID]` — top sharers
 `/sharetrail export ID` — CSV of every sharer's numbers (admins)
-`/sharetrail me` — your numbers; `me notify on|off` — live alerts
+`/sharetrail me [page]` — your numbers; `me notify on|off` — live alerts
 `/sharetrail me notify digest on|off` — a morning summary of yesterday
 `/sharetrail lead ID` — a lead's details and timeline
 `/sharetrail health` — is everything working (admins)

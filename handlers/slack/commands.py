@@ -21,6 +21,10 @@ from handlers.slack.parsing import parse_channel, parse_id, parse_users
 from handlers.slack.uploads import dm_file
 
 
+class ReplyRefused(Exception):
+    """Slack answered the response_url post with an error (e.g. `invalid_blocks`)."""
+
+
 @dataclass
 class Invocation:
     services: ShareTrail
@@ -32,7 +36,9 @@ class Invocation:
     args: list[str]
 
     async def reply(self, text: str, **extra: Any) -> None:
-        await self.respond(text=text, response_type="ephemeral", **extra)
+        response = await self.respond(text=text, response_type="ephemeral", **extra)
+        if response.status_code != 200:  # bolt's respond never raises: say it went wrong
+            raise ReplyRefused(f"Slack refused the reply: {response.status_code} {response.body}")
 
 
 Subcommand = Callable[[Invocation], Awaitable[None]]
@@ -156,8 +162,9 @@ async def cmd_me(inv: Invocation) -> None:
     if inv.args and inv.args[0].lower() == "notify":
         await _set_notify(inv, [a.lower() for a in inv.args[1:]])
         return
+    page = parse_id(inv.args[0], "page") if inv.args else 1
     overview, settings = await inv.services.overview(inv.user_id)
-    await inv.reply("Your ShareTrail numbers", blocks=blocks.me_blocks(overview, settings))
+    await inv.reply("Your ShareTrail numbers", blocks=blocks.me_blocks(overview, settings, page))
 
 
 async def _set_notify(inv: Invocation, args: list[str]) -> None:

@@ -26,6 +26,18 @@ Listener = Callable[..., Awaitable[None]]
 SOMETHING_WRONG = "😵 Something went wrong on our side. Try again?"
 
 
+def user_to_tell(body: dict[str, Any]) -> str | None:
+    """Who acted: `user.id` (interactions), `user_id` (commands) or `event.user` (events)."""
+    user = body.get("user")
+    event = body.get("event")
+    found = (
+        (user.get("id") if isinstance(user, dict) else None)
+        or body.get("user_id")
+        or (event.get("user") if isinstance(event, dict) else None)
+    )
+    return str(found) if isinstance(found, str) and found else None
+
+
 async def tell_user(
     body: dict[str, Any], client: AsyncWebClient, respond: AsyncRespond | None, message: str
 ) -> None:
@@ -34,7 +46,7 @@ async def tell_user(
         if respond is not None and body.get("response_url"):
             await respond(text=message, response_type="ephemeral", replace_original=False)
             return
-        user_id = (body.get("user") or {}).get("id") or body.get("user_id")
+        user_id = user_to_tell(body)
         if user_id:
             await client.chat_postMessage(channel=str(user_id), text=message)
     except SlackApiError as exc:
