@@ -15,7 +15,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.request.async_request import AsyncBoltRequest
 from slack_sdk.web.async_client import AsyncWebClient
 
-from assets import FONTS_DIR, TEMPLATES_DIR
+from assets import FONTS_DIR, STATIC_DIR, TEMPLATES_DIR
 from bot.background import BackgroundTasks
 from bot.cards import CardRenderer
 from bot.scheduler import Scheduler
@@ -29,7 +29,7 @@ from handlers.slack.directory import SlackDirectory
 from handlers.slack.notifier import SlackNotifier
 from handlers.slack.pacing import Pacer
 from handlers.slack.signing import RequestSigning
-from handlers.web import checkin, landing
+from handlers.web import checkin, landing, security
 from handlers.web.errors import error_pages
 from handlers.web.keys import BOLT, SERVICES, SIGNATURES
 from store.db import Database
@@ -167,6 +167,8 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.App
         autoescape=jinja2.select_autoescape(default=True),
         auto_reload=False,  # templates are package data: no stat() per request
     )
+    scripts = security.install(app, STATIC_DIR)
+    aiohttp_jinja2.get_env(app).globals["inline_script"] = scripts.markup
 
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         active = runtime or await start_runtime(settings)
