@@ -22,6 +22,10 @@ STATUSES = ("draft", "published", "closed")
 NAME_MAX = 200
 HEADLINE_MAX = 300
 INTRO_MAX = 3000
+# KPI columns are 32-bit integers on PostgreSQL (64-bit on SQLite): a bigger target is a
+# field error, not a database overflow after the modal has closed.
+KPI_MAX = 1_000_000_000
+KPI_ERROR = f"Targets must be whole numbers from 1 to {KPI_MAX:,}."
 
 
 @dataclass
@@ -63,8 +67,8 @@ def validate_draft(draft: ActivityDraft) -> dict[str, str]:
         errors["intro"] = f"Keep the intro under {INTRO_MAX} characters."
     for name in ("kpi_views", "kpi_signups", "kpi_attendance"):
         value = getattr(draft, name)
-        if value is not None and value <= 0:
-            errors[name] = "Targets must be positive whole numbers."
+        if value is not None and not 0 < value <= KPI_MAX:
+            errors[name] = KPI_ERROR
     return errors
 
 

@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.activities import ActivityDraft, validate_draft
+from bot.activities import KPI_ERROR, ActivityDraft, validate_draft
 from bot.errors import DomainError
 from bot.service import ShareTrail
 from handlers.slack import ids, publishing
@@ -70,7 +70,7 @@ def parse_activity_form(view: dict[str, Any], *, tz: str) -> tuple[ActivityDraft
     for block_id in (ids.BLOCK_KPI_VIEWS, ids.BLOCK_KPI_SIGNUPS, ids.BLOCK_KPI_ATTENDANCE):
         kpis[block_id], ok = _number(values, block_id)
         if not ok:
-            errors[block_id] = "Targets must be positive whole numbers."
+            errors[block_id] = KPI_ERROR
     material = (_element(values, ids.BLOCK_MATERIAL).get("selected_option") or {}).get("value")
     draft = ActivityDraft(
         name=_text(values, ids.BLOCK_NAME),

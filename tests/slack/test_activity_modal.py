@@ -15,6 +15,9 @@ from tests.flows import activity_form, dm_count, in_days, open_activity_modal, w
         ({"kpi_views": "0"}, "kpi_views"),
         ({"kpi_signups": "-5"}, "kpi_signups"),
         ({"kpi_attendance": "2.5"}, "kpi_attendance"),
+        # Above the 32-bit KPI column: the insert overflowed after the modal had closed.
+        ({"kpi_views": str(10**23)}, "kpi_views"),
+        ({"kpi_signups": "1000000001"}, "kpi_signups"),
         ({"name": "   "}, "name"),
         ({"name": "x" * 201}, "name"),
     ],
