@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import Stack
 from tests.flows import create_activity, get_share_card, view_landing
 
@@ -22,11 +24,12 @@ async def test_healthz_is_status_only(stack: Stack) -> None:
         assert await response.json() == {"status": "ok"}
 
 
-async def test_healthz_is_503_with_status_only_when_the_database_is_gone(
-    stack: Stack, tmp_path: Path
-) -> None:
-    database = tmp_path / "sharetrail.db"
-    aside = tmp_path / "aside.db"
+async def test_healthz_is_503_with_status_only_when_the_database_is_gone(stack: Stack) -> None:
+    url = stack.runtime.db.engine.url
+    if url.get_backend_name() != "sqlite" or not url.database:
+        pytest.skip("the database is made unreachable by moving its SQLite file")
+    database = Path(url.database)
+    aside = database.with_name("aside.db")
     await stack.runtime.db.engine.dispose()  # new connections must open the file again
     database.rename(aside)
     database.mkdir()  # a directory where the file was: SQLite cannot open it

@@ -138,7 +138,9 @@ async def test_check_in_geolocation_works_under_the_csp(stack: Stack, browser: A
     )
     response = await tab.page.goto(match.group(0))
     assert response is not None
-    assert (await response.all_headers())["referrer-policy"] == "no-referrer"
+    headers = await response.all_headers()
+    assert headers["referrer-policy"] == "no-referrer"
+    assert "script-src 'sha256-" in headers["content-security-policy"]  # the script by hash
     await expect(tab.page.locator("#geo-status")).to_contain_text("accurate to ±25 m")
     await expect(tab.page.locator("#lat")).to_have_value("31.230000")
     assert await tab.violations() == []
