@@ -522,6 +522,36 @@ def _image_element(element: JSON, slot: Slot, ctx: Context) -> Markup:
     return tag("img", {"class": "bk-thumb", "src": url, "alt": element.get("alt_text") or ""})
 
 
+def _file_input(element: JSON, slot: Slot, ctx: Context) -> Markup:
+    """A file chooser; files sent with an earlier try stay attached (ticked) like in Slack."""
+    max_files = int(element.get("max_files") or 10)
+    types = [str(t).lstrip(".") for t in element.get("filetypes") or [] if str(t)]
+    attrs = slot.attrs(element)
+    attrs["class"] = "bk-file-input"  # Slack sends no block_actions for a file_input
+    attrs.update(
+        {
+            "type": "file",
+            "name": slot.name,
+            "multiple": max_files > 1,
+            "accept": ",".join(f".{t}" for t in types) or None,
+        }
+    )
+    kept = ctx.values.get(slot.name or "") if slot.name else None
+    items = [tag("input", attrs)]
+    for file in kept if isinstance(kept, list) else []:
+        if not isinstance(file, dict) or not file.get("id"):
+            continue
+        tick = {"type": "checkbox", "name": slot.name, "value": file["id"], "checked": True}
+        items.append(
+            tag("label", {"class": "bk-file-kept"}, tag("input", tick) + f"📎 {file.get('name')}")
+        )
+    limit = f"Up to {max_files} files" if max_files > 1 else "One file"
+    if types:
+        limit += f" ({', '.join(types)})"
+    items.append(tag("span", {"class": "bk-option-hint"}, limit))
+    return tag("div", {"class": "bk-file"}, join(items))
+
+
 ELEMENTS: dict[str, Callable[[JSON, Slot, Context], Markup]] = {
     "button": _button,
     "static_select": _select,
@@ -543,6 +573,7 @@ ELEMENTS: dict[str, Callable[[JSON, Slot, Context], Markup]] = {
     "checkboxes": _choices,
     "radio_buttons": _choices,
     "image": _image_element,
+    "file_input": _file_input,
 }
 
 

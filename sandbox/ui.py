@@ -517,14 +517,43 @@ class SandboxUI:
     async def submit(self, request: web.Request) -> web.StreamResponse:
         user = self.person(request)
         view = self.own_view(request, user)
-        form = _form_lists(await request.post())
-        entered = entered_values(view.view, form, user_tz(user))
+        post = await request.post()
+        entered = entered_values(view.view, _form_lists(post), user_tz(user))
+        entered.update(self.attached_files(view, user, post))
         self.remembered[view.id] = Remembered(view.hash, entered)
 
         async def work() -> Delivery:
             return await self.emulator.submit_view(user.id, view.id, entered)
 
         return await self.act(request, work)
+
+    def attached_files(
+        self, view: View, user: User, post: MultiDictProxy[str | Any]
+    ) -> dict[str, list[JSON]]:
+        """Each file_input's files as Slack sends them: uploaded to the stand-in by the person.
+
+        A new upload becomes a file of theirs; a ticked file id is one attached on an
+        earlier try of this form (kept, as Slack keeps it when the app answers errors).
+        """
+        attached: dict[str, list[JSON]] = {}
+        for index, (block_id, element) in enumerate(input_elements(view.view)):
+            if element.get("type") != "file_input":
+                continue
+            name = f"{block_id}/{action_id_of(element, block_id, index)}"
+            files: list[JSON] = []
+            for value in post.getall(name, []):
+                if isinstance(value, web.FileField) and value.filename:
+                    content = value.file.read()
+                    upload = self.emulator.user_file(
+                        user.id, value.filename, content, mimetype=value.content_type or None
+                    )
+                    files.append(upload.to_json())
+                elif isinstance(value, str):
+                    kept = self.workspace.files.get(value)
+                    if kept is not None and kept.user == user.id:
+                        files.append(kept.to_json())
+            attached[name] = files[: int(element.get("max_files") or 10)]
+        return attached
 
     async def close(self, request: web.Request) -> web.StreamResponse:
         user = self.person(request)

@@ -118,7 +118,10 @@
     var text = form.querySelector("input[name=text]");
     var buttons = form.querySelectorAll("button[type=submit]");
     Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
-    send(url, { method: "POST", body: new URLSearchParams(new FormData(form)) })
+    // Files (a modal's file_input) go as multipart, as the browser would post them.
+    var data = new FormData(form);
+    var body = form.querySelector("input[type=file]") ? data : new URLSearchParams(data);
+    send(url, { method: "POST", body: body })
       .then(function (answer) {
         Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
         if (answer.ok && text) { text.value = ""; }

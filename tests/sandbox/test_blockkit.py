@@ -587,3 +587,20 @@ def test_datetimepicker_shows_epoch_in_the_viewer_zone() -> None:
         container=VIEW,
     )
     assert tags.one("input", name="when/value")["value"] == "2026-12-02T06:00"
+
+
+def test_file_input_is_a_file_chooser_that_keeps_earlier_files() -> None:
+    one = input_block("proof", {"type": "file_input", "action_id": "f", "max_files": 1})
+    many = input_block(
+        "docs", {"type": "file_input", "action_id": "g", "filetypes": ["pdf", "png"]}
+    )
+    kept = [{"id": "F000007", "name": "<b>notes</b>.pdf"}]
+    tags = form(one, many, values={"proof/f": kept})
+    [single] = tags.find("input", type="file", name="proof/f")
+    assert "multiple" not in single and single["id"] == "in-V000001-proof"
+    [several] = tags.find("input", type="file", name="docs/g")
+    assert "multiple" in several and several["accept"] == ".pdf,.png"
+    [tick] = tags.find("input", type="checkbox", name="proof/f")
+    assert tick["value"] == "F000007" and "checked" in tick
+    assert "📎 <b>notes</b>.pdf" in "".join(tags.text)  # the name is text, not markup
+    assert "bk-interactive" not in (single.get("class") or "")  # no block_actions for files
