@@ -48,6 +48,7 @@ from bot.notifications import (
     OutcomeRecorded,
     ViewEngaged,
 )
+from bot.previews import PREVIEW_VISITOR, LinkPreview, preview_visit, share_code_in
 from bot.recorder import BeaconItem, Followups, ViewItem, ViewRecorder
 from bot.records import LeadRecords
 from bot.shares import get_or_create_share, share_url, short_url
@@ -481,6 +482,30 @@ class ShareTrail:
         salesperson = await self._cached_person(offered) if offered else None
         token = self._offer_token(offered or "")
         return LandingPage(code, ref, activity, employee, salesperson, token)
+
+    async def link_preview(self, url: str) -> LinkPreview | None:
+        """A share link pasted in chat, as its unfurl shows it, recorded as a preview (never
+        a view: not counted, rewarded or announced). None for any other URL."""
+        code = share_code_in(url, self.public_base_url)
+        if code is None:
+            return None
+        try:
+            page = await self.landing(code, visitor_key=PREVIEW_VISITOR, known_visitor=False)
+        except NotFound:
+            return None
+        assert page.activity.id is not None and page.employee.id is not None
+        visit = preview_visit(
+            share_id=page.ref.share_id,
+            activity_id=page.activity.id,
+            employee_id=page.employee.id,
+            source=page.ref.source,
+            at=datetime.now(UTC),
+        )
+        committed = self.record_visit(page, visit=visit)
+        if committed is not None:
+            await committed
+        card_url = f"{self.public_base_url.rstrip('/')}/s/{code}/card.png"
+        return LinkPreview(url, page.activity, page.employee, page.when, card_url)
 
     def record_visit(self, page: LandingPage, *, visit: Visit) -> asyncio.Future[None] | None:
         """Queue the view for the next group commit. A future comes back when the view is

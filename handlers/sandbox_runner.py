@@ -265,6 +265,7 @@ async def start_sandbox(
         )
         emulator.base_url = local_ui_url
         emulator.app_url = local_app_url
+        emulator.unfurl_domains = [shown]  # share links pasted in the chat UI unfurl
         emulator_app = emulator.make_app()
         attach_ui(emulator_app, emulator)
         ui_runner = web.AppRunner(emulator_app, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT)

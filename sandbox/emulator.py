@@ -13,12 +13,13 @@ import asyncio
 import json
 import math
 import mimetypes
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlsplit
 
 from aiohttp import web
 
@@ -37,6 +38,7 @@ from sandbox.workspace import (
     seeded_workspace,
 )
 
+URL = re.compile(r"https?://[^\s<>|]+")
 TRIGGER_TTL = 3.0  # Slack: trigger_id expires three seconds after it is issued
 MAX_TEXT = 40_000
 
@@ -114,6 +116,7 @@ class RateLimits:
             "views.open": tier4,
             "views.publish": tier4,
             "chat.update": tier3,
+            "chat.unfurl": tier3,
             "chat.postEphemeral": tier4,
             "files.getUploadURLExternal": tier4,
             "files.completeUploadExternal": tier4,
@@ -225,6 +228,8 @@ class SlackEmulator:
         self._triggers: dict[str, Trigger] = {}
         self._response_urls: dict[str, tuple[str, str, str | None]] = {}
         self._pending_uploads: dict[str, tuple[str, int]] = {}
+        self.unfurl_domains: list[str] = []  # the manifest's features.unfurl_domains
+        self._unfurl_ids: dict[str, tuple[str, str]] = {}  # unfurl_id -> (channel, ts)
         self._tick = asyncio.Event()
         self._methods: dict[str, Handler] = {
             "api.test": self._api_test,
@@ -251,6 +256,7 @@ class SlackEmulator:
             "files.completeUploadExternal": self._files_complete_upload,
             "files.info": self._files_info,
             "reactions.add": self._reactions_add,
+            "chat.unfurl": self._chat_unfurl,
         }
 
     # wiring -----------------------------------------------------------------------
@@ -616,6 +622,43 @@ class SlackEmulator:
         users.append(BOT_USER_ID)
         self.workspace.changed(message)
         return {}
+
+    async def _chat_unfurl(self, args: JSON, _: str) -> JSON:
+        """Attach the app's previews to the links of a message (channel + ts, or unfurl_id
+        + source as link_shared gave them); only for URLs the message holds."""
+        if args.get("unfurl_id") or args.get("source"):
+            target = self._unfurl_ids.get(str(args.get("unfurl_id") or ""))
+            if target is None:
+                raise SlackError("invalid_unfurl_id")
+            if args.get("source") not in ("composer", "conversations_history"):
+                raise SlackError("invalid_source")
+            channel, ts = target
+        else:
+            channel, ts = self._channel_id(args.get("channel")), str(args.get("ts") or "")
+        message = self.workspace.find_message(channel, ts)
+        if message is None:
+            raise SlackError("cannot_find_message")
+        try:
+            unfurls = _json_arg(args.get("unfurls"), None)
+        except SlackError:
+            raise SlackError("invalid_unfurls_format") from None
+        if not isinstance(unfurls, dict) or not unfurls:
+            raise SlackError("missing_unfurls")
+        attachments = [self._unfurl(message, str(url), preview) for url, preview in unfurls.items()]
+        message.attachments = attachments
+        self.workspace.changed(message)
+        return {}
+
+    def _unfurl(self, message: Message, url: str, preview: Any) -> JSON:
+        if url not in URL.findall(message.text):
+            raise SlackError("cannot_unfurl_url")
+        if not isinstance(preview, dict):
+            raise SlackError("invalid_unfurls_format")
+        if "blocks" in preview:
+            problems = message_problems(preview["blocks"])
+            if problems:
+                raise SlackError("invalid_blocks", messages=problems)
+        return {**preview, "app_unfurl_url": url, "from_url": url, "is_app_unfurl": True}
 
     # views --------------------------------------------------------------------------
 
@@ -1113,7 +1156,41 @@ class SlackEmulator:
                 if parent is not None:
                     event["parent_user_id"] = parent.user
             await self.send_event(event)
+        await self._share_links(message)
         return message
+
+    def _unfurlable(self, text: str) -> list[JSON]:
+        """The links of `text` on the app's unfurl domains (or their subdomains)."""
+        links = []
+        for url in dict.fromkeys(URL.findall(text)):
+            host = (urlsplit(url).hostname or "").lower()
+            domain = next(
+                (d for d in self.unfurl_domains if host == d or host.endswith("." + d)), None
+            )
+            if domain is not None:
+                links.append({"domain": domain, "url": url})
+        return links
+
+    async def _share_links(self, message: Message) -> None:
+        """Slack's `link_shared`: a posted message holds links on the app's unfurl domains."""
+        links = self._unfurlable(message.text)
+        if not links:
+            return
+        unfurl_id = f"{message.channel}.{message.ts}.{secrets.token_hex(16)}"
+        self._unfurl_ids[unfurl_id] = (message.channel, message.ts)
+        event: JSON = {
+            "type": "link_shared",
+            "channel": message.channel,
+            "is_bot_user_member": BOT_USER_ID in self.workspace.channels[message.channel].members,
+            "user": message.user,
+            "message_ts": message.ts,
+            "unfurl_id": unfurl_id,
+            "source": "conversations_history",
+            "links": links,
+        }
+        if message.thread_ts:
+            event["thread_ts"] = message.thread_ts
+        await self.send_event(event)
 
     def user_file(
         self, user: str, filename: str, content: bytes, *, mimetype: str | None = None

@@ -223,6 +223,11 @@ class SandboxUI:
             "time": datetime.fromtimestamp(float(message.ts), user_tz(user)).strftime("%H:%M"),
             "text": Markup("") if message.blocks else mrkdwn(message.text, names),
             "blocks": render_blocks(message.blocks, ctx=ctx, container=container),
+            "unfurls": [  # the app's previews of the message's links (chat.unfurl)
+                render_blocks(a.get("blocks"), ctx=ctx, container=container)
+                for a in message.attachments
+                if isinstance(a, dict)
+            ],
             "files": self.files_of(message),
             "edited": message.edited,
             "ephemeral": message.ephemeral_to is not None,

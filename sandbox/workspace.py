@@ -129,6 +129,7 @@ class Message:
     edited: bool = False
     deleted: bool = False
     reactions: dict[str, list[str]] = field(default_factory=dict)
+    attachments: list[JSON] = field(default_factory=list)  # app unfurls (chat.unfurl)
 
     @property
     def is_bot(self) -> bool:
@@ -151,6 +152,8 @@ class Message:
                 {"name": name, "users": users, "count": len(users)}
                 for name, users in self.reactions.items()
             ]
+        if self.attachments:
+            data["attachments"] = self.attachments
         if self.files and workspace is not None:
             files = [workspace.files[f] for f in self.files if f in workspace.files]
             data["files"] = [f.to_json() for f in files]
