@@ -401,7 +401,12 @@ def timeline_modal(timeline: Timeline) -> dict[str, Any]:
         blocks.append(context("Only the most recent entries are shown."))
     blocks += packed
     if timeline.viewer_role == "employee":
-        blocks.append(context("You shared the link this customer used; the phone is hidden."))
+        blocks.append(
+            context(
+                "You shared the link this customer used; the phone is hidden, and contacts, "
+                "check-ins and notes are the salesperson's."
+            )
+        )
     return {
         "type": "modal",
         "callback_id": ids.TIMELINE_MODAL,
