@@ -211,7 +211,7 @@ def _open_store(
     """
     if path is None:
         return seeded_workspace(), None, False
-    store = WorkspaceStore(path)
+    store = WorkspaceStore.open(path)
     database = sqlite_file(database_url)
     if database is not None and not database.exists():
         store.clear()

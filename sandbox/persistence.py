@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import os
 import sqlite3
 from pathlib import Path
@@ -28,11 +29,19 @@ CREATE TABLE IF NOT EXISTS messages (
 CREATE TABLE IF NOT EXISTS files (id TEXT PRIMARY KEY, data TEXT NOT NULL, content BLOB);
 CREATE TABLE IF NOT EXISTS views (id TEXT PRIMARY KEY, data TEXT NOT NULL);
 """
+log = logging.getLogger(__name__)
 TABLES = ("meta", "users", "channels", "messages", "files", "views")
 
 
+def _fields(cls: type[Any], data: str) -> dict[str, Any]:
+    """A stored row's fields that `cls` still has (a row from another version still loads)."""
+    known = {f.name for f in dataclasses.fields(cls)}
+    return {k: v for k, v in json.loads(data).items() if k in known}
+
+
 def _dump(obj: Any, *, without: tuple[str, ...] = ()) -> str:
-    data = {k: v for k, v in dataclasses.asdict(obj).items() if k not in without}
+    # Shallow: json walks the nested blocks itself (asdict would deep-copy them first).
+    data = {f.name: getattr(obj, f.name) for f in dataclasses.fields(obj) if f.name not in without}
     return json.dumps(data, ensure_ascii=False, separators=(",", ":"))
 
 
@@ -50,9 +59,26 @@ class WorkspaceStore:
         _private_file(path)
         self.path = path
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
+        try:
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._db.execute("PRAGMA synchronous=NORMAL")
+            self._db.executescript(SCHEMA)
+        except sqlite3.Error:
+            self._db.close()
+            raise
+
+    @classmethod
+    def open(cls, path: Path) -> WorkspaceStore:
+        """The store at `path`; a file that is not a readable one is set aside, not fatal."""
+        try:
+            return cls(path)
+        except sqlite3.DatabaseError as exc:
+            aside = path.with_name(path.name + ".unreadable")
+            log.warning("%s is unreadable (%s); kept as %s, starting anew", path, exc, aside)
+            path.replace(aside)
+            for extra in ("-wal", "-shm"):
+                path.with_name(path.name + extra).unlink(missing_ok=True)
+            return cls(path)
 
     def close(self) -> None:
         self._db.close()
@@ -96,24 +122,25 @@ class WorkspaceStore:
             return None
         workspace = Workspace()
         for (data,) in self._db.execute("SELECT data FROM users ORDER BY rowid"):
-            user = User(**json.loads(data))
+            user = User(**_fields(User, data))
             workspace.users[user.id] = user
         for (data,) in self._db.execute("SELECT data FROM channels ORDER BY rowid"):
-            channel = Channel(**json.loads(data))
+            channel = Channel(**_fields(Channel, data))
             workspace.channels[channel.id] = channel
             workspace.messages.setdefault(channel.id, [])
         last_ts = 0.0
         for (data,) in self._db.execute("SELECT data FROM messages ORDER BY rowid"):
-            message = Message(**json.loads(data))
+            message = Message(**_fields(Message, data))
             workspace.messages.setdefault(message.channel, []).append(message)
             last_ts = max(last_ts, float(message.ts))
         for data, content in self._db.execute("SELECT data, content FROM files ORDER BY rowid"):
-            fields = json.loads(data)
+            fields = _fields(File, data)
             fields["url_private"] = f"{base_url}/files/{fields['id']}/{fields['name']}"
-            file = File(content=bytes(content or b""), **fields)
+            fields["content"] = bytes(content or b"")
+            file = File(**fields)
             workspace.files[file.id] = file
         for (data,) in self._db.execute("SELECT data FROM views ORDER BY rowid"):
-            view = View(**json.loads(data))
+            view = View(**_fields(View, data))
             workspace.views[view.id] = view
             last_ts = max(last_ts, float(view.hash or 0))
         next_id = int(self._meta("next_id") or 1)
