@@ -7,28 +7,159 @@ signature, so only the shapes our listeners rely on are enforced.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from typing import Any
+from urllib.parse import urlsplit
+
+Check = Callable[[Any], bool]
+
+
+def _is_str(value: Any) -> bool:
+    return isinstance(value, str)
+
+
+def _is_bool(value: Any) -> bool:
+    return isinstance(value, bool)
 
 
 def _is_obj(value: Any) -> bool:
     return isinstance(value, dict)
 
 
-def _has_user(payload: dict[str, Any]) -> bool:
-    user = payload.get("user")
-    return isinstance(user, dict) and isinstance(user.get("id"), str)
+def _is_url(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def _view_ok(view: Any) -> bool:
-    if not _is_obj(view):
-        return False
-    state = view.get("state", {"values": {}})
-    if not _is_obj(state) or not _is_obj(state.get("values", {})):
-        return False
-    return all(
-        _is_obj(block) and all(_is_obj(element) for element in block.values())
-        for block in state.get("values", {}).values()
-    )
+def _maybe(check: Check) -> Check:
+    return lambda value: value is None or check(value)
+
+
+def _either(*checks: Check) -> Check:
+    return lambda value: any(check(value) for check in checks)
+
+
+def _list_of(check: Check) -> Check:
+    return lambda value: isinstance(value, list) and all(map(check, value))
+
+
+def _shape(required: Mapping[str, Check] | None = None, **optional: Check) -> Check:
+    """A JSON object with every `required` field, and fields that pass their checks."""
+    need = dict(required or {})
+
+    def check(value: Any) -> bool:
+        if not isinstance(value, dict) or any(name not in value for name in need):
+            return False
+        fields = {**optional, **need}
+        return all(name not in value or fields[name](value[name]) for name in fields)
+
+    return check
+
+
+def _map_of(check: Check) -> Check:
+    return lambda value: isinstance(value, dict) and all(map(check, value.values()))
+
+
+# The fields bolt's matchers and context builder, and our listeners, index or call methods
+# on: where present they must have Slack's types (a missing one is each reader's business).
+_ID = _shape(id=_is_str)
+_REF = _either(_is_str, _ID)  # team, enterprise: an id or {"id": ...}
+_OPTION = _shape(value=_is_str)
+_MESSAGE = _shape(ts=_is_str, thread_ts=_is_str, text=_maybe(_is_str), blocks=_list_of(_is_obj))
+_STATE = _shape(values=_map_of(_map_of(_is_obj)))
+_VIEW = _shape(
+    {"type": _is_str, "callback_id": _is_str},
+    id=_is_str,
+    state=_STATE,
+    private_metadata=_is_str,
+    hash=_is_str,
+    blocks=_list_of(_is_obj),
+    app_installed_team_id=_maybe(_is_str),
+    team_id=_maybe(_is_str),
+    root_view_id=_maybe(_is_str),
+)
+_ACTION = _shape(
+    {"action_id": _is_str},
+    block_id=_is_str,
+    type=_is_str,
+    value=_is_str,
+    selected_option=_maybe(_OPTION),
+    selected_options=_list_of(_OPTION),
+    selected_users=_list_of(_is_str),
+)
+_EVENT = _shape(
+    {"type": _is_str},
+    user=_either(_is_str, _ID),
+    channel=_either(_is_str, _ID),
+    ts=_is_str,
+    thread_ts=_is_str,
+    subtype=_maybe(_is_str),
+    text=_maybe(_is_str),
+    channel_type=_is_str,
+    bot_id=_maybe(_is_str),
+    tab=_is_str,
+    files=_list_of(_is_obj),
+    message=_MESSAGE,
+    previous_message=_MESSAGE,
+    item=_is_obj,
+    view=_is_obj,
+)
+_ENVELOPE = _shape(
+    type=_is_str,
+    token=_is_str,
+    api_app_id=_is_str,
+    team=_maybe(_REF),
+    enterprise=_maybe(_REF),
+    user=_ID,
+    channel=_maybe(_ID),
+    team_id=_maybe(_is_str),
+    enterprise_id=_maybe(_is_str),
+    user_id=_is_str,
+    channel_id=_maybe(_is_str),
+    trigger_id=_is_str,
+    response_url=_is_url,
+    response_urls=_list_of(_shape({"response_url": _is_url})),
+    authorizations=_list_of(
+        _shape(
+            team_id=_maybe(_is_str),
+            user_id=_maybe(_is_str),
+            enterprise_id=_maybe(_is_str),
+            is_enterprise_install=_is_bool,
+        )
+    ),
+    is_enterprise_install=_is_bool,
+    is_ext_shared_channel=_is_bool,
+    container=_is_obj,
+    message=_MESSAGE,
+    state=_STATE,
+    view=_VIEW,
+    actions=_list_of(_ACTION),
+    event=_EVENT,
+    event_id=_is_str,
+    thread_ts=_is_str,
+    callback_id=_is_str,
+    action_id=_is_str,
+    text=_is_str,
+)
+_WITH_USER = {"user": _ID}
+# What each kind of request must carry, beyond the envelope's types.
+_REQUIRED: dict[str, Mapping[str, Check]] = {
+    "url_verification": {"challenge": _is_str},
+    "event_callback": {"event": _EVENT},
+    "block_actions": {**_WITH_USER, "actions": lambda v: isinstance(v, list) and bool(v)},
+    "view_submission": {**_WITH_USER, "view": _VIEW},
+    "view_closed": {**_WITH_USER, "view": _VIEW},
+    "shortcut": {**_WITH_USER, "callback_id": _is_str},
+    "message_action": {**_WITH_USER, "callback_id": _is_str},
+    "block_suggestion": {**_WITH_USER, "action_id": _is_str},
+    "ssl_check": {},
+    "app_rate_limited": {},
+}
 
 
 def delivery_key(body: dict[str, Any]) -> str | None:
@@ -46,31 +177,21 @@ def delivery_key(body: dict[str, Any]) -> str | None:
 
 def problem(body: dict[str, Any]) -> str | None:
     """Why this parsed request body cannot be handled, or None if it can."""
-    if "command" in body:
-        return None if isinstance(body.get("user_id"), str) else "command without user_id"
     if "payload" in body:
         return "payload is not a JSON object"  # bolt leaves unparseable payloads as strings
+    if "command" in body:  # a form: every field is text
+        if "user_id" not in body or not all(isinstance(v, str) for v in body.values()):
+            return "malformed command"
+        return None
     kind = body.get("type")
-    if kind in ("url_verification", "ssl_check", "app_rate_limited"):
-        return None
-    if kind == "event_callback":
-        return None if _is_obj(body.get("event")) else "event_callback without event"
-    if kind == "block_actions":
-        actions = body.get("actions")
-        if not _has_user(body):
-            return "block_actions without user"
-        if not isinstance(actions, list) or not actions or not all(map(_is_obj, actions)):
-            return "block_actions without actions"
-        if "view" in body and not _view_ok(body["view"]):
-            return "malformed view"
-        return None
-    if kind in ("view_submission", "view_closed"):
-        if not _has_user(body):
-            return f"{kind} without user"
-        return None if _view_ok(body.get("view")) else "malformed view"
-    if kind in ("shortcut", "message_action", "block_suggestion"):
-        return None if _has_user(body) else f"{kind} without user"
-    return f"unsupported request type {str(kind)[:40]!r}"
+    if not isinstance(kind, str) or kind not in _REQUIRED:
+        return f"unsupported request type {str(kind)[:40]!r}"
+    for name, check in _REQUIRED[kind].items():
+        if name not in body:
+            return f"{kind} without {name}"
+        if not check(body[name]):
+            return f"{kind} with a malformed {name}"
+    return None if _ENVELOPE(body) else f"malformed {kind}"
 
 
 def action_value(body: dict[str, Any]) -> str:

@@ -304,3 +304,58 @@ async def test_signed_undecodable_slack_body_is_400(stack: Stack, body: bytes) -
     delivery = await stack.slack.endpoint.post("event", body, "application/json")
     assert delivery.status == 400
     assert delivery.json == {"ok": False, "error": "body is not UTF-8"}
+
+
+USER = {"id": EMPLOYEE}
+STATE: dict[str, object] = {"values": {}}
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        # bolt's action matcher reads action["action_id"] (KeyError) and runs a regex on it.
+        {"type": "block_actions", "user": USER, "actions": [{"type": "button", "value": "1"}]},
+        {"type": "block_actions", "user": USER, "actions": [{"action_id": 5, "value": "1"}]},
+        {"type": "block_actions", "user": USER, "actions": [{"action_id": "my_stats"}, 7]},
+        # bolt's view matchers read view["type"] and match view["callback_id"] as text.
+        {
+            "type": "view_submission",
+            "user": {"id": ADMIN},
+            "view": {"callback_id": "activity_modal", "state": STATE},
+        },
+        {
+            "type": "view_submission",
+            "user": {"id": ADMIN},
+            "view": {"type": "modal", "callback_id": ["activity_modal"], "state": STATE},
+        },
+        {"type": "view_closed", "user": USER, "view": {"type": "modal", "callback_id": 1}},
+        {"type": "block_suggestion", "user": USER, "action_id": None},
+        {"type": "shortcut", "user": USER},
+    ],
+)
+async def test_signed_payloads_bolt_cannot_route_are_400(
+    stack: Stack, payload: dict[str, object]
+) -> None:
+    delivery = await stack.slack.endpoint.post_payload("interaction", payload)
+    assert delivery.status == 400, delivery.body
+    await stack.settle()
+    assert stack.slack.calls_to("chat.postMessage") == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"command": 5, "user_id": EMPLOYEE, "text": "list"},
+        {"command": "/sharetrail", "user_id": EMPLOYEE, "text": ["list"]},
+        {"type": "event_callback", "event": {"type": ["message"]}},
+        {"type": "event_callback", "event": {"type": "message", "subtype": 3}},
+        {"type": "url_verification"},
+    ],
+)
+async def test_signed_json_bodies_bolt_cannot_route_are_400(
+    stack: Stack, body: dict[str, object]
+) -> None:
+    delivery = await stack.slack.endpoint.post(
+        "json", json.dumps(body).encode(), "application/json"
+    )
+    assert delivery.status == 400, delivery.body
