@@ -7,6 +7,7 @@ import functools
 import os
 import shutil
 import subprocess
+from typing import Any
 
 import pytest
 
@@ -58,3 +59,17 @@ def chromium_executable() -> str:
     if path is None:
         pytest.skip(f"Debian's chromium is not installed and could not be: {reason}")
     return path
+
+
+async def phone(browser: Any, **options: Any) -> Any:
+    """A new tab in a phone-sized browser context (a Playwright Page)."""
+    context = await browser.new_context(
+        viewport={"width": 390, "height": 844},
+        is_mobile=True,
+        has_touch=True,
+        user_agent=MOBILE_CHROME_UA,
+        locale="en-US",
+        timezone_id="America/Los_Angeles",
+        **options,
+    )
+    return await context.new_page()

@@ -113,3 +113,15 @@ async def error_told_to(stack: Stack, user: str, since: int) -> str:
 
     text: str = await stack.slack.wait_until(told)
     return text
+
+
+async def check_in_link(stack: Stack, setup: LeadSetup) -> str:
+    """The salesperson taps Check in on the lead DM; the signed link the app DMs back."""
+    since = stack.slack.mark()
+    await stack.slack.click_button(SALESPERSON, "check_in", ts=setup.lead_dm.ts)
+    call = await stack.slack.wait_for_call(
+        "chat.postMessage", lambda c: "checkin" in str(c.args.get("text")), since=since
+    )
+    match = CHECKIN_LINK.search(str(call.args["text"]))
+    assert match
+    return match.group(0)

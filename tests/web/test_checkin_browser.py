@@ -5,7 +5,6 @@ salesperson types the coordinates. Every step waits on what the page shows, neve
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -13,56 +12,14 @@ import pytest
 from sqlmodel import select
 
 from store.models import CheckIn
-from tests.browser_support import MOBILE_CHROME_UA, chromium_executable
+from tests.browser_support import phone
 from tests.conftest import Stack
-from tests.records_flows import CHECKIN_LINK, SALESPERSON, LeadSetup, lead_setup
+from tests.records_flows import check_in_link, lead_setup
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "checkin"
 OSM = "https://www.openstreetmap.org/?mlat=31.230000&mlon=121.470000#map=17/31.230000/121.470000"
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    return chromium_executable()
-
-
-@pytest.fixture
-async def browser(chromium: str) -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright, expect
-
-    expect.set_options(timeout=15_000)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium, headless=True)
-        try:
-            yield launched
-        finally:
-            await launched.close()
-
-
-async def check_in_link(stack: Stack, setup: LeadSetup) -> str:
-    since = stack.slack.mark()
-    await stack.slack.click_button(SALESPERSON, "check_in", ts=setup.lead_dm.ts)
-    call = await stack.slack.wait_for_call(
-        "chat.postMessage", lambda c: "checkin" in str(c.args.get("text")), since=since
-    )
-    match = CHECKIN_LINK.search(str(call.args["text"]))
-    assert match
-    return match.group(0)
-
-
-async def phone(browser: Any, **options: Any) -> Any:
-    context = await browser.new_context(
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        has_touch=True,
-        user_agent=MOBILE_CHROME_UA,
-        locale="en-US",
-        timezone_id="America/Los_Angeles",
-        **options,
-    )
-    return await context.new_page()
 
 
 async def stored(stack: Stack) -> list[CheckIn]:

@@ -4,17 +4,16 @@ violation reported, and another site cannot frame the landing page. Waits on eve
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from sqlmodel import select
 
 from store.models import View
-from tests.browser_support import MOBILE_CHROME_UA, chromium_executable
+from tests.browser_support import phone
 from tests.conftest import EMPLOYEE, Stack
 from tests.flows import add_global_roster, create_activity, get_share_card
-from tests.records_flows import CHECKIN_LINK, SALESPERSON
+from tests.records_flows import SALESPERSON, check_in_link, lead_setup
 
 pytestmark = pytest.mark.browser
 
@@ -29,24 +28,6 @@ HIDE_PAGE = """
 Object.defineProperty(document, "visibilityState", {value: "hidden", configurable: true});
 document.dispatchEvent(new Event("visibilitychange"));
 """
-
-
-@pytest.fixture(scope="session")
-def chromium() -> str:
-    return chromium_executable()
-
-
-@pytest.fixture
-async def browser(chromium: str) -> AsyncIterator[Any]:
-    from playwright.async_api import async_playwright, expect
-
-    expect.set_options(timeout=15_000)
-    async with async_playwright() as playwright:
-        launched = await playwright.chromium.launch(executable_path=chromium, headless=True)
-        try:
-            yield launched
-        finally:
-            await launched.close()
 
 
 class Phone:
@@ -66,18 +47,11 @@ class Phone:
         return found + self.csp_messages
 
 
-async def phone(browser: Any, **options: Any) -> Phone:
-    context = await browser.new_context(
-        viewport={"width": 390, "height": 844},
-        is_mobile=True,
-        has_touch=True,
-        user_agent=MOBILE_CHROME_UA,
-        locale="en-US",
-        timezone_id="America/Los_Angeles",
-        **options,
-    )
-    await context.add_init_script(WATCH_VIOLATIONS)
-    return Phone(await context.new_page())
+async def watched_phone(browser: Any, **options: Any) -> Phone:
+    """A phone tab that records CSP violations from its first script on."""
+    page = await phone(browser, **options)
+    await page.context.add_init_script(WATCH_VIOLATIONS)
+    return Phone(page)
 
 
 async def test_landing_beacon_and_sign_up_work_under_the_csp(stack: Stack, browser: Any) -> None:
@@ -86,7 +60,7 @@ async def test_landing_beacon_and_sign_up_work_under_the_csp(stack: Stack, brows
     await add_global_roster(stack, SALESPERSON)
     activity_id = await create_activity(stack)
     card = await get_share_card(stack, EMPLOYEE, activity_id)
-    tab = await phone(browser)
+    tab = await watched_phone(browser)
     page = tab.page
 
     response = await page.goto(card.url)
@@ -121,22 +95,13 @@ async def test_landing_beacon_and_sign_up_work_under_the_csp(stack: Stack, brows
 async def test_check_in_geolocation_works_under_the_csp(stack: Stack, browser: Any) -> None:
     from playwright.async_api import expect
 
-    from tests.records_flows import lead_setup
-
-    setup = await lead_setup(stack)
-    since = stack.slack.mark()
-    await stack.slack.click_button(SALESPERSON, "check_in", ts=setup.lead_dm.ts)
-    call = await stack.slack.wait_for_call(
-        "chat.postMessage", lambda c: "checkin" in str(c.args.get("text")), since=since
-    )
-    match = CHECKIN_LINK.search(str(call.args["text"]))
-    assert match
-    tab = await phone(
+    link = await check_in_link(stack, await lead_setup(stack))
+    tab = await watched_phone(
         browser,
         geolocation={"latitude": 31.23, "longitude": 121.47, "accuracy": 25},
         permissions=["geolocation"],
     )
-    response = await tab.page.goto(match.group(0))
+    response = await tab.page.goto(link)
     assert response is not None
     headers = await response.all_headers()
     assert headers["referrer-policy"] == "no-referrer"
@@ -149,7 +114,7 @@ async def test_check_in_geolocation_works_under_the_csp(stack: Stack, browser: A
 async def test_another_site_cannot_frame_the_landing_page(stack: Stack, browser: Any) -> None:
     activity_id = await create_activity(stack)
     card = await get_share_card(stack, EMPLOYEE, activity_id)
-    tab = await phone(browser)
+    tab = await watched_phone(browser)
     async with tab.page.expect_console_message(lambda m: "frame-ancestors" in m.text):
         await tab.page.set_content(f'<iframe src="{card.url}"></iframe>')
     frame = tab.page.frames[-1]

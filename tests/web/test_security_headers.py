@@ -13,7 +13,7 @@ import aiohttp
 
 from tests.conftest import EMPLOYEE, MOBILE_UA, Stack
 from tests.flows import create_activity, get_share_card
-from tests.records_flows import CHECKIN_LINK, SALESPERSON, lead_setup
+from tests.records_flows import check_in_link, lead_setup
 
 SCRIPT = re.compile(r"<script\b[^>]*>(.*?)</script>", re.S)
 
@@ -74,15 +74,7 @@ async def test_landing_sign_up_and_error_pages_send_the_headers(stack: Stack) ->
 
 
 async def test_check_in_pages_send_the_headers_and_no_referrer(stack: Stack) -> None:
-    setup = await lead_setup(stack)
-    since = stack.slack.mark()
-    await stack.slack.click_button(SALESPERSON, "check_in", ts=setup.lead_dm.ts)
-    call = await stack.slack.wait_for_call(
-        "chat.postMessage", lambda c: "checkin" in str(c.args.get("text")), since=since
-    )
-    match = CHECKIN_LINK.search(str(call.args["text"]))
-    assert match
-    link = match.group(0)
+    link = await check_in_link(stack, await lead_setup(stack))
 
     response, body = await fetch(stack, "GET", link)
     assert response.status == 200 and "geolocation" in body
