@@ -37,6 +37,49 @@ def latest_view(stack: Stack, user: str, callback_id: str) -> View | None:
     return views[-1] if views else None
 
 
+_MARKS = (("code", "`"), ("italic", "_"), ("bold", "*"), ("strike", "~"))
+
+
+def _shown_inline(element: dict[str, Any]) -> str:
+    kind = element.get("type")
+    if kind == "user":
+        return f"<@{element['user_id']}>"
+    if kind == "channel":
+        return f"<#{element['channel_id']}>"
+    if kind == "link":
+        return f"<{element['url']}|{element.get('text') or element['url']}>"
+    if kind == "date":
+        return str(element.get("fallback", ""))
+    text = str(element.get("text", ""))
+    for style, mark in _MARKS:
+        if (element.get("style") or {}).get(style):
+            text = f"{mark}{text}{mark}"
+    return text
+
+
+def shown(value: Any) -> str:
+    """What a reader sees in a view or in blocks, one line per text, in mrkdwn notation
+    (rich_text styles as *bold*, `code`…; mentions as <@U…>), so tests read both kinds."""
+    if isinstance(value, list):
+        return "\n".join(shown(item) for item in value)
+    if not isinstance(value, dict):
+        return ""
+    kind = value.get("type")
+    if kind in ("mrkdwn", "plain_text"):
+        return str(value.get("text", ""))
+    if kind in ("rich_text_section", "rich_text_quote", "rich_text_preformatted"):
+        prefix = "> " if kind == "rich_text_quote" else ""
+        return prefix + "".join(_shown_inline(e) for e in value.get("elements") or [])
+    if kind == "rich_text_list":
+        return "\n".join("• " + shown(item) for item in value.get("elements") or [])
+    parts = [
+        shown(value[key])
+        for key in ("title", "text", "fields", "elements", "blocks", "accessory")
+        if key in value
+    ]
+    return "\n".join(part for part in parts if part)
+
+
 def dm_texts(stack: Stack, user: str) -> list[str]:
     return [m.text for m in stack.slack.dm_messages(user)]
 

@@ -13,8 +13,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.service import ShareTrail
 from handlers.slack import blocks, ids, records_blocks
-from handlers.slack.blocks import escape
 from handlers.slack.errors import reporting_errors
+from handlers.slack.markup import Said, compose, escape
 from handlers.slack.parsing import parse_id
 from handlers.slack.payloads import action_value, user_of
 from handlers.slack.uploads import dm_file
@@ -50,7 +50,8 @@ async def send_share_card(
         filename=f"sharetrail-card-{card.activity.id}.png",
         title=f"Your share card — {card.activity.name}",
         comment=(
-            f"Here is your share card for *{escape(card.activity.name)}*. "
+            # A file comment cannot carry blocks: the activity name is escaped, not bold.
+            f"Here is your share card for {escape(card.activity.name)}. "
             f"Share the image or your link: {card.url}\n"
             f"_To look at your page yourself, use <{card.preview_url}|this preview link> "
             "(your own visits are not counted)._"
@@ -103,10 +104,11 @@ async def record_outcome(
         if change.changed
         else f"Outcome already {blocks.OUTCOME_LABELS[status]}; nothing changed."
     )
+    text, _ = compose(f"Lead #{lead_id}: ", Said(lead.name), f" — {blocks.OUTCOME_LABELS[status]}")
     await client.chat_update(
         channel=channel,
         ts=message["ts"],
-        text=f"Lead #{lead_id}: {lead.name} — {blocks.OUTCOME_LABELS[status]}",
+        text=text,
         blocks=[
             *blocks.lead_dm(
                 lead, activity_name=activity.name, employee_user_id=employee.user_id, sticky=False

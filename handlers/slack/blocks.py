@@ -16,6 +16,18 @@ from bot.notifications import (
 from bot.points import POINTS_PER
 from bot.stats import ActivityReport, Progress
 from handlers.slack import ids
+from handlers.slack.markup import (
+    Bold,
+    Code,
+    Mention,
+    Piece,
+    Quote,
+    Said,
+    escape,
+    mrkdwn,
+    plain_text,
+    rich_text,
+)
 from store.models import Activity, Employee, Lead
 from store.queries import StatRow
 
@@ -39,11 +51,6 @@ def text(value: str, *, kind: str = "mrkdwn") -> dict[str, Any]:
 
 def plain(value: str) -> dict[str, Any]:
     return {"type": "plain_text", "text": value[:150], "emoji": True}
-
-
-def escape(value: str) -> str:
-    """Escape user text for mrkdwn (Slack: &, <, > only)."""
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
 
 
 def button(label: str, action_id: str, value: str, style: str | None = None) -> dict[str, Any]:
@@ -82,23 +89,6 @@ def _outside_tokens(head: str) -> int:
     return space if space > 0 else cut
 
 
-def escape_within(raw: str, limit: int = TEXT_MAX) -> str:
-    """Escape customer text cut *before* escaping, at a line, so the escaped form fits `limit`
-    (cutting after would split `&lt;`)."""
-    escaped = escape(raw)
-    if len(escaped) <= limit:
-        return escaped
-    kept, size = [], 1  # room for the "…"
-    for line in raw.splitlines(keepends=True):
-        size += len(escape(line))
-        if size > limit:
-            break
-        kept.append(line)
-    if not kept:  # one long first line: whole words that fit
-        return fit(escaped, limit)
-    return escape("".join(kept).rstrip()) + "…"
-
-
 def section(value: str) -> Block:
     return {"type": "section", "text": text(fit(value))}
 
@@ -128,7 +118,7 @@ def activity_actions(activity_id: int) -> Block:
 def activity_notification(activity: Activity) -> list[Block]:
     assert activity.id is not None
     blocks: list[Block] = [
-        {"type": "header", "text": plain(f"📣 {activity.name}")},
+        {"type": "header", "text": plain_text(f"📣 {activity.name}")},
         {
             "type": "section",
             "fields": [
@@ -138,10 +128,10 @@ def activity_notification(activity: Activity) -> list[Block]:
         },
     ]
     if activity.headline and activity.headline != activity.name:
-        blocks.append(section(f"*{escape(activity.headline)}*"))
+        blocks.append(rich_text([Said(activity.headline)]))
     if activity.intro:
         intro = activity.intro if len(activity.intro) <= 400 else activity.intro[:400] + "…"
-        blocks.append(section(escape(intro)))
+        blocks.append(rich_text([Said(intro)]))
     if activity.status == "closed":
         blocks.append(context("🔒 This activity is closed. Thanks to everyone who shared!"))
         return blocks
@@ -159,7 +149,7 @@ def activity_notification(activity: Activity) -> list[Block]:
 def announcement_dm(activity_id: int, name: str, when: str) -> list[Block]:
     """The activity, DM'd to one employee by `publish ID --dm-all`."""
     return [
-        {"type": "header", "text": plain(f"📣 {name}"[:150])},
+        {"type": "header", "text": plain_text(f"📣 {name}")},
         section(f"*When:* {escape(when)}"),
         context("Tap *Get my share card* for your personal card with your own tracked link."),
         activity_actions(activity_id),
@@ -167,7 +157,7 @@ def announcement_dm(activity_id: int, name: str, when: str) -> list[Block]:
 
 
 def notification_fallback(activity: Activity) -> str:
-    return f"New activity: {activity.name} ({format_when(activity)})"
+    return f"New activity: {escape(activity.name)} ({format_when(activity)})"
 
 
 def _input(
@@ -249,19 +239,19 @@ def activity_modal(*, channel_id: str | None = None) -> dict[str, Any]:
 def details_modal(activity: Activity, report: ActivityReport | None = None) -> dict[str, Any]:
     assert activity.id is not None
     blocks: list[Block] = [
-        {"type": "header", "text": plain(activity.name)},
+        {"type": "header", "text": plain_text(activity.name)},
         {
             "type": "section",
             "fields": [
                 text(f"*When*\n{format_when(activity)}"),
                 text(f"*Material*\n{MATERIAL_TYPES.get(activity.material_type, '')}"),
                 text(f"*Status*\n{activity.status.capitalize()}"),
-                text(f"*Landing page*\n{escape(activity.headline)}"),
             ],
         },
+        rich_text([Bold("Landing page"), "\n", Said(activity.headline)]),
     ]
     if activity.intro:
-        blocks.append(section(escape_within(activity.intro)))
+        blocks.append(rich_text([Said(activity.intro)]))
     if report is not None:
         blocks.append({"type": "divider"})
         blocks.append(section("*Targets*\n" + progress_lines(report.progress)))
@@ -308,12 +298,18 @@ def plural(count: int, singular: str, plural_form: str | None = None) -> str:
     return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
 
 
-def stat_line(row: StatRow) -> str:
-    return (
+def stat_pieces(row: StatRow) -> list[Piece]:
+    """One activity's numbers, points in bold."""
+    return [
         f"{plural(row.views, 'view')} · {row.unique_visitors} unique · "
         f"{plural(row.signups, 'sign-up')} · {row.attended} attended · "
-        f"{row.converted} converted · *{plural(row.points, 'pt')}*"
-    )
+        f"{row.converted} converted · ",
+        Bold(plural(row.points, "pt")),
+    ]
+
+
+def stat_line(row: StatRow) -> str:
+    return mrkdwn(stat_pieces(row))
 
 
 def my_stats_modal(activity: Activity, row: StatRow) -> dict[str, Any]:
@@ -323,7 +319,7 @@ def my_stats_modal(activity: Activity, row: StatRow) -> dict[str, Any]:
         "title": plain("My stats"),
         "close": plain("Close"),
         "blocks": [
-            {"type": "header", "text": plain(activity.name)},
+            {"type": "header", "text": plain_text(activity.name)},
             {"type": "section", "fields": stat_fields(row)},
             context(points_rule()),
         ],
@@ -367,7 +363,7 @@ def me_blocks(
     title = "*Your shares*" + (f" (page {page} of {pages})" if pages > 1 else "")
     blocks: list[Block] = [section(title)]
     for activity, row in shown:
-        blocks.append(section(f"*{escape(activity.name)}* (#{activity.id})\n{stat_line(row)}"))
+        blocks.append(rich_text([Said(activity.name), f" (#{activity.id})\n", *stat_pieces(row)]))
     later = len(overview) - page * ME_PAGE
     if later > 0:
         blocks.append(more_line(later, f"`/sharetrail me {page + 1}`"))
@@ -392,7 +388,7 @@ def home_view(
         blocks.append(
             {
                 "type": "section",
-                "text": text(f"*{escape(activity.name)}* — {format_when(activity)}"),
+                "text": plain_text(f"{activity.name} — {format_when(activity)}", 3000),
                 "accessory": button("My stats", ids.MY_STATS, str(activity.id)),
             }
         )
@@ -408,7 +404,7 @@ def home_view(
             blocks.append(
                 {
                     "type": "section",
-                    "text": text(f"*{escape(activity.name)}* — {format_when(activity)}"),
+                    "text": plain_text(f"{activity.name} — {format_when(activity)}", 3000),
                     "accessory": button(
                         "Get my share card", ids.GET_SHARE_CARD, str(activity.id), "primary"
                     ),
@@ -423,9 +419,12 @@ def home_view(
 def report_blocks(report: ActivityReport) -> list[Block]:
     activity = report.activity
     blocks: list[Block] = [
-        section(
-            f"*{escape(activity.name)}* (#{activity.id}, {activity.status}) — "
-            f"{format_when(activity)}\n{report.sharers} employees shared it."
+        rich_text(
+            [
+                Said(activity.name),
+                f" (#{activity.id}, {activity.status}) — {format_when(activity)}\n"
+                f"{report.sharers} employees shared it.",
+            ]
         ),
         {"type": "section", "fields": stat_fields(report.totals)},
         section("*Targets*\n" + progress_lines(report.progress)),
@@ -444,8 +443,9 @@ def leaderboard_blocks(
     rows: list[tuple[Employee, StatRow]],
     by_source: dict[int, dict[str, StatRow]] | None = None,
 ) -> list[Block]:
+    header: Block = {"type": "header", "text": plain_text(title)}
     if not rows:
-        return [section(f"*{escape(title)}*\nNo shares yet.")]
+        return [header, section("No shares yet.")]
     medals = {1: "🥇", 2: "🥈", 3: "🥉"}
     lines = [
         f"{medals.get(rank, f'{rank}.')} <@{employee.user_id}> — *{row.points} pts* "
@@ -453,7 +453,7 @@ def leaderboard_blocks(
         + source_line((by_source or {}).get(employee.id or 0, {}))
         for rank, (employee, row) in enumerate(rows, start=1)
     ]
-    return [section(f"*{escape(title)}*\n" + "\n".join(lines))]
+    return [header, section("\n".join(lines))]
 
 
 def source_line(sources: dict[str, StatRow]) -> str:
@@ -470,28 +470,37 @@ def source_line(sources: dict[str, StatRow]) -> str:
 def activity_list_blocks(activities: list[Activity]) -> list[Block]:
     if not activities:
         return [section("No activities yet. An admin can create one with `/sharetrail new`.")]
-    lines = [f"*#{a.id}* {escape(a.name)} — {a.status} — {format_when(a)}" for a in activities[:40]]
-    return [section("*Activities*\n" + "\n".join(lines))]
+    pieces: list[Piece] = [Bold("Activities")]
+    for a in activities[:40]:
+        pieces += ["\n", Bold(f"#{a.id}"), " ", Said(a.name), f" — {a.status} — {format_when(a)}"]
+    return [rich_text(pieces)]
 
 
 def lead_dm(lead: Lead, *, activity_name: str, employee_user_id: str, sticky: bool) -> list[Block]:
     """The salesperson's lead message, with the outcome buttons."""
     assert lead.id is not None
-    fields = [
-        text(f"*Customer*\n{escape(lead.name)}"),
-        text(f"*Phone*\n{escape(lead.phone)}"),
-        text(f"*Activity*\n{escape(activity_name)}"),
-        text(f"*Shared by*\n<@{employee_user_id}>"),
+    pieces: list[Piece] = [
+        Bold("Customer: "),
+        Said(lead.name),
+        "\n",
+        Bold("Phone: "),
+        Said(lead.phone),
+        "\n",
+        Bold("Activity: "),
+        Said(activity_name),
+        "\n",
+        Bold("Shared by: "),
+        Mention(employee_user_id),
     ]
     if lead.company:
-        fields.append(text(f"*Company*\n{escape(lead.company)}"))
-    fields.append(text(f"*Source*\n`{lead.source}`"))
-    blocks: list[Block] = [
-        {"type": "header", "text": plain(f"New lead #{lead.id}: {lead.name}")},
-        {"type": "section", "fields": fields},
-    ]
+        pieces += ["\n", Bold("Company: "), Said(lead.company)]
+    pieces += ["\n", Bold("Source: "), Code(lead.source)]
     if lead.note:
-        blocks.append(section(f"*Note from the customer*\n{escape(lead.note)}"))
+        pieces += ["\n", Bold("Note from the customer"), Quote(lead.note)]
+    blocks: list[Block] = [
+        {"type": "header", "text": plain_text(f"New lead #{lead.id}: {lead.name}")},
+        rich_text(pieces),
+    ]
     if sticky:
         blocks.append(context("You were assigned because this customer already knows you."))
     if lead.outcome:
@@ -516,36 +525,55 @@ def outcome_actions(lead_id: int) -> Block:
     }
 
 
+def share_reminder_pieces(event: ShareReminder) -> list[Piece]:
+    return [
+        "⏰ ",
+        Said(event.activity_name, strong=True),
+        f" starts within a day ({event.when}) and you have not shared it yet. "
+        "Get your card and send it to a few customers.",
+    ]
+
+
 def share_reminder_text(event: ShareReminder) -> str:
-    return (
-        f"⏰ *{escape(event.activity_name)}* starts within a day ({escape(event.when)}) "
-        "and you have not shared it yet. Get your card and send it to a few customers."
-    )
+    return mrkdwn(share_reminder_pieces(event))
 
 
 def share_reminder(event: ShareReminder) -> list[Block]:
     """The day-before nudge to an employee who has not shared: the share card button."""
-    return [section(share_reminder_text(event)), activity_actions(event.activity_id)]
+    return [rich_text(share_reminder_pieces(event)), activity_actions(event.activity_id)]
+
+
+def outcome_reminder_pieces(event: OutcomeReminder) -> list[Piece]:
+    company: list[Piece] = [" (", Said(event.company), ")"] if event.company else []
+    return [
+        "⏰ How did it go with ",
+        Said(event.customer_name, strong=True),
+        *company,
+        " from ",
+        Said(event.activity_name, strong=True),
+        f"? Lead #{event.lead_id} has no outcome yet — tap one below.",
+    ]
 
 
 def outcome_reminder_text(event: OutcomeReminder) -> str:
-    who = escape(event.customer_name)
-    company = f" ({escape(event.company)})" if event.company else ""
-    return (
-        f"⏰ How did it go with *{who}*{company} from *{escape(event.activity_name)}*? "
-        f"Lead #{event.lead_id} has no outcome yet — tap one below."
-    )
+    return mrkdwn(outcome_reminder_pieces(event))
 
 
 def outcome_reminder(event: OutcomeReminder) -> list[Block]:
     """A salesperson's reminder with the lead's outcome buttons; a tap turns it into the lead."""
     return [
-        section(outcome_reminder_text(event)),
+        rich_text(outcome_reminder_pieces(event)),
         outcome_actions(event.lead_id),
-        context(
-            f"Phone {escape(event.customer_phone)} · shared by <@{event.employee_user_id}> · "
-            f"reminder {event.number} of {event.of}"
-        ),
+        {
+            "type": "context",
+            "elements": [
+                plain_text(f"Phone {event.customer_phone}"),
+                text(
+                    f"· shared by <@{event.employee_user_id}> · "
+                    f"reminder {event.number} of {event.of}"
+                ),
+            ],
+        },
     ]
 
 
@@ -559,17 +587,21 @@ def _percent(value: int, target: int) -> str:
     return f" / {target} ({round(100 * value / target)}%)" if target > 0 else ""
 
 
-def weekly_activity_line(line: ActivityWeek) -> str:
-    top = ", ".join(f"<@{user}> {plural(points, 'pt')}" for user, points in line.top)
-    return (
-        f"*{escape(line.name)}* (#{line.activity_id}, {line.status}) — {escape(line.when)}\n"
+def weekly_activity_line(line: ActivityWeek) -> list[Piece]:
+    """One activity of the weekly report; its name verbatim."""
+    top: list[Piece] = []
+    for user, points in line.top:
+        top += [", " if top else "\nTop: ", Mention(user), f" {plural(points, 'pt')}"]
+    return [
+        Said(line.name),
+        f" (#{line.activity_id}, {line.status}) — {line.when}\n"
         f"Views {line.views}{_percent(line.views, line.kpi_views)}, +{line.week_views} this week · "
         f"Sign-ups {line.signups}{_percent(line.signups, line.kpi_signups)}, "
         f"+{line.week_signups} this week · "
         f"Attended {line.attended}{_percent(line.attended, line.kpi_attendance)} · "
-        f"Converted {line.converted} · {plural(line.sharers, 'sharer')}"
-        + (f"\nTop: {top}" if top else "")
-    )
+        f"Converted {line.converted} · {plural(line.sharers, 'sharer')}",
+        *top,
+    ]
 
 
 def weekly_report(event: WeeklyReport) -> list[Block]:
@@ -577,7 +609,7 @@ def weekly_report(event: WeeklyReport) -> list[Block]:
         {"type": "header", "text": plain("📊 ShareTrail weekly report")},
         context(f"{event.since:%a %-d %b %H:%M} – {event.until:%a %-d %b %Y %H:%M} UTC"),
     ]
-    blocks.extend(section(weekly_activity_line(line)) for line in event.activities[:WEEKLY_LINES])
+    blocks.extend(rich_text(weekly_activity_line(line)) for line in event.activities[:WEEKLY_LINES])
     if len(event.activities) > WEEKLY_LINES:
         blocks.append(
             more_line(len(event.activities) - WEEKLY_LINES, "`/sharetrail list` names them all.")
@@ -598,9 +630,12 @@ def daily_digest_text(event: DailyDigest) -> str:
 def daily_digest(event: DailyDigest) -> list[Block]:
     blocks: list[Block] = [section(f"*{daily_digest_text(event)}*")]
     blocks.extend(
-        section(
-            f"*{escape(line.activity_name)}*: {plural(line.views, 'view')} "
-            f"({plural(line.visitors, 'visitor')}), {plural(line.signups, 'sign-up')}"
+        rich_text(
+            [
+                Said(line.activity_name),
+                f": {plural(line.views, 'view')} "
+                f"({plural(line.visitors, 'visitor')}), {plural(line.signups, 'sign-up')}",
+            ]
         )
         for line in event.lines[:DIGEST_LINES]
     )

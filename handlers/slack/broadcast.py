@@ -16,7 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.broadcasts import BroadcastStatus
 from bot.service import ShareTrail
-from handlers.slack.blocks import escape
+from handlers.slack.markup import escape
 
 log = logging.getLogger(__name__)
 

@@ -15,8 +15,8 @@ from bot.digests import DIGEST_HOUR
 from bot.errors import InvalidInput
 from bot.service import ShareTrail
 from handlers.slack import blocks, broadcast, publishing, records_blocks
-from handlers.slack.blocks import escape
 from handlers.slack.errors import reporting_errors
+from handlers.slack.markup import ChannelRef, Code, Mention, Piece, Said, compose, escape
 from handlers.slack.parsing import parse_channel, parse_id, parse_users
 from handlers.slack.uploads import dm_file
 
@@ -74,7 +74,14 @@ async def cmd_publish(inv: Invocation) -> None:
             raise InvalidInput(f"`{args[1]}` is not a channel. Use `#channel`.")
     channel = channel or activity.channel_id or inv.channel_id
     activity = await publishing.publish(inv.services, inv.client, activity, channel)
-    await inv.reply(f"Published *{escape(activity.name)}* in <#{activity.channel_id}>.")
+    text, words = compose(
+        "Published ",
+        Said(activity.name, strong=True),
+        " in ",
+        ChannelRef(str(activity.channel_id)),
+        ".",
+    )
+    await inv.reply(text, blocks=words)
     if dm_all:
         assert activity.id is not None
         status = await broadcast.announce_to_everyone(
@@ -89,7 +96,10 @@ async def cmd_close(inv: Invocation) -> None:
     activity_id = parse_id(inv.args[0] if inv.args else None)
     activity = await inv.services.close_activity(activity_id, by_user_id=inv.user_id)
     await publishing.refresh(inv.client, activity)
-    await inv.reply(f"Closed *{escape(activity.name)}*. Its links keep working; no new cards.")
+    text, words = compose(
+        "Closed ", Said(activity.name, strong=True), ". Its links keep working; no new cards."
+    )
+    await inv.reply(text, blocks=words)
 
 
 async def cmd_sales(inv: Invocation) -> None:
@@ -125,7 +135,8 @@ async def cmd_stats(inv: Invocation) -> None:
         await inv.reply("Activity stats", blocks=report_blocks[:50])
         return
     report = await inv.services.report(parse_id(inv.args[0]))
-    await inv.reply(f"Stats for {report.activity.name}", blocks=blocks.report_blocks(report))
+    title = f"Stats for {escape(report.activity.name)}"
+    await inv.reply(title, blocks=blocks.report_blocks(report))
 
 
 async def cmd_leaderboard(inv: Invocation) -> None:
@@ -135,7 +146,7 @@ async def cmd_leaderboard(inv: Invocation) -> None:
     if activity_id is not None:
         title = f"Leaderboard — {(await inv.services.activity(activity_id)).name}"
     by_source = await inv.services.records.source_breakdown(activity_id)
-    await inv.reply(title, blocks=blocks.leaderboard_blocks(title, rows, by_source))
+    await inv.reply(escape(title), blocks=blocks.leaderboard_blocks(title, rows, by_source))
 
 
 async def cmd_export(inv: Invocation) -> None:
@@ -191,15 +202,24 @@ async def cmd_lead(inv: Invocation) -> None:
     if await inv.services.is_admin(inv.user_id):
         phone = lead.phone
     outcome = blocks.OUTCOME_LABELS.get(lead.outcome or "", "no outcome yet")
-    sales = f"<@{lead.salesperson_id}>" if lead.salesperson_id else "unassigned"
-    summary = (
-        f"*Lead #{lead.id}: {escape(lead.name)}* ({escape(phone)}) for *{escape(activity.name)}*\n"
-        f"Shared by <@{employee.user_id}> via `{lead.source}` · salesperson {sales} · {outcome}"
+    sales: Piece = Mention(lead.salesperson_id) if lead.salesperson_id else "unassigned"
+    text, words = compose(
+        f"Lead #{lead.id}: ",
+        Said(lead.name),
+        " (",
+        Said(phone),
+        ") for ",
+        Said(activity.name),
+        "\nShared by ",
+        Mention(employee.user_id),
+        " via ",
+        Code(lead.source),
+        " · salesperson ",
+        sales,
+        f" · {outcome}",
     )
     assert lead.id is not None
-    await inv.reply(
-        summary, blocks=[blocks.section(summary), records_blocks.timeline_button(lead.id)]
-    )
+    await inv.reply(text, blocks=[*words, records_blocks.timeline_button(lead.id)])
 
 
 def mask_phone(phone: str) -> str:

@@ -41,7 +41,7 @@ from bot.notifications import (
 )
 from bot.outbox import DeliveryError
 from handlers.slack import blocks, ids, records_blocks
-from handlers.slack.blocks import escape
+from handlers.slack.markup import Block, Code, Mention, Piece, Said, compose, mrkdwn
 from handlers.slack.pacing import Paced, Pacer
 from store.models import Lead
 
@@ -79,25 +79,35 @@ def seen_where(device: str, source: str) -> str:
     return f"on {DEVICE_LABELS.get(device, 'a device')}, via {SOURCE_LABELS[source]}"
 
 
-def viewed_text(event: CardViewed) -> str:
+def viewed_message(event: CardViewed) -> tuple[str, list[Block]]:
     where = seen_where(event.device, event.source)
-    who = escape(event.lead_name) if event.lead_name else "Someone"
+    who: Piece = Said(event.lead_name) if event.lead_name else "Someone"
     if event.visits > 1:
-        return (
-            f"👀 {who} is viewing your card for *{escape(event.activity_name)}* again — "
-            f"{ordinal(event.visits)} visit ({where})."
+        return compose(
+            "👀 ",
+            who,
+            " is viewing your card for ",
+            Said(event.activity_name, strong=True),
+            f" again — {ordinal(event.visits)} visit ({where}).",
         )
-    return f"👀 {who} is viewing your card for *{escape(event.activity_name)}* ({where})."
+    return compose(
+        "👀 ",
+        who,
+        " is viewing your card for ",
+        Said(event.activity_name, strong=True),
+        f" ({where}).",
+    )
 
 
-def tally_text(event: ViewsTallied) -> str:
-    """E.g. '👀 12 people viewed your card for *Launch* in the last 10 minutes (…).'"""
+def tally_message(event: ViewsTallied) -> tuple[str, list[Block]]:
+    """E.g. '👀 12 people viewed your card for Launch in the last 10 minutes (…).'"""
     minutes = max(1, math.ceil((event.latest_at - event.since).total_seconds() / 60))
     span = "minute" if minutes == 1 else f"{minutes} minutes"
     latest = seen_where(event.device, event.source)
-    return (
-        f"👀 {event.count} people viewed your card for *{escape(event.activity_name)}* "
-        f"in the last {span} (latest {latest})."
+    return compose(
+        f"👀 {event.count} people viewed your card for ",
+        Said(event.activity_name, strong=True),
+        f" in the last {span} (latest {latest}).",
     )
 
 
@@ -164,16 +174,19 @@ class SlackNotifier:
 
     def render(self, event: Notification) -> list[Outgoing]:
         if isinstance(event, CardViewed):
-            return [Outgoing("viewed", event.employee_user_id, viewed_text(event))]
+            text, words = viewed_message(event)
+            return [Outgoing("viewed", event.employee_user_id, text, blocks=words)]
         if isinstance(event, ViewsTallied):
+            text, words = tally_message(event)
             if event.target is None:
-                return [Outgoing("tally", event.employee_user_id, tally_text(event))]
+                return [Outgoing("tally", event.employee_user_id, text, blocks=words)]
             channel, ts = event.target
             return [
                 Outgoing(
                     "tally",
                     channel,
-                    tally_text(event),
+                    text,
+                    blocks=words,
                     update_ts=ts,
                     fallback_channel=event.employee_user_id,
                 )
@@ -190,28 +203,29 @@ class SlackNotifier:
         if isinstance(event, LeadCreated):
             return self._lead_created(event)
         if isinstance(event, OutcomeRecorded):
-            return [Outgoing("outcome", event.employee_user_id, outcome_text(event))]
+            text, words = outcome_message(event)
+            return [Outgoing("outcome", event.employee_user_id, text, blocks=words)]
         if isinstance(event, ContactLogged):
-            return [
-                self._in_thread("contact", event.thread, records_blocks.contact_logged_text(event))
-            ]
+            contact = records_blocks.contact_logged_message(event)
+            return [self._in_thread("contact", event.thread, contact)]
         if isinstance(event, CheckedIn):
-            return [self._in_thread("checkin", event.thread, records_blocks.checked_in_text(event))]
+            checked_in = records_blocks.checked_in_message(event)
+            return [self._in_thread("checkin", event.thread, checked_in)]
         if isinstance(event, CustomerReturned):
-            return [
-                Outgoing(
-                    "returned",
-                    event.thread.salesperson_user_id,
-                    records_blocks.customer_returned_text(event),
-                )
-            ]
+            text, words = records_blocks.customer_returned_message(event)
+            return [Outgoing("returned", event.thread.salesperson_user_id, text, blocks=words)]
         if isinstance(event, NoRosterAlert):
-            text = (
-                f"⚠️ A customer signed up for *{escape(event.activity_name)}* "
-                f"(lead #{event.lead_id}) but no salesperson is on the roster. "
-                "Add some with `/sharetrail sales add @user`."
+            text, words = compose(
+                "⚠️ A customer signed up for ",
+                Said(event.activity_name, strong=True),
+                f" (lead #{event.lead_id}) but no salesperson is on the roster. Add some with ",
+                Code("/sharetrail sales add @user"),
+                ".",
             )
-            return [Outgoing(f"admin-{admin}", admin, text) for admin in event.admin_user_ids]
+            return [
+                Outgoing(f"admin-{admin}", admin, text, blocks=words)
+                for admin in event.admin_user_ids
+            ]
         if isinstance(event, ViewEngaged):
             text = engaged_text(event)
             if event.thread_channel and event.thread_ts:
@@ -230,7 +244,13 @@ class SlackNotifier:
                 Outgoing(
                     "announce",
                     event.user_id,
-                    f"📣 New activity: {event.activity_name}. Get your personal share card.",
+                    mrkdwn(
+                        [
+                            "📣 New activity: ",
+                            Said(event.activity_name),
+                            ". Get your personal share card.",
+                        ]
+                    ),
                     blocks=blocks.announcement_dm(
                         event.activity_id, event.activity_name, event.when
                     ),
@@ -265,27 +285,35 @@ class SlackNotifier:
             ]
         raise TypeError(f"no Slack rendering for {type(event).__name__}")
 
-    def _in_thread(self, part: str, thread: LeadThread, message: str) -> Outgoing:
+    def _in_thread(
+        self, part: str, thread: LeadThread, rendered: tuple[str, list[Block]]
+    ) -> Outgoing:
         """Under the salesperson's lead DM; their DM itself if that message is unknown."""
+        text, words = rendered
         if thread.channel and thread.ts:
             return Outgoing(
                 part,
                 thread.channel,
-                message,
+                text,
+                blocks=words,
                 thread_ts=thread.ts,
                 fallback_channel=thread.salesperson_user_id,
             )
-        return Outgoing(part, thread.salesperson_user_id, message)
+        return Outgoing(part, thread.salesperson_user_id, text, blocks=words)
 
     def _lead_created(self, event: LeadCreated) -> list[Outgoing]:
-        who = escape(event.customer_name)
-        by = (
-            f"<@{event.salesperson_user_id}> will follow up."
+        by: list[Piece] = (
+            [Mention(event.salesperson_user_id), " will follow up."]
             if event.salesperson_user_id
-            else "An admin will assign a salesperson."
+            else ["An admin will assign a salesperson."]
         )
-        signed_up = (
-            f"🎉 *{who}* signed up for *{escape(event.activity_name)}* through your card! {by}"
+        signed_up, words = compose(
+            "🎉 ",
+            Said(event.customer_name, strong=True),
+            " signed up for ",
+            Said(event.activity_name, strong=True),
+            " through your card! ",
+            *by,
         )
         parts = []
         if event.audience in ("employee", "all"):
@@ -294,7 +322,7 @@ class SlackNotifier:
                     "employee",
                     event.employee_user_id,
                     signed_up,
-                    blocks=records_blocks.signup_dm_blocks(signed_up, event.lead_id),
+                    blocks=records_blocks.signup_dm_blocks(words, event.lead_id),
                 )
             )
         if not event.salesperson_user_id or event.audience == "employee":
@@ -316,8 +344,16 @@ class SlackNotifier:
             Outgoing(
                 "sales",
                 event.salesperson_user_id,
-                f"New lead for {event.activity_name}: "
-                f"{event.customer_name}, {event.customer_phone}",
+                mrkdwn(
+                    [
+                        "New lead for ",
+                        Said(event.activity_name),
+                        ": ",
+                        Said(event.customer_name),
+                        ", ",
+                        Said(event.customer_phone),
+                    ]
+                ),
                 blocks=blocks.lead_dm(
                     lead,
                     activity_name=event.activity_name,
@@ -463,13 +499,17 @@ def engaged_text(event: ViewEngaged) -> str:
     return "📖 " + ", ".join(parts) + "."
 
 
-def outcome_text(event: OutcomeRecorded) -> str:
-    who = escape(event.customer_name)
+def outcome_message(event: OutcomeRecorded) -> tuple[str, list[Block]]:
     verb = OUTCOME_WORDS[event.outcome]
     changed = f" (changed from {blocks.OUTCOME_LABELS[event.previous]})" if event.previous else ""
-    return (
-        f"📌 *{who}* {verb} *{escape(event.activity_name)}*{changed}, "
-        f"recorded by <@{event.by_user_id}>."
+    return compose(
+        "📌 ",
+        Said(event.customer_name, strong=True),
+        f" {verb} ",
+        Said(event.activity_name, strong=True),
+        f"{changed}, recorded by ",
+        Mention(event.by_user_id),
+        ".",
     )
 
 

@@ -63,9 +63,11 @@ async def share_link_for(
     user_id = user_of(body)
     link = await services.records.tagged_link(user_id, activity_id, source)
     channel = (body.get("container") or {}).get("channel_id") or user_id
+    text, blocks = records_blocks.tagged_link_message(link)
     await client.chat_postMessage(
         channel=str(channel),
-        text=records_blocks.tagged_link_text(link),
+        text=text,
+        blocks=blocks,
         unfurl_links=False,
         unfurl_media=False,
     )

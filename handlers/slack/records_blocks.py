@@ -22,7 +22,23 @@ from bot.records import (
     size_label,
 )
 from handlers.slack import ids
-from handlers.slack.blocks import OUTCOME_LABELS, Block, button, context, escape, plain, section
+from handlers.slack.blocks import OUTCOME_LABELS, Block, button, context, plain
+from handlers.slack.markup import (
+    Bold,
+    Code,
+    Date,
+    Italic,
+    Link,
+    Mention,
+    Piece,
+    Quote,
+    Said,
+    compose,
+    escape,
+    mrkdwn,
+    plain_text,
+    rich_text,
+)
 from store.models import Activity, Lead
 
 SOURCE_CHOICES: dict[str, str] = {
@@ -46,12 +62,6 @@ DEVICE_WORDS = {
 }
 SECTION_CHARS = 2900
 MAX_TIMELINE_LINES = 300
-
-
-def slack_time(moment: datetime, *, fmt: str = "{date_short_pretty} {time}") -> str:
-    """A time every reader sees in their own zone (Slack's <!date> token), with a UTC fallback."""
-    fallback = moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    return f"<!date^{int(moment.timestamp())}^{fmt}|{fallback}>"
 
 
 def duration(ms: int) -> str:
@@ -114,15 +124,21 @@ def share_link_picker(activity: Activity) -> list[Block]:
 
 
 def share_link_picker_text(activity: Activity) -> str:
-    return f"Get a link for {activity.name} tagged for where you post it."
+    return f"Get a link for {escape(activity.name)} tagged for where you post it."
 
 
-def tagged_link_text(link: TaggedLink) -> str:
-    label = SOURCE_CHOICES[link.source]
-    return (
-        f"🔗 Your link for *{escape(link.activity.name)}* — *{label}*:\n{link.url}\n"
-        f"Views and sign-ups through it count under `{link.source}`; it is the same share as "
-        "your card, so your totals stay together."
+def tagged_link_message(link: TaggedLink) -> tuple[str, list[Block]]:
+    """The link tagged for a push source: (text fallback, blocks)."""
+    return compose(
+        "🔗 Your link for ",
+        Said(link.activity.name, strong=True),
+        " — ",
+        Bold(SOURCE_CHOICES[link.source]),
+        ":\n",
+        Link(link.url, link.url),
+        "\nViews and sign-ups through it count under ",
+        Code(link.source),
+        "; it is the same share as your card, so your totals stay together.",
     )
 
 
@@ -155,7 +171,7 @@ def contact_modal(lead: Lead, *, now: datetime, max_file_bytes: int) -> dict[str
         "submit": plain("Save"),
         "close": plain("Cancel"),
         "blocks": [
-            context(f"Lead #{lead.id}: *{escape(lead.name)}*"),
+            {"type": "context", "elements": [plain_text(f"Lead #{lead.id}: {lead.name}")]},
             _input(ids.BLOCK_CONTACT_KIND, "Kind", {"type": "static_select", "options": kinds}),
             _input(
                 ids.BLOCK_CONTACT_AT,
@@ -225,16 +241,18 @@ def parse_contact_form(view: dict[str, Any]) -> ContactForm:
     )
 
 
-def contact_logged_text(event: ContactLogged) -> str:
+def contact_logged_message(event: ContactLogged) -> tuple[str, list[Block]]:
+    """A contact record in the lead's thread; the summary and file name verbatim."""
     icon = KIND_ICONS.get(event.kind, "🗒️")
     what = "File added" if event.kind == FILE_KIND else f"{event.kind.capitalize()} logged"
-    lines = [f"{icon} *{what}* by <@{event.by_user_id}> — {slack_time(event.at)}"]
+    pieces: list[Piece] = [f"{icon} ", Bold(what), " by ", Mention(event.by_user_id), " — "]
+    pieces.append(Date(event.at))
     if event.summary:
-        lines.append(f"> {escape(shorten(event.summary, 1500))}")
+        pieces.append(Quote(shorten(event.summary, 1500)))
     if event.file_name:
-        name = escape(event.file_name)
-        lines.append(f"📎 <{event.file_url}|{name}>" if event.file_url else f"📎 {name}")
-    return "\n".join(lines)
+        name = event.file_name
+        pieces += ["\n📎 ", Link(event.file_url, name) if event.file_url else Said(name)]
+    return compose(*pieces)
 
 
 # --- check-ins ----------------------------------------------------------------------------
@@ -242,56 +260,69 @@ def contact_logged_text(event: ContactLogged) -> str:
 
 def check_in_dm(link: CheckInLink) -> tuple[str, list[Block]]:
     lead = link.lead
-    text = (
-        f"📍 Check-in link for {lead.name} (lead #{lead.id}). Open it on your phone when you "
-        f"meet: {link.url}"
+    text = mrkdwn(
+        [
+            "📍 Check-in link for ",
+            Said(lead.name),
+            f" (lead #{lead.id}). Open it on your phone when you meet: {link.url}",
+        ]
     )
-    blocks: list[Block] = [
-        {
-            "type": "section",
-            "text": {
-                "type": "mrkdwn",
-                "text": (
-                    f"📍 *Check in with {escape(lead.name)}* (lead #{lead.id})\n"
-                    "Open this on your phone when you meet: it records where and when, "
-                    "with a note. It works once and expires "
-                    f"{slack_time(link.expires_at, fmt='{time}')}."
-                ),
-            },
-            "accessory": {
-                "type": "button",
-                "action_id": ids.CHECK_IN_OPEN,
-                "text": plain("Open check-in page"),
-                "url": link.url,
-                "style": "primary",
-            },
-        }
-    ]
-    return text, blocks
+    intro = rich_text(
+        [
+            Bold("📍 Check in with "),
+            Said(lead.name),
+            f" (lead #{lead.id})\nOpen this on your phone when you meet: it records where and "
+            "when, with a note. It works once and expires ",
+            Date(link.expires_at, "{time}"),
+            ".",
+        ]
+    )
+    open_button = {
+        "type": "button",
+        "action_id": ids.CHECK_IN_OPEN,
+        "text": plain("Open check-in page"),
+        "url": link.url,
+        "style": "primary",
+    }
+    return text, [intro, {"type": "actions", "elements": [open_button]}]
 
 
-def checked_in_text(event: CheckedIn) -> str:
+def checked_in_message(event: CheckedIn) -> tuple[str, list[Block]]:
+    """A check-in in the lead's thread; the customer's name and the note verbatim."""
     accuracy = f" (±{event.accuracy_m:.0f} m)" if event.accuracy_m else ""
-    lines = [
-        f"📍 *Checked in* with {escape(event.customer_name)} by <@{event.by_user_id}> — "
-        f"met {slack_time(event.met_at)}",
-        f"<{osm_url(event.lat, event.lon)}|{event.lat:.5f}, {event.lon:.5f} on the map>{accuracy}",
+    pieces: list[Piece] = [
+        "📍 ",
+        Bold("Checked in"),
+        " with ",
+        Said(event.customer_name),
+        " by ",
+        Mention(event.by_user_id),
+        " — met ",
+        Date(event.met_at),
+        "\n",
+        Link(osm_url(event.lat, event.lon), f"{event.lat:.5f}, {event.lon:.5f} on the map"),
+        accuracy,
     ]
     if event.note:
-        lines.append(f"> {escape(shorten(event.note, 1000))}")
-    return "\n".join(lines)
+        pieces.append(Quote(shorten(event.note, 1000)))
+    return compose(*pieces)
 
 
 # --- known customers ----------------------------------------------------------------------
 
 
-def customer_returned_text(event: CustomerReturned) -> str:
+def customer_returned_message(event: CustomerReturned) -> tuple[str, list[Block]]:
     again = f" — {_ordinal(event.visits)} visit" if event.visits > 1 else ""
     read = f", read {duration(event.read_ms)} so far" if event.read_ms >= 1000 else ""
     device = DEVICE_WORDS.get(event.device, "a device")
-    return (
-        f"👀 Your customer *{escape(event.customer_name)}* (lead #{event.lead_id}) is looking at "
-        f"*{escape(event.activity_name)}* again{again}{read} (on {device}, via `{event.source}`)."
+    return compose(
+        "👀 Your customer ",
+        Said(event.customer_name, strong=True),
+        f" (lead #{event.lead_id}) is looking at ",
+        Said(event.activity_name, strong=True),
+        f" again{again}{read} (on {device}, via ",
+        Code(event.source),
+        ").",
     )
 
 
@@ -311,64 +342,76 @@ def timeline_button(lead_id: int) -> Block:
     }
 
 
-def signup_dm_blocks(text: str, lead_id: int) -> list[Block]:
-    """The employee's "signed up" DM: the same words, plus the Timeline button."""
-    return [section(text), timeline_button(lead_id)]
+def signup_dm_blocks(words: list[Block], lead_id: int) -> list[Block]:
+    """The employee's "signed up" DM: its words, plus the Timeline button."""
+    return [*words, timeline_button(lead_id)]
 
 
-def entry_line(entry: TimelineEntry) -> str:
-    when = slack_time(entry.at)
-    by = f" by <@{entry.by_user_id}>" if entry.by_user_id else ""
+def _by(entry: TimelineEntry) -> list[Piece]:
+    return [" by ", Mention(entry.by_user_id)] if entry.by_user_id else []
+
+
+def entry_line(entry: TimelineEntry) -> list[Piece]:
+    """One timeline entry; what people typed (notes, summaries, file names) verbatim."""
+    when: list[Piece] = [Date(entry.at), "  "]
     if entry.kind == "view":
-        parts = [f"👀 Viewed via `{entry.source}` on {DEVICE_WORDS.get(entry.device, 'a device')}"]
+        device = DEVICE_WORDS.get(entry.device, "a device")
+        line: list[Piece] = [*when, "👀 Viewed via ", Code(entry.source or ""), f" on {device}"]
         if entry.dwell_ms:
-            parts.append(f"read {duration(entry.dwell_ms)}")
+            line.append(f" · read {duration(entry.dwell_ms)}")
         if entry.scroll_pct is not None:
-            parts.append(f"scrolled {entry.scroll_pct}%")
+            line.append(f" · scrolled {entry.scroll_pct}%")
         if not entry.counted:
-            parts.append("_repeat within 30 min, not counted_")
-        return f"{when}  " + " · ".join(parts)
+            line += [" · ", Italic("repeat within 30 min, not counted")]
+        return line
     if entry.kind == "signup":
-        note = f"\n>{escape(shorten(entry.text, 300))}" if entry.text else ""
-        return f"{when}  ✍️ *Signed up* via `{entry.source}`{note}"
+        note: list[Piece] = ["\n      “", Said(shorten(entry.text, 300)), "”"] if entry.text else []
+        return [*when, "✍️ ", Bold("Signed up"), " via ", Code(entry.source or ""), *note]
     if entry.kind == "outcome":
-        return f"{when}  {OUTCOME_LABELS.get(entry.label, entry.label)}{by}"
+        return [*when, OUTCOME_LABELS.get(entry.label, entry.label), *_by(entry)]
     if entry.kind == "contact":
         icon = KIND_ICONS.get(entry.label, "🗒️")
         title = "File" if entry.label == FILE_KIND else entry.label.capitalize()
-        line = f"{when}  {icon} *{title}*{by}"
+        line = [*when, f"{icon} ", Bold(title), *_by(entry)]
         if entry.text:
-            line += f": {escape(shorten(entry.text, 300))}"
+            line += [": ", Said(shorten(entry.text, 300))]
         if entry.file_name:
             size = f" ({size_label(entry.file_size)})" if entry.file_size else ""
-            name = escape(entry.file_name)
-            line += (
-                f"\n      📎 <{entry.file_url}|{name}>{size}" if entry.file_url else f" 📎 {name}"
-            )
+            name = entry.file_name
+            if entry.file_url:
+                line += ["\n      📎 ", Link(entry.file_url, name), size]
+            else:
+                line += [" 📎 ", Said(name)]
         return line
     if entry.kind == "check_in":
         assert entry.lat is not None and entry.lon is not None
         accuracy = f" ±{entry.accuracy_m:.0f} m" if entry.accuracy_m else ""
-        line = f"{when}  📍 *Met in person*{by} — <{osm_url(entry.lat, entry.lon)}|map>{accuracy}"
+        line = [*when, "📍 ", Bold("Met in person"), *_by(entry), " — "]
+        line += [Link(osm_url(entry.lat, entry.lon), "map"), accuracy]
         if entry.text:
-            line += f": {escape(shorten(entry.text, 300))}"
+            line += [": ", Said(shorten(entry.text, 300))]
         return line
-    return f"{when}  🗒️ Note{by}: {escape(shorten(entry.text, 300))}"
+    return [*when, "🗒️ Note", *_by(entry), ": ", Said(shorten(entry.text, 300))]
 
 
-def _pack(lines: list[str]) -> list[Block]:
-    """Lines into as few sections as fit Slack's 3000-character section limit."""
+def _size(line: list[Piece]) -> int:
+    return len(mrkdwn(line))
+
+
+def _pack(lines: list[list[Piece]]) -> list[Block]:
+    """Lines into as few rich_text blocks as keep each under SECTION_CHARS of text."""
     blocks: list[Block] = []
-    current: list[str] = []
+    current: list[Piece] = []
     size = 0
     for line in lines:
-        if current and size + len(line) + 1 > SECTION_CHARS:
-            blocks.append(section("\n".join(current)))
+        length = _size(line) + 1
+        if current and size + length > SECTION_CHARS:
+            blocks.append(rich_text(current))
             current, size = [], 0
-        current.append(line[:SECTION_CHARS])
-        size += len(line) + 1
+        current += ["\n", *line] if current else line
+        size += length
     if current:
-        blocks.append(section("\n".join(current)))
+        blocks.append(rich_text(current))
     return blocks
 
 
@@ -376,12 +419,24 @@ def timeline_modal(timeline: Timeline) -> dict[str, Any]:
     lead = timeline.lead
     assert lead.id is not None
     outcome = OUTCOME_LABELS.get(lead.outcome or "", "no outcome yet")
-    sales = f"<@{lead.salesperson_id}>" if lead.salesperson_id else "unassigned"
-    company = f" · {escape(lead.company)}" if lead.company else ""
-    header = (
-        f"*{escape(lead.name)}* · {escape(timeline.phone)}{company}\n"
-        f"*{escape(timeline.activity_name)}* · shared by <@{timeline.employee_user_id}> via "
-        f"`{lead.source}` · salesperson {sales} · {outcome}"
+    sales: Piece = Mention(lead.salesperson_id) if lead.salesperson_id else "unassigned"
+    company: list[Piece] = [" · ", Said(lead.company)] if lead.company else []
+    header = rich_text(
+        [
+            Said(lead.name),
+            " · ",
+            Said(timeline.phone),
+            *company,
+            "\n",
+            Said(timeline.activity_name),
+            " · shared by ",
+            Mention(timeline.employee_user_id),
+            " via ",
+            Code(lead.source),
+            " · salesperson ",
+            sales,
+            f" · {outcome}",
+        ]
     )
     by_source = timeline.views_by_source
     views = " · ".join(f"`{s}` {n}" for s, n in sorted(by_source.items(), key=lambda kv: -kv[1]))
@@ -392,7 +447,7 @@ def timeline_modal(timeline: Timeline) -> dict[str, Any]:
     if len(lines) > MAX_TIMELINE_LINES:
         dropped = len(lines) - MAX_TIMELINE_LINES
         lines = lines[-MAX_TIMELINE_LINES:]
-    blocks: list[Block] = [section(header), context(summary), {"type": "divider"}]
+    blocks: list[Block] = [header, context(summary), {"type": "divider"}]
     packed = _pack(lines)
     if len(packed) > 90:  # only with very long texts: keep the newest, say so
         packed, dropped = packed[-90:], dropped + 1

@@ -14,8 +14,8 @@ from bot.activities import KPI_ERROR, ActivityDraft, validate_draft
 from bot.errors import DomainError
 from bot.service import ShareTrail
 from handlers.slack import ids, publishing
-from handlers.slack.blocks import escape
 from handlers.slack.errors import reporting_errors
+from handlers.slack.markup import ChannelRef, Code, Piece, Said, compose
 
 log = logging.getLogger(__name__)
 
@@ -110,15 +110,20 @@ async def submit_activity(
     await ack()
     try:
         activity = await services.create_activity(draft, created_by=user_id)
-        note = f"Created activity #{activity.id}: *{escape(activity.name)}*."
+        note: list[Piece] = [
+            f"Created activity #{activity.id}: ",
+            Said(activity.name, strong=True),
+            ".",
+        ]
         if draft.channel_id:
             activity = await publishing.publish(services, client, activity, draft.channel_id)
-            note += f" Published in <#{activity.channel_id}>."
+            note += [" Published in ", ChannelRef(str(activity.channel_id)), "."]
         else:
-            note += f" Publish it with `/sharetrail publish {activity.id} #channel`."
+            note += [" Publish it with ", Code(f"/sharetrail publish {activity.id} #channel"), "."]
     except DomainError as exc:
-        note = f"⚠️ {exc}"
-    await client.chat_postMessage(channel=user_id, text=note)
+        note = [f"⚠️ {exc}"]
+    text, words = compose(*note)
+    await client.chat_postMessage(channel=user_id, text=text, blocks=words)
 
 
 def register(app: AsyncApp) -> None:

@@ -10,7 +10,7 @@ from bot.digests import digest_window
 from bot.scheduler import run_due
 from store.models import Employee, View
 from tests.conftest import EMPLOYEE, Stack
-from tests.flows import create_activity, get_share_card, view_landing, wait_for_dm
+from tests.flows import create_activity, get_share_card, shown, view_landing, wait_for_dm
 from tests.slack.test_commands import reply_to
 
 
@@ -41,8 +41,8 @@ async def test_the_digest_dm_tells_yesterdays_numbers(stack: Stack) -> None:
     stack.services.outbox.wake()
     dm = await wait_for_dm(stack, EMPLOYEE, "Your ShareTrail day")
     assert dm.text.endswith(": 1 view, 0 sign-ups.")
-    body = str(dm.blocks)
-    assert "*Spring launch webinar*: 1 view (1 visitor), 0 sign-ups" in body
+    body = shown(dm.blocks)
+    assert "Spring launch webinar: 1 view (1 visitor), 0 sign-ups" in body
     assert "me notify digest off" in body
     again = await run_due(db=stack.runtime.db, now=nine + timedelta(hours=1))
     assert again.digests == 0

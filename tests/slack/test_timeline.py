@@ -21,6 +21,7 @@ from tests.flows import (
     add_global_roster,
     create_activity,
     get_share_card,
+    shown,
     sign_up,
     time_passes,
     view_landing,
@@ -96,7 +97,7 @@ async def history(stack: Stack) -> Message:
 
 
 def modal_text(stack: Stack, view_id: str) -> str:
-    return json.dumps(stack.slack.workspace.views[view_id].view, ensure_ascii=False)
+    return shown(stack.slack.workspace.views[view_id].view)
 
 
 async def test_salesperson_sees_everything_in_time_order(stack: Stack, history: Message) -> None:
