@@ -29,7 +29,7 @@ from handlers.slack.directory import SlackDirectory
 from handlers.slack.notifier import SlackNotifier
 from handlers.slack.pacing import Pacer
 from handlers.slack.signing import RequestSigning
-from handlers.web import checkin, landing, security
+from handlers.web import checkin, landing, logs, security
 from handlers.web.errors import error_pages
 from handlers.web.keys import BOLT, SERVICES, SIGNATURES
 from store.db import Database
@@ -160,6 +160,7 @@ async def healthz(request: web.Request) -> web.StreamResponse:
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.Application:
     """The one aiohttp app: landing routes and POST /slack/events."""
+    logs.install()
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_pages])
     aiohttp_jinja2.setup(
         app,

@@ -10,6 +10,7 @@ from aiohttp.typedefs import Handler
 
 from bot.errors import DomainError, Forbidden, Gone, InvalidInput, NotFound
 from handlers.web.limits import TooManyRequests
+from handlers.web.logs import redact
 
 log = logging.getLogger(__name__)
 
@@ -54,5 +55,5 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
             return error_page(request, 404, "There is nothing at this address.")
         raise
     except Exception:
-        log.exception("unhandled error on %s %s", request.method, request.path)
+        log.exception("unhandled error on %s %s", request.method, redact(request.path))
         return error_page(request, 500, "Please try again in a moment.")
