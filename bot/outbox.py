@@ -166,8 +166,9 @@ async def batch_progress(*, session: AsyncSession, batch: str) -> dict[str, int]
 
 # Deferrals, not failures: they do not count as attempts.
 DEFERRED = frozenset({"paced", "waiting"})
-# Errors after which the message certainly did not land: the retry need not look first.
-NOT_DELIVERED = frozenset({"ratelimited", *DEFERRED})
+# Errors after which the message certainly did not land: the retry need not look first
+# (a 429, or an HTTP-200 "rate_limited", which has no Retry-After and backs off instead).
+NOT_DELIVERED = frozenset({"ratelimited", "rate_limited", *DEFERRED})
 WAIT_FOR_TARGET = 1.0  # seconds: a rewrite waits for the message it rewrites to go out
 
 

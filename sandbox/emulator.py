@@ -39,6 +39,7 @@ from sandbox.workspace import (
 )
 
 URL = re.compile(r"https?://[^\s<>|]+")
+AFTER_EFFECT = ("lost_reply", "http_500_after", "dropped")  # faults after the call took effect
 TRIGGER_TTL = 3.0  # Slack: trigger_id expires three seconds after it is issued
 MAX_TEXT = 40_000
 
@@ -74,7 +75,7 @@ class Call:
 @dataclass
 class Fault:
     method: str
-    kind: str  # ratelimited | http_500 | slow | error | lost_reply
+    kind: str  # see FAULT_KINDS
     remaining: int
     retry_after: int = 1
     delay: float = 0.0
@@ -111,6 +112,7 @@ class RateLimits:
         table = {
             "users.list": tier2,
             "conversations.history": tier3,
+            "conversations.replies": tier3,
             "conversations.open": tier3,
             "users.info": tier4,
             "views.open": tier4,
@@ -155,6 +157,17 @@ class RateLimits:
         return wait
 
 
+FAULT_KINDS = (
+    "ratelimited",  # 429 with Retry-After; nothing happens
+    "http_500",  # 500; nothing happens
+    "slow",  # answers after `delay` seconds
+    "error",  # HTTP 200 {"ok": false, "error": error}; nothing happens
+    "lost_reply",  # takes effect, answers `delay` s late (the client times out)
+    "http_500_after",  # takes effect, then answers 500 (did it land or not?)
+    "dropped",  # takes effect, then the connection closes without an answer
+)
+
+
 @dataclass
 class Faults:
     """Faults injected on demand: `emulator.faults.add("chat.postMessage", "ratelimited")`."""
@@ -173,9 +186,9 @@ class Faults:
         every: int = 1,
         where: Callable[[JSON], bool] | None = None,
     ) -> Fault:
-        """`lost_reply`: the call takes effect but the answer comes `delay` s late (a timeout
-        from the client's point of view: did it land or not?)."""
-        if kind not in ("ratelimited", "http_500", "slow", "error", "lost_reply"):
+        """`lost_reply`, `http_500_after` and `dropped`: the call takes effect but its answer
+        is late, a 500 or missing (from the client's point of view: did it land or not?)."""
+        if kind not in FAULT_KINDS:
             raise ValueError(f"unknown fault kind {kind!r}")
         fault = Fault(method, kind, times, retry_after, delay, error, max(1, every), where=where)
         self.active.append(fault)
@@ -363,9 +376,10 @@ class SlackEmulator:
                 )
             if fault is not None:
                 call.fault = fault.kind
-                if fault.kind in ("slow", "lost_reply"):
-                    if fault.kind == "slow":
-                        await asyncio.sleep(fault.delay)
+                if fault.kind in AFTER_EFFECT:
+                    pass
+                elif fault.kind == "slow":
+                    await asyncio.sleep(fault.delay)
                 elif fault.kind == "ratelimited":
                     call.ok, call.error = False, "ratelimited"
                     return web.json_response(
@@ -383,15 +397,27 @@ class SlackEmulator:
             if token != self.bot_token:
                 raise SlackError("not_authed" if not token else "invalid_auth")
             data = await self._methods[method](args, token)
-            if fault is not None and fault.kind == "lost_reply":
-                self._notify()
-                await asyncio.sleep(fault.delay)
+            if fault is not None and fault.kind in AFTER_EFFECT:
+                return await self._after_effect(request, call, fault, data)
             return web.json_response({"ok": True, **data})
         except SlackError as exc:
             call.ok, call.error = False, exc.code
             return web.json_response(exc.answer(), status=exc.status)
         finally:
             self._notify()
+
+    async def _after_effect(
+        self, request: web.Request, call: Call, fault: Fault, data: JSON
+    ) -> web.Response:
+        """The call took effect; its answer is lost on the way (late, a 500, or none)."""
+        self._notify()
+        if fault.kind == "lost_reply":
+            await asyncio.sleep(fault.delay)
+            return web.json_response({"ok": True, **data})
+        call.ok, call.error = False, fault.kind
+        if fault.kind == "dropped" and request.transport is not None:
+            request.transport.abort()  # the client sees the server disconnect, no answer
+        return web.Response(status=500, text="Internal Server Error")
 
     async def _read_args(self, request: web.Request) -> JSON:
         args: JSON = dict(request.query)
@@ -457,16 +483,18 @@ class SlackEmulator:
 
     # conversations ------------------------------------------------------------------
 
-    def _channel_id(self, raw: Any) -> str:
-        """A channel id; a user id means the app's DM with that user, as in Slack."""
+    def _channel_id(self, raw: Any, *, viewer: str = BOT_USER_ID) -> str:
+        """A channel id; a user id means the app's DM with that user, as in Slack. A private
+        channel is not found by someone outside it (the bot included, until invited)."""
         channel = str(raw or "")
         if channel.startswith(("U", "W")) and channel in self.workspace.users:
             return self.workspace.dm_with(channel).id
         if channel.startswith("#"):
             named = self.workspace.channel_by_name(channel)
             if named is not None:
-                return named.id
-        if channel not in self.workspace.channels:
+                channel = named.id
+        found = self.workspace.channels.get(channel)
+        if found is None or (found.is_private and viewer not in found.members):
             raise SlackError("channel_not_found")
         return channel
 
@@ -487,7 +515,11 @@ class SlackEmulator:
         return {"channel": channel.to_json()}
 
     async def _conversations_list(self, _: JSON, __: str) -> JSON:
-        channels = [c.to_json() for c in self.workspace.channels.values() if not c.is_im]
+        channels = [
+            c.to_json()
+            for c in self.workspace.channels.values()
+            if not c.is_im and not c.is_private  # Slack's default types: public_channel
+        ]
         return {"channels": channels, "response_metadata": {"next_cursor": ""}}
 
     async def _conversations_join(self, args: JSON, _: str) -> JSON:
@@ -495,20 +527,65 @@ class SlackEmulator:
         self.workspace.join(channel, BOT_USER_ID)
         return {"channel": channel.to_json()}
 
-    async def _conversations_history(self, args: JSON, _: str) -> JSON:
+    def _readable(self, args: JSON) -> str:
+        """The channel to read; the bot reads only conversations it is in."""
         channel = self._channel_id(args.get("channel"))
+        self._check_member(channel)
+        return channel
+
+    async def _conversations_history(self, args: JSON, _: str) -> JSON:
+        """Top-level messages only, newest first: thread replies are never in history
+        (https://docs.slack.dev/reference/methods/conversations.history)."""
+        channel = self._readable(args)
         top = [m for m in self.workspace.history(channel) if m.thread_ts in (None, m.ts)]
-        limit = int(args.get("limit") or 100)
-        messages = [m.to_json(self.workspace) for m in reversed(top)][:limit]
-        return {"messages": messages, "has_more": len(top) > limit}
+        return self._page(list(reversed(top)), args, default_limit=100, max_limit=999)
 
     async def _conversations_replies(self, args: JSON, _: str) -> JSON:
-        channel = self._channel_id(args.get("channel"))
-        ts = str(args.get("ts") or "")
-        thread = [m for m in self.workspace.history(channel) if ts in (m.ts, m.thread_ts)]
-        if not thread:
+        """The thread of `ts` (its parent or any reply), oldest first with the parent first;
+        an unthreaded message alone (docs.slack.dev/reference/methods/conversations.replies)."""
+        channel = self._readable(args)
+        message = self.workspace.find_message(channel, str(args.get("ts") or ""))
+        if message is None:
             raise SlackError("thread_not_found")
-        return {"messages": [m.to_json(self.workspace) for m in thread], "has_more": False}
+        root = message.thread_ts or message.ts
+        thread = [m for m in self.workspace.history(channel) if root in (m.ts, m.thread_ts)]
+        parent, replies = thread[0], thread[1:]
+        page = self._page(replies, args, default_limit=1000, max_limit=1000)
+        if not args.get("cursor"):  # the first page starts with the parent
+            page["messages"].insert(
+                0, parent.to_json(self.workspace, metadata=_flag(args, "include_all_metadata"))
+            )
+        return page
+
+    def _page(
+        self, messages: list[Message], args: JSON, *, default_limit: int, max_limit: int
+    ) -> JSON:
+        """Slack's timeline paging: `oldest`/`latest` (exclusive unless `inclusive`),
+        `limit`, an opaque `cursor`; metadata only with `include_all_metadata`."""
+        oldest = _ts_arg(args, "oldest", "0")
+        latest = _ts_arg(args, "latest", f"{time.time() + 1:.6f}")
+        inclusive = _flag(args, "inclusive")
+        try:
+            limit = int(args.get("limit") or default_limit)
+        except ValueError:
+            raise SlackError("invalid_limit") from None
+        limit = min(max_limit, max(1, limit))
+        in_range = [
+            m
+            for m in messages
+            if (oldest <= float(m.ts) <= latest)
+            and (inclusive or float(m.ts) not in (oldest, latest))
+        ]
+        start = _cursor_start(args.get("cursor"), in_range)
+        page = in_range[start : start + limit]
+        more = start + limit < len(in_range)
+        cursor = _cursor(in_range[start + limit].ts) if more else ""
+        metadata = _flag(args, "include_all_metadata")
+        return {
+            "messages": [m.to_json(self.workspace, metadata=metadata) for m in page],
+            "has_more": more,
+            "response_metadata": {"next_cursor": cursor},
+        }
 
     # chat ---------------------------------------------------------------------------
 
@@ -901,7 +978,7 @@ class SlackEmulator:
         **options: Any,
     ) -> Delivery:
         """Type `/command text` in a channel; the app's immediate answer becomes an ephemeral."""
-        channel_id = self._channel_id(channel)
+        channel_id = self._channel_id(channel, viewer=user)
         slack_channel = self.workspace.channels[channel_id]
         fields = {
             "token": "verification-token-unused",
@@ -955,7 +1032,7 @@ class SlackEmulator:
             containers: list[Message | View] = [view]
         else:
             channels = (
-                [self._channel_id(channel)]
+                [self._channel_id(channel, viewer=user)]
                 if channel
                 else [c.id for c in self.workspace.visible_channels(user)]
             )
@@ -1136,7 +1213,7 @@ class SlackEmulator:
         self, user: str, channel: str, text: str, *, thread_ts: str | None = None
     ) -> Message:
         """A person posts a message; the app hears it through the Events API."""
-        channel_id = self._channel_id(channel)
+        channel_id = self._channel_id(channel, viewer=user)
         message = self.workspace.post(
             Message(channel_id, self.workspace.new_ts(), user, text, thread_ts=thread_ts)
         )
@@ -1223,7 +1300,7 @@ class SlackEmulator:
     ) -> Message:
         """A person drops a file into a conversation: a `file_share` message event."""
         file = self.user_file(user, filename, content, mimetype=mimetype)
-        channel_id = self._channel_id(channel)
+        channel_id = self._channel_id(channel, viewer=user)
         file.channels.append(channel_id)
         self.workspace.file_changed(file)
         message = self.workspace.post(
@@ -1302,3 +1379,33 @@ def _mimetype(filename: str) -> str:
     if lowered.endswith((".jpg", ".jpeg")):
         return "image/jpeg"
     return "application/octet-stream"
+
+
+def _flag(args: JSON, name: str) -> bool:
+    """A boolean argument as Slack reads it: true, "true" or "1" (slack_sdk sends 1/0)."""
+    return str(args.get(name, "")).lower() in ("1", "true")
+
+
+def _ts_arg(args: JSON, name: str, default: str) -> float:
+    try:
+        return float(str(args.get(name) or default))
+    except ValueError:
+        raise SlackError(f"invalid_ts_{name}") from None
+
+
+CURSOR_PREFIX = "bmV4dF90czo"  # base64 of "next_ts:", as Slack's cursors look
+
+
+def _cursor(ts: str) -> str:
+    return CURSOR_PREFIX + ts.replace(".", "_")
+
+
+def _cursor_start(raw: Any, messages: list[Message]) -> int:
+    """Where a cursor resumes: the position of the message it names."""
+    if not raw:
+        return 0
+    ts = str(raw).removeprefix(CURSOR_PREFIX).replace("_", ".")
+    for index, message in enumerate(messages):
+        if message.ts == ts:
+            return index
+    raise SlackError("invalid_cursor")

@@ -70,6 +70,7 @@ class Channel:
     is_im: bool = False
     im_user: str = ""
     topic: str = ""
+    is_private: bool = False  # only its members see it (the bot too: channel_not_found)
 
     def to_json(self) -> JSON:
         data: JSON = {
@@ -77,7 +78,7 @@ class Channel:
             "created": 1_700_000_000,
             "is_im": self.is_im,
             "is_channel": not self.is_im,
-            "is_private": False,
+            "is_private": self.is_private,
             "is_archived": False,
             "is_member": BOT_USER_ID in self.members,
         }
@@ -135,7 +136,9 @@ class Message:
     def is_bot(self) -> bool:
         return self.user == BOT_USER_ID
 
-    def to_json(self, workspace: Workspace | None = None) -> JSON:
+    def to_json(self, workspace: Workspace | None = None, *, metadata: bool = True) -> JSON:
+        """Slack's shape; `metadata=False` as conversations.* answer it unless asked for
+        with include_all_metadata."""
         data: JSON = {"type": "message", "ts": self.ts, "user": self.user, "text": self.text}
         if self.is_bot:
             data["bot_id"] = BOT_ID
@@ -143,7 +146,7 @@ class Message:
             data["blocks"] = self.blocks
         if self.thread_ts:
             data["thread_ts"] = self.thread_ts
-        if self.metadata:
+        if self.metadata and metadata:
             data["metadata"] = self.metadata
         if self.edited:
             data["edited"] = {"user": self.user, "ts": self.ts}
@@ -299,7 +302,11 @@ class Workspace:
         return channel
 
     def visible_channels(self, user_id: str) -> list[Channel]:
-        return [c for c in self.channels.values() if not c.is_im or c.im_user == user_id]
+        return [
+            c
+            for c in self.channels.values()
+            if (c.im_user == user_id if c.is_im else not c.is_private or user_id in c.members)
+        ]
 
     # messages ----------------------------------------------------------------------
 

@@ -6,6 +6,8 @@ bolt keeps working after the 3-second ack, so the HTTP answer alone proves littl
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import re
 from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
@@ -225,3 +227,21 @@ async def time_passes(stack: Stack, minutes: int = 31) -> None:
             }
             row.kind, row.payload = outbox_mod.encode(replace(event, **moments))  # type: ignore[type-var]
             session.add(row)
+
+
+def called_since(stack: Stack, mark: int) -> bool:
+    """Has the app called Slack since `mark`?"""
+    return stack.slack.mark() > mark
+
+
+async def delivered(stack: Stack, timeout: float = 30.0) -> None:
+    """Settle, and wait out the retries the outbox scheduled for later: until no message
+    is pending or being sent (each retry is awaited as the Slack call it makes)."""
+    async with asyncio.timeout(timeout):
+        while True:
+            await stack.settle()
+            mark = stack.slack.mark()
+            health = await stack.services.outbox.health()
+            if not (health.pending or health.sending):
+                return
+            await stack.slack.wait_until(functools.partial(called_since, stack, mark), timeout)

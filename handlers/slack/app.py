@@ -9,11 +9,15 @@ from typing import Any
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
     AsyncRateLimitErrorRetryHandler,
     AsyncServerErrorRetryHandler,
 )
+from slack_sdk.http_retry.request import HttpRequest
+from slack_sdk.http_retry.response import HttpResponse
+from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.service import ShareTrail
@@ -21,6 +25,104 @@ from handlers.slack import actions, commands, events, home, records, unfurls, vi
 from handlers.slack.errors import report
 
 log = logging.getLogger(__name__)
+
+# Web API methods that do the same thing when sent twice. Anything else (chat.postMessage,
+# files.completeUploadExternal, views.open…) makes a second copy if a 500 or a dropped
+# connection hid that the first one landed: those are never re-sent blindly. The outbox
+# retries its posts itself, after looking for the first copy (notifier.py).
+REPEATABLE_METHODS = frozenset(
+    {
+        "api.test",
+        "auth.test",
+        "chat.getPermalink",
+        "chat.update",
+        "conversations.history",
+        "conversations.info",
+        "conversations.join",
+        "conversations.list",
+        "conversations.members",
+        "conversations.open",
+        "conversations.replies",
+        "files.getUploadURLExternal",
+        "files.info",
+        "team.info",
+        "users.info",
+        "users.list",
+        "users.lookupByEmail",
+        "users.profile.get",
+        "views.publish",
+        "views.update",
+    }
+)
+
+
+def repeatable(url: str) -> bool:
+    """May this request be re-sent blindly? Web API calls (…/chat.postMessage) by method;
+    a file's bytes to its upload URL (…/upload/v1/F123, no method) are idempotent too."""
+    method = url.split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    return "." not in method or method in REPEATABLE_METHODS
+
+
+class RepeatableServerErrorRetryHandler(AsyncServerErrorRetryHandler):
+    """slack_sdk's 5xx retry, for repeatable methods only."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return repeatable(request.url) and await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
+class RepeatableConnectionErrorRetryHandler(AsyncConnectionErrorRetryHandler):
+    """slack_sdk's dropped-connection retry, for repeatable methods only."""
+
+    async def _can_retry_async(
+        self,
+        *,
+        state: RetryState,
+        request: HttpRequest,
+        response: HttpResponse | None = None,
+        error: Exception | None = None,
+    ) -> bool:
+        return repeatable(request.url) and await super()._can_retry_async(
+            state=state, request=request, response=response, error=error
+        )
+
+
+def retry_handlers(*, rate_limits: bool) -> list[AsyncRetryHandler]:
+    """5xx and dropped connections: repeatable methods only. A 429 means Slack did
+    nothing, so any call may wait out Retry-After and go again (unless the caller paces
+    itself)."""
+    handlers: list[AsyncRetryHandler] = []
+    if rate_limits:
+        handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
+    handlers += [
+        RepeatableServerErrorRetryHandler(max_retry_count=2),
+        RepeatableConnectionErrorRetryHandler(max_retry_count=2),
+    ]
+    return handlers
+
+
+class WebClient(AsyncWebClient):
+    """slack_sdk's client, whose errors always read like Slack's: a 5xx page (text, not
+    JSON) becomes {"ok": false, "error": "http_500"}, so `exc.response.get("error")`
+    works for every SlackApiError (the SDK's own `get` fails on a text body)."""
+
+    async def _request(
+        self, *, http_verb: str, api_url: str, req_args: dict[str, Any]
+    ) -> dict[str, Any]:
+        response: dict[str, Any] = await super()._request(
+            http_verb=http_verb, api_url=api_url, req_args=req_args
+        )
+        if isinstance(response.get("data"), str):
+            response["data"] = {"ok": False, "error": f"http_{response['status_code']}"}
+        return response
 
 
 def make_client(
@@ -30,19 +132,17 @@ def make_client(
     session: aiohttp.ClientSession | None = None,
     rate_limits: bool = True,
 ) -> AsyncWebClient:
-    """A Web API client that retries 5xx and dropped connections, and (unless the caller
-    paces itself, like the outbox) waits out Retry-After on 429. With `session`, calls
-    reuse its connections (its timeout applies)."""
-    client = AsyncWebClient(token=token, base_url=base_url, timeout=10, session=session)
-    if rate_limits:
-        client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=3))
-    client.retry_handlers.extend(
-        [
-            AsyncServerErrorRetryHandler(max_retry_count=2),
-            AsyncConnectionErrorRetryHandler(max_retry_count=2),
-        ]
+    """A Web API client that retries reads on 5xx and dropped connections (never posts:
+    see REPEATABLE_METHODS), and (unless the caller paces itself, like the outbox) waits
+    out Retry-After on 429. With `session`, calls reuse its connections, and the
+    session's timeout is the one that applies (slack_sdk ignores its own `timeout` then)."""
+    return WebClient(
+        token=token,
+        base_url=base_url,
+        timeout=10,
+        session=session,
+        retry_handlers=retry_handlers(rate_limits=rate_limits),
     )
-    return client
 
 
 async def on_error(

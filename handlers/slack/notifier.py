@@ -1,10 +1,14 @@
 """Turns domain notifications into Slack messages, for the outbox (bot/outbox.py).
 
 Each notification renders to one or more messages ("parts"). Every message carries its
-idempotency key in Slack message metadata, so after a crash or an unclear failure the
-outbox can ask Slack (conversations.history) whether a part already landed instead of
-sending it twice. Sends are paced under Slack's limits (handlers/slack/pacing.py); a 429
-becomes a DeliveryError carrying Retry-After, and the outbox reschedules it exactly.
+idempotency key in Slack message metadata, so after a crash or an unclear failure (a
+timeout, a 500, a dropped connection) the outbox can ask Slack whether a part already
+landed instead of sending it twice: conversations.history for top-level messages,
+conversations.replies for thread replies (history never returns replies). Only the
+outbox retries a post: the client has no blind retry for posting calls (app.make_client).
+Sends are paced under Slack's limits (handlers/slack/pacing.py); a 429 becomes a
+DeliveryError carrying Retry-After, and the outbox reschedules it exactly; an HTTP-200
+`rate_limited` (no Retry-After) pauses the method's budget and backs off.
 """
 
 from __future__ import annotations
@@ -136,6 +140,7 @@ class SlackNotifier:
         main: MessageRef | None = None
         ref: MessageRef | None = None
         posted = False
+        outgoing: Outgoing | None = None
         try:
             for outgoing in self.render(event):
                 part_key = f"{key}#{outgoing.part}"
@@ -143,9 +148,14 @@ class SlackNotifier:
                 if (
                     careful_since is not None and outgoing.update_ts is None
                 ):  # updates repeat safely
-                    ref = await self._find(outgoing.channel, part_key, careful_since)
+                    ref = await self._find(outgoing, part_key, careful_since)
                 if ref is None:
-                    ref = await self._post(outgoing, part_key, paced=not (prepaid and not posted))
+                    ref = await self._post(
+                        outgoing,
+                        part_key,
+                        paced=not (prepaid and not posted),
+                        careful_since=careful_since,
+                    )
                     posted = True
                 if outgoing.main:
                     main = ref
@@ -155,6 +165,10 @@ class SlackNotifier:
             ) from None
         except SlackApiError as exc:
             error = delivery_error(exc)
+            if error.code == "rate_limited":  # Slack gave no Retry-After: everyone waits a bit
+                self._pacer.penalize(
+                    api_method(exc), RATE_LIMITED_PAUSE, outgoing.channel if outgoing else ""
+                )
             if posted:  # an earlier part landed: the retry must look before it leaps
                 error.code += ":partial"
             raise error from None
@@ -379,9 +393,16 @@ class SlackNotifier:
             self._dm_channels[channel] = str(response["channel"]["id"])
         return self._dm_channels[channel]
 
-    async def _post(self, outgoing: Outgoing, key: str, *, paced: bool = True) -> MessageRef:
+    async def _post(
+        self,
+        outgoing: Outgoing,
+        key: str,
+        *,
+        paced: bool = True,
+        careful_since: datetime | None = None,
+    ) -> MessageRef:
         if outgoing.update_ts is not None:
-            return await self._update(outgoing, key, paced=paced)
+            return await self._update(outgoing, key, paced=paced, careful_since=careful_since)
         metadata = {
             "event_type": outgoing.event_type,
             "event_payload": {**outgoing.payload, "key": key},
@@ -406,8 +427,11 @@ class SlackNotifier:
             )
         return str(response["channel"]), str(response["ts"])
 
-    async def _update(self, outgoing: Outgoing, key: str, *, paced: bool) -> MessageRef:
-        """Rewrite a message; if it is gone, post the text as a new one instead."""
+    async def _update(
+        self, outgoing: Outgoing, key: str, *, paced: bool, careful_since: datetime | None
+    ) -> MessageRef:
+        """Rewrite a message; if it is gone, post the text as a new one instead (once: a
+        careful retry looks for that post first)."""
         assert outgoing.update_ts is not None
         metadata = {
             "event_type": outgoing.event_type,
@@ -427,27 +451,72 @@ class SlackNotifier:
             gone = exc.response.get("error") in ("message_not_found", "cant_update_message")
             if not (gone and outgoing.fallback_channel):
                 raise
-            return await self._post(
-                replace(outgoing, channel=outgoing.fallback_channel, update_ts=None), key
-            )
+            instead = replace(outgoing, channel=outgoing.fallback_channel, update_ts=None)
+            if careful_since is not None:
+                found = await self._find(instead, key, careful_since)
+                if found is not None:
+                    return found
+            return await self._post(instead, key)
         return str(response["channel"]), str(response["ts"])
 
-    async def _find(self, channel: str, key: str, since: datetime) -> MessageRef | None:
-        """A message stamped with `key` posted since `since`, if Slack has one."""
-        if channel.startswith(("U", "W")) or not channel:
-            channel = await self._channel_id(channel)
-        await self._pacer.acquire("conversations.history")
-        response = await self._client.conversations_history(
-            channel=channel,
-            oldest=f"{since.timestamp() - 60:.6f}",
-            limit=200,
-            include_all_metadata=True,
-        )
-        for message in response.get("messages") or []:
-            payload = (message.get("metadata") or {}).get("event_payload") or {}
-            if payload.get("key") == key:
-                return channel, str(message["ts"])
-        return None
+    async def _find(self, outgoing: Outgoing, key: str, since: datetime) -> MessageRef | None:
+        """The message stamped with `key` posted since `since`, if Slack has it. A reply is
+        only in its thread (conversations.history lists top-level messages only); a reply
+        whose thread was gone went to the fallback channel instead."""
+        channel = await self._channel_id(outgoing.channel)
+        if outgoing.thread_ts is None:
+            return await self._search(channel, key, since)
+        try:
+            return await self._search(channel, key, since, thread_ts=outgoing.thread_ts)
+        except SlackApiError as exc:
+            if exc.response.get("error") != "thread_not_found" or not outgoing.fallback_channel:
+                raise
+        return await self._search(await self._channel_id(outgoing.fallback_channel), key, since)
+
+    async def _search(
+        self, channel: str, key: str, since: datetime, *, thread_ts: str | None = None
+    ) -> MessageRef | None:
+        """Page through the channel (or the thread) since `since` for `key`'s message."""
+        method = "conversations.history" if thread_ts is None else "conversations.replies"
+        args: dict[str, Any] = {
+            "channel": channel,
+            "oldest": f"{since.timestamp() - CLOCK_SKEW:.6f}",
+            "limit": SEARCH_PAGE,
+            "include_all_metadata": True,  # without it Slack leaves the metadata out
+        }
+        while True:
+            await self._pacer.acquire(method)
+            if thread_ts is None:
+                response = await self._client.conversations_history(**args)
+            else:
+                response = await self._client.conversations_replies(ts=thread_ts, **args)
+            for message in response.get("messages") or []:
+                if stamped_key(message) == key:
+                    return channel, str(message["ts"])
+            cursor = (response.get("response_metadata") or {}).get("next_cursor")
+            if not (response.get("has_more") and cursor):
+                return None
+            args["cursor"] = cursor
+
+
+# Looking for a message: from a minute before its row was made (clocks differ), a page at a time.
+CLOCK_SKEW = 60.0
+SEARCH_PAGE = 200
+# An HTTP-200 `rate_limited` carries no Retry-After: pause the method's budget this long
+# (the message itself comes back with the outbox's exponential backoff).
+RATE_LIMITED_PAUSE = 2.0
+
+
+def stamped_key(message: dict[str, Any]) -> str | None:
+    """The idempotency key a message was stamped with (its metadata's payload)."""
+    payload = (message.get("metadata") or {}).get("event_payload") or {}
+    key = payload.get("key")
+    return str(key) if key is not None else None
+
+
+def api_method(exc: SlackApiError) -> str:
+    """The Web API method a failed call was for (the last part of its URL)."""
+    return str(getattr(exc.response, "api_url", "") or "").rstrip("/").rsplit("/", 1)[-1]
 
 
 # A message that would wait longer than this for its channel's budget goes back to the
@@ -469,6 +538,16 @@ PERMANENT_ERRORS = frozenset(
         "token_revoked",
         "missing_scope",
         "invalid_blocks",
+        "invalid_blocks_format",
+        "invalid_metadata_format",
+        "invalid_metadata_schema",
+        "metadata_too_large",
+        "restricted_action",
+        "restricted_action_read_only_channel",
+        "restricted_action_thread_only_channel",
+        "restricted_action_non_threadable_channel",
+        "messages_tab_disabled",
+        "team_access_not_granted",
         "msg_too_long",
         "no_text",
         "invalid_arguments",
@@ -479,10 +558,14 @@ PERMANENT_ERRORS = frozenset(
 
 
 def delivery_error(exc: SlackApiError) -> DeliveryError:
+    """What the outbox does next: a 429 waits Retry-After; an HTTP-200 `rate_limited`
+    (no Retry-After) backs off exponentially; permanent refusals are not retried."""
     code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
-    if code == "ratelimited" or exc.response.status_code == 429:
+    if exc.response.status_code == 429:
         retry_after = float(exc.response.headers.get("Retry-After", 1) or 1)
         return DeliveryError("ratelimited", permanent=False, retry_after=retry_after)
+    if code in ("ratelimited", "rate_limited"):
+        return DeliveryError("rate_limited", permanent=False)
     return DeliveryError(code, permanent=code in PERMANENT_ERRORS)
 
 

@@ -31,6 +31,7 @@ TIER_4 = Budget(100, 100)
 SLACK_BUDGETS: dict[str, Budget] = {
     "users.list": TIER_2,
     "conversations.history": TIER_3,
+    "conversations.replies": TIER_3,
     "conversations.open": TIER_3,
     "chat.update": TIER_3,
     "users.info": TIER_4,

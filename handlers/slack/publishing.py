@@ -28,6 +28,11 @@ async def publish(
         response = await client.chat_postMessage(**payload)
     except SlackApiError as exc:
         error = exc.response.get("error")
+        if error == "channel_not_found":  # Slack's answer for a private channel I am not in
+            raise InvalidInput(
+                f"I cannot see <#{channel_id}>: if it is a private channel, invite me with "
+                "`/invite @ShareTrail` in it and try again."
+            ) from None
         if error != "not_in_channel":
             raise InvalidInput(f"Slack could not post to <#{channel_id}>: `{error}`.") from None
         try:
