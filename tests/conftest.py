@@ -79,35 +79,6 @@ async def slack_server() -> AsyncIterator[tuple[SlackEmulator, TestServer]]:
     await server.close()
 
 
-@pytest.fixture
-async def stack(
-    tmp_path: Path, slack_server: tuple[SlackEmulator, TestServer]
-) -> AsyncIterator[Stack]:
-    emulator, server = slack_server
-    port = unused_port()
-    settings = make_settings(tmp_path, str(server.make_url("/api/")), port)
-    runtime = await start_runtime(settings)
-    runtime.services.rng = random.Random(1234)
-    app = create_app(settings, runtime=runtime)
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
-    app_url = f"http://127.0.0.1:{port}"
-    emulator.app_url = app_url
-    # unsafe=True: accept cookies from an IP host (127.0.0.1), as a browser does.
-    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
-        yield Stack(emulator, app_url, runtime, http)
-    await runner.cleanup()
-    await stop_runtime(runtime)
-
-
-@pytest.fixture
-def instant_tallies(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Send view tallies at once instead of after TALLY_DELAY, so `settle` sees them."""
-    monkeypatch.setattr(view_alerts, "TALLY_DELAY", timedelta(0))
-
-
-# A migrated database per test, on SQLite and (when the service is up) PostgreSQL.
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
@@ -132,19 +103,60 @@ async def _drop_postgres_database(name: str) -> None:
         await connection.close()
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    pg_name = None
+# The app-level tests run on both backends the product supports: CI runs the suite on
+# SQLite and on PostgreSQL (skipped, saying why, when PostgreSQL is not running).
+BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(params=BACKENDS)
+async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh, empty database for one test: a SQLite file, or a new PostgreSQL database."""
     if request.param == "sqlite":
-        url = f"sqlite+aiosqlite:///{tmp_path / 'store.db'}"
-    else:
-        pg_name = await _postgres_database()
-        if pg_name is None:
-            pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
-        url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_name}"
-    database = Database.from_url(url)
+        yield f"sqlite+aiosqlite:///{tmp_path / 'sharetrail.db'}"
+        return
+    pg_name = await _postgres_database()
+    if pg_name is None:
+        pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
+    try:
+        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_name}"
+    finally:
+        await _drop_postgres_database(pg_name)
+
+
+@pytest.fixture
+async def stack(
+    tmp_path: Path, database_url: str, slack_server: tuple[SlackEmulator, TestServer]
+) -> AsyncIterator[Stack]:
+    emulator, server = slack_server
+    port = unused_port()
+    settings = make_settings(
+        tmp_path, str(server.make_url("/api/")), port, database_url=database_url
+    )
+    runtime = await start_runtime(settings)
+    runtime.services.rng = random.Random(1234)
+    app = create_app(settings, runtime=runtime)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    app_url = f"http://127.0.0.1:{port}"
+    emulator.app_url = app_url
+    # unsafe=True: accept cookies from an IP host (127.0.0.1), as a browser does.
+    async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
+        yield Stack(emulator, app_url, runtime, http)
+    await runner.cleanup()
+    await stop_runtime(runtime)
+
+
+@pytest.fixture
+def instant_tallies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Send view tallies at once instead of after TALLY_DELAY, so `settle` sees them."""
+    monkeypatch.setattr(view_alerts, "TALLY_DELAY", timedelta(0))
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A migrated database per test, on SQLite and (when the service is up) PostgreSQL."""
+    database = Database.from_url(database_url)
     await upgrade(database.engine)
     yield database
     await database.dispose()
-    if pg_name:
-        await _drop_postgres_database(pg_name)
