@@ -16,6 +16,7 @@ from bot.service import ShareTrail
 from handlers.slack import ids, publishing
 from handlers.slack.errors import reporting_errors
 from handlers.slack.markup import ChannelRef, Code, Piece, Said, compose
+from store.models import Activity
 
 log = logging.getLogger(__name__)
 
@@ -115,15 +116,26 @@ async def submit_activity(
             Said(activity.name, strong=True),
             ".",
         ]
-        if draft.channel_id:
-            activity = await publishing.publish(services, client, activity, draft.channel_id)
-            note += [" Published in ", ChannelRef(str(activity.channel_id)), "."]
-        else:
-            note += [" Publish it with ", Code(f"/sharetrail publish {activity.id} #channel"), "."]
     except DomainError as exc:
         note = [f"⚠️ {exc}"]
+    else:
+        note += await publish_chosen(services, client, activity, draft.channel_id)
     text, words = compose(*note)
     await client.chat_postMessage(channel=user_id, text=text, blocks=words)
+
+
+async def publish_chosen(
+    services: ShareTrail, client: AsyncWebClient, activity: Activity, channel_id: str | None
+) -> list[Piece]:
+    """Publish a new activity where the modal said; a refusal (say, a private channel
+    I am not in) is told after "Created", since the activity exists either way."""
+    if not channel_id:
+        return [" Publish it with ", Code(f"/sharetrail publish {activity.id} #channel"), "."]
+    try:
+        activity = await publishing.publish(services, client, activity, channel_id)
+    except DomainError as exc:
+        return [f" ⚠️ {exc}"]
+    return [" Published in ", ChannelRef(str(activity.channel_id)), "."]
 
 
 def register(app: AsyncApp) -> None:

@@ -6,15 +6,17 @@ messages, conversations.replies for thread replies) instead of posting it again.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Callable
 
 import pytest
 from sqlmodel import select
 
+from handlers.slack.notifier import RATE_LIMITED_PAUSE
 from sandbox.emulator import Call
-from sandbox.workspace import JSON, Message
+from sandbox.workspace import JSON, Message, add_people
 from store.models import OutboxMessage
-from tests.conftest import EMPLOYEE, MOBILE_UA, Stack
+from tests.conftest import ADMIN, EMPLOYEE, MOBILE_UA, Stack
 from tests.flows import (
     Card,
     create_activity,
@@ -23,6 +25,7 @@ from tests.flows import (
     view_landing,
     wait_for_dm,
 )
+from tests.slack.test_broadcast import SEEDED_PEOPLE, announcements, dm_all
 
 pytestmark = pytest.mark.usefixtures("slack_timeout", "instant_tallies")
 
@@ -151,3 +154,79 @@ async def test_the_apps_timeout_applies_with_the_shared_session(
     retry = stack.slack.calls_to("conversations.history")[-1]
     assert slack_timeout <= retry.at - lost.at < 10  # gave up after its own timeout
     assert len(messages_with(stack, "viewing your card")) == 1
+
+
+# Slack's answers that no retry can change (besides unknown channels, revoked tokens…).
+PERMANENT = [
+    "invalid_metadata_format",
+    "invalid_metadata_schema",
+    "metadata_too_large",
+    "invalid_blocks",
+    "invalid_blocks_format",
+    "restricted_action",
+    "restricted_action_read_only_channel",
+    "restricted_action_thread_only_channel",
+    "restricted_action_non_threadable_channel",
+    "messages_tab_disabled",
+    "team_access_not_granted",
+]
+
+
+def announcing_to(people: set[str]) -> Callable[[JSON], bool]:
+    return lambda args: str(args.get("channel")) in people
+
+
+async def test_permanent_errors_fail_at_once_and_show_in_health(stack: Stack) -> None:
+    people = add_people(stack.slack.workspace, len(PERMANENT))
+    for person, code in zip(people, PERMANENT, strict=True):
+        stack.slack.faults.add(
+            "chat.postMessage", "error", error=code, where=announcing_to({person})
+        )
+    activity_id = await create_activity(stack)
+    await dm_all(stack, f"publish {activity_id} <#C_MARKETING|marketing> --dm-all")
+    await delivered(stack)
+
+    tried = Counter(str(c.args["channel"]) for c in stack.slack.calls_to("chat.postMessage"))
+    assert {person: tried[person] for person in people} == dict.fromkeys(people, 1)
+    health = await stack.services.outbox.health()
+    assert (health.failed, health.pending) == (len(PERMANENT), 0)
+    assert {error for _, error in health.recent_failures} <= set(PERMANENT)
+    await stack.slack.send_slash_command(ADMIN, "health", channel="C_GENERAL")
+    shown = await stack.slack.wait_until(lambda: ephemeral(stack, "ShareTrail health"))
+    assert f"messages_failed: {len(PERMANENT)}" in shown
+    assert "announce:" in shown and "team_access_not_granted" in shown
+
+
+def ephemeral(stack: Stack, words: str) -> str | None:
+    """The newest message only the admin sees in #general that has `words`."""
+    for message in reversed(stack.slack.workspace.history("C_GENERAL", viewer=ADMIN)):
+        if words in message.text:
+            return message.text
+    return None
+
+
+async def test_rate_limited_without_retry_after_pauses_then_retries(stack: Stack) -> None:
+    """Slack's HTTP-200 {"ok": false, "error": "rate_limited"} has no Retry-After: every
+    post waits a while (no hammering), then the refused one goes again, once."""
+    people = add_people(stack.slack.workspace, 200)
+    stack.slack.faults.add(
+        "chat.postMessage",
+        "error",
+        error="rate_limited",
+        every=20,
+        where=announcing_to(set(people)),
+    )
+    activity_id = await create_activity(stack)
+    await dm_all(stack, f"publish {activity_id} <#C_MARKETING|marketing> --dm-all")
+    await delivered(stack)
+
+    (refused,) = [c for c in stack.slack.calls_to("chat.postMessage") if c.error]
+    assert refused.error == "rate_limited"
+    pause = [
+        c
+        for c in stack.slack.calls_to("chat.postMessage")
+        if refused.at + 0.2 < c.at < refused.at + RATE_LIMITED_PAUSE - 0.1
+    ]
+    assert pause == []
+    assert announcements(stack) == Counter(dict.fromkeys(SEEDED_PEOPLE | set(people), 1))
+    await assert_all_sent(stack)
