@@ -20,6 +20,16 @@ from bot.errors import Gone, NotFound
 
 PUSH_SOURCES: tuple[str, ...] = ("card_qr", "dm", "channel", "email", "wechat", "linkedin", "other")
 DEFAULT_SOURCE = "card_qr"
+# What people read for each push source (charts, reports): never the tag itself.
+PUSH_SOURCE_LABELS: dict[str, str] = {
+    "card_qr": "Card QR",
+    "dm": "Direct message",
+    "channel": "Channel",
+    "email": "Email",
+    "wechat": "WeChat",
+    "linkedin": "LinkedIn",
+    "other": "Other",
+}
 
 _MAC_BYTES = 9
 _CODE_RE = re.compile(r"[A-Za-z0-9_-]{14,32}")

@@ -51,6 +51,8 @@ from bot.notifications import (
 from bot.previews import PREVIEW_VISITOR, LinkPreview, preview_visit, share_code_in
 from bot.recorder import BeaconItem, Followups, ViewItem, ViewRecorder
 from bot.records import LeadRecords
+from bot.reports.pool import ChartPool
+from bot.reports.service import Reports
 from bot.shares import get_or_create_share, share_url, short_url
 from bot.tracking import ViewResult, Visit
 from store.db import Database
@@ -117,6 +119,7 @@ class ShareTrail:
         tasks: BackgroundTasks | None = None,
         rng: random.Random | None = None,
         tracking_flush_ms: int = 0,
+        charts: ChartPool | None = None,
     ) -> None:
         self.db = db
         self.secret = secret
@@ -147,6 +150,7 @@ class ShareTrail:
         self.outbox = outbox_mod.Outbox(db, notifier, on_sent=self._delivered)
         self._deliveries_seen = 0
         self.records = LeadRecords(self)  # contacts, check-ins, timelines (bot/records.py)
+        self.reports = Reports(db, charts)  # charts, drawn in worker processes (bot/reports/)
         # Called when an activity is created, published or closed (the scheduler listens).
         self.activity_listeners: list[Callable[[], None]] = []
 

@@ -103,6 +103,7 @@ async def stop_runtime(runtime: Runtime) -> None:
     await runtime.services.recorder.stop()
     await runtime.services.tasks.drain()
     await runtime.services.outbox.stop()
+    await runtime.services.reports.close()  # the chart workers, if any were started
     if runtime.slack_http is not None:
         await runtime.slack_http.close()
     await runtime.db.dispose()

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.bulk import BulkInsert, insert_rows
-from store.models import Employee, EmployeeStats, ShareStats
+from store.models import Employee, EmployeeStats, Lead, ShareStats, View
 
 STAT_COLUMNS: tuple[str, ...] = (
     "views",
@@ -185,3 +186,64 @@ async def leaderboard(session: AsyncSession, *, activity_id: int | None, limit: 
         .all()
     }
     return [(employees[r[0]], StatRow(r[0], *[int(v) for v in r[1:]])) for r in rows]
+
+
+async def _counts_per_period(
+    session: AsyncSession, at: Any, edges: Sequence[datetime], where: Sequence[Any] = ()
+) -> list[int]:
+    """How many rows of `at`'s table fall in each [edges[i], edges[i+1]).
+
+    One pass over the rows between the first and last edge: a CASE names each row's
+    period (edges are plain UTC instants, so any time zone's days, DST included, work the
+    same on SQLite and PostgreSQL), and the outer query counts per period.
+    """
+    periods = [0] * (len(edges) - 1)
+    if not periods:
+        return periods
+    period = case(*[(at < edge, i) for i, edge in enumerate(edges[1:])], else_=-1)
+    inner = select(period.label("period")).where(at >= edges[0], at < edges[-1], *where)
+    rows = inner.subquery()
+    statement = select(rows.c.period, func.count()).group_by(rows.c.period)
+    for index, count in (await session.exec(statement)).all():  # type: ignore[call-overload]
+        if 0 <= index < len(periods):
+            periods[index] = int(count)
+    return periods
+
+
+@dataclass(frozen=True)
+class DailyCounts:
+    """An activity's counters per period (a day, in the caller's time zone)."""
+
+    views: list[int]
+    unique_visitors: list[int]
+    signups: list[int]
+
+
+async def activity_counts_per_period(
+    session: AsyncSession, *, activity_id: int, edges: Sequence[datetime]
+) -> DailyCounts:
+    """Counted views, new unique visitors and sign-ups of one activity in each period.
+
+    The same events the share_stats roll-up counts, so the periods add up to its totals:
+    a view as the roll-up counts it (`counted`), a unique visitor on the day of their
+    first counted view of a share, a sign-up on the day its lead was created.
+    """
+    views = View.__table__  # type: ignore[attr-defined]
+    first_views = (
+        select(func.min(views.c.at).label("first_at"))
+        .where(views.c.activity_id == activity_id, views.c.counted.is_(True))
+        .group_by(views.c.share_id, views.c.visitor_key)
+        .subquery()
+    )
+    leads = Lead.__table__  # type: ignore[attr-defined]
+    counted: list[ColumnElement[bool]] = [
+        views.c.activity_id == activity_id,
+        views.c.counted.is_(True),
+    ]
+    return DailyCounts(
+        views=await _counts_per_period(session, views.c.at, edges, counted),
+        unique_visitors=await _counts_per_period(session, first_views.c.first_at, edges),
+        signups=await _counts_per_period(
+            session, leads.c.created_at, edges, [leads.c.activity_id == activity_id]
+        ),
+    )

@@ -14,7 +14,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.digests import DIGEST_HOUR
 from bot.errors import InvalidInput
 from bot.service import ShareTrail
-from handlers.slack import blocks, broadcast, publishing, records_blocks
+from handlers.slack import blocks, broadcast, publishing, records_blocks, reports
 from handlers.slack.errors import reporting_errors
 from handlers.slack.markup import ChannelRef, Code, Mention, Piece, Said, compose, escape
 from handlers.slack.parsing import parse_channel, parse_id, parse_users
@@ -137,6 +137,8 @@ async def cmd_stats(inv: Invocation) -> None:
     report = await inv.services.report(parse_id(inv.args[0]))
     title = f"Stats for {escape(report.activity.name)}"
     await inv.reply(title, blocks=blocks.report_blocks(report))
+    assert report.activity.id is not None
+    await reports.send_stats_charts(inv.services, inv.client, inv.user_id, report.activity.id)
 
 
 async def cmd_leaderboard(inv: Invocation) -> None:

@@ -29,3 +29,16 @@ async def dm_file(
         initial_comment=comment,
     )
     return channel
+
+
+async def dm_files(
+    client: AsyncWebClient,
+    user_id: str,
+    *,
+    files: list[dict[str, object]],
+    comment: str,
+) -> str:
+    """Several files in one DM message (each: content, filename, title, alt_txt)."""
+    channel = await dm_channel(client, user_id)
+    await client.files_upload_v2(channel=channel, file_uploads=files, initial_comment=comment)
+    return channel

@@ -1,0 +1,96 @@
+"""Charts drawn off the event loop, in a small pool of worker processes, cached briefly.
+
+matplotlib takes ~100 ms of CPU per chart and ~60 MB to import: in the server's process
+either would show in the landing page's latency and memory (bench/landing.py). So the
+server never imports it. Workers are started with "spawn" (a fresh interpreter: forking
+a process that runs threads and an event loop is unsafe), only when the first chart is
+asked for, at a lower CPU priority than the server, and are stopped by `close` in the
+runtime's cleanup. A chart's data is its cache key, so a cached chart is never stale;
+the TTL only bounds how long one is kept.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import multiprocessing
+import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from bot.cache import TTLCache
+from bot.reports.series import Chart
+
+log = logging.getLogger(__name__)
+
+MAX_WORKERS = 2
+WORKER_NICENESS = 10  # the landing page's process wins the CPU over a chart
+CACHE_TTL_S = 120.0
+CACHE_ENTRIES = 64  # a chart is 20-80 KB
+
+
+def _start_worker() -> None:
+    """Lower the worker's priority and load matplotlib and the fonts before the first job."""
+    try:
+        os.nice(WORKER_NICENESS)
+    except OSError as exc:  # not permitted here: charts still work, at normal priority
+        log.info("chart worker keeps its priority: %s", exc)
+    from bot.reports import render  # only workers import matplotlib
+
+    render.default_fonts()
+
+
+def _render_in_worker(chart: Chart, fmt: str) -> bytes:
+    """Runs in a worker process: matplotlib is imported there, never in the server."""
+    from bot.reports import render  # imported here, never in the server
+
+    return render.render(chart, fmt)
+
+
+class ChartPool:
+    """Renders charts in worker processes; equal (chart, format) pairs are drawn once."""
+
+    def __init__(
+        self,
+        *,
+        max_workers: int = MAX_WORKERS,
+        ttl: float = CACHE_TTL_S,
+        max_entries: int = CACHE_ENTRIES,
+    ) -> None:
+        self.max_workers = max_workers
+        self.cache = TTLCache(ttl=ttl, max_entries=max_entries)
+        self._executor: ProcessPoolExecutor | None = None
+
+    @property
+    def started(self) -> bool:
+        return self._executor is not None
+
+    def _pool(self) -> ProcessPoolExecutor:
+        if self._executor is None:
+            self._executor = ProcessPoolExecutor(
+                max_workers=self.max_workers,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=_start_worker,
+            )
+        return self._executor
+
+    async def render(self, chart: Chart, fmt: str = "png") -> bytes:
+        """The chart's bytes, from the cache or a worker."""
+        data: bytes = await self.cache.get_or_load((chart, fmt), lambda: self._draw(chart, fmt))
+        return data
+
+    async def _draw(self, chart: Chart, fmt: str) -> bytes:
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(self._pool(), _render_in_worker, chart, fmt)
+        except BrokenProcessPool:
+            # A worker died (killed, out of memory): start a new pool and try once more.
+            log.warning("a chart worker died; starting new ones")
+            await self.close()
+            return await loop.run_in_executor(self._pool(), _render_in_worker, chart, fmt)
+
+    async def close(self) -> None:
+        """Stop the workers (the runtime's cleanup); a later render starts new ones."""
+        executor, self._executor = self._executor, None
+        if executor is not None:
+            await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)

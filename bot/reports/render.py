@@ -1,0 +1,283 @@
+"""Charts as PNG (Slack, WeCom) and SVG (the console), drawn with matplotlib's Agg backend.
+
+Following matplotlib's "Embedding in a web application server" guide: every chart is its
+own `Figure` with an explicit `FigureCanvasAgg`, never pyplot (whose global figure
+registry is neither thread- nor process-safe), and no rcParams are changed. Every text
+names its font explicitly: the bundled Noto Sans CJK subset (assets/fonts), so Chinese
+activity and employee names are drawn, not shown as boxes. Characters the subset lacks
+(emoji, Hangul, rare hanzi) are left out rather than drawn as boxes, as on share cards.
+
+This module is imported only in the chart workers (bot/reports/pool.py): importing
+matplotlib costs ~60 MB, which the landing server's process must not pay.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal
+
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+from matplotlib.font_manager import FontProperties
+from matplotlib.ft2font import FT2Font
+from matplotlib.ticker import MaxNLocator
+
+from assets import FONTS_DIR
+from bot.reports.series import Chart, DailySeries, Funnel, SourceSplit, TopEmployees
+
+REGULAR_FONT = "NotoSansCJKsc-Regular-subset.otf"
+BOLD_FONT = "NotoSansCJKsc-Bold-subset.otf"
+FORMATS = ("png", "svg")
+
+WIDTH_IN, HEIGHT_IN, DPI = 10.0, 5.6, 100  # 1000 x 560 px: sharp in Slack's preview
+INK = "#0f172a"
+MUTED = "#64748b"
+GRID = "#e2e8f0"
+SERIES_COLOURS = ("#4f46e5", "#0ea5e9", "#10b981")  # views, unique visitors, sign-ups
+FUNNEL_COLOURS = ("#4f46e5", "#6366f1", "#0ea5e9", "#10b981", "#059669")
+NO_DATA = "No data yet"
+MAX_LABEL = 28  # characters of a name on an axis before it is cut with "…"
+
+
+class Fonts:
+    """The bundled font as FontProperties, and the characters it can draw."""
+
+    def __init__(self, fonts_dir: Path = FONTS_DIR) -> None:
+        regular, bold = fonts_dir / REGULAR_FONT, fonts_dir / BOLD_FONT
+        self.regular = FontProperties(fname=regular, size=11)
+        self.bold = FontProperties(fname=bold, size=11)
+        self._drawable = frozenset(FT2Font(str(regular)).get_charmap())
+
+    def sized(self, size: float, *, bold: bool = False) -> FontProperties:
+        font = (self.bold if bold else self.regular).copy()
+        font.set_size(size)
+        return font
+
+    def clean(self, text: str, limit: int | None = None) -> str:
+        """`text` with only characters the font has, on one line, cut at `limit`."""
+        kept = "".join(c if ord(c) in self._drawable else " " for c in text)
+        kept = " ".join(kept.split())
+        if limit is not None and len(kept) > limit:
+            kept = kept[: limit - 1].rstrip() + "…"
+        return kept
+
+
+@functools.cache
+def default_fonts() -> Fonts:
+    """One Fonts per process: loading the charmap takes a few milliseconds."""
+    return Fonts()
+
+
+def render(chart: Chart, fmt: str = "png", fonts: Fonts | None = None) -> bytes:
+    """The chart as PNG or SVG bytes."""
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown chart format {fmt!r}")
+    fonts = fonts or default_fonts()
+    figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, facecolor="white")
+    FigureCanvasAgg(figure)
+    axes = figure.add_axes((0.07, 0.12, 0.9, 0.68))
+    _titles(figure, fonts, chart)
+    if chart.empty:
+        _no_data(axes, fonts)
+    elif isinstance(chart, DailySeries):
+        _daily(axes, fonts, chart)
+    elif isinstance(chart, Funnel):
+        _funnel(figure, axes, fonts, chart)
+    elif isinstance(chart, SourceSplit):
+        _sources(figure, axes, fonts, chart)
+    else:
+        _top(figure, axes, fonts, chart)
+    buffer = io.BytesIO()
+    # No creation date in the file: equal data gives equal bytes.
+    metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+    figure.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
+    return buffer.getvalue()
+
+
+def subtitle(chart: Chart) -> str:
+    if isinstance(chart, DailySeries):
+        return f"Per day · last {len(chart.days)} days · {chart.tz}"
+    if isinstance(chart, Funnel):
+        return "From views to customers"
+    if isinstance(chart, SourceSplit):
+        return "Views and sign-ups by where the link was shared"
+    return f"Top {len(chart.rows) or ''} employees by points".replace("  ", " ")
+
+
+def _titles(figure: Figure, fonts: Fonts, chart: Chart) -> None:
+    figure.text(
+        0.07,
+        0.93,
+        fonts.clean(chart.title, 60) or "Activity",
+        fontproperties=fonts.sized(18, bold=True),
+        color=INK,
+        va="center",
+        parse_math=False,
+    )
+    figure.text(
+        0.07,
+        0.865,
+        subtitle(chart),
+        fontproperties=fonts.sized(11),
+        color=MUTED,
+        va="center",
+        parse_math=False,
+    )
+
+
+def _plain(axes: Axes, *, grid_axis: Literal["x", "y"] = "y") -> None:
+    for side in ("top", "right", "left"):
+        axes.spines[side].set_visible(False)
+    axes.spines["bottom"].set_color(GRID)
+    axes.tick_params(length=0, colors=MUTED)
+    axes.grid(axis=grid_axis, color=GRID, linewidth=0.8)
+    axes.set_axisbelow(True)
+
+
+def _no_data(axes: Axes, fonts: Fonts) -> None:
+    axes.set_axis_off()
+    axes.text(
+        0.5,
+        0.5,
+        NO_DATA,
+        transform=axes.transAxes,
+        ha="center",
+        va="center",
+        fontproperties=fonts.sized(20),
+        color=MUTED,
+        parse_math=False,
+    )
+
+
+def _count_ticks(axes: Axes, fonts: Fonts, top: int, *, axis: str = "y") -> None:
+    """Whole-number ticks from 0, labelled in the bundled font."""
+    ticks = [t for t in MaxNLocator(nbins=5, integer=True).tick_values(0, max(top, 1)) if t >= 0]
+    labels = [f"{int(t):,}" for t in ticks]
+    font = fonts.sized(10)
+    if axis == "y":
+        axes.set_ylim(0, max(ticks[-1], 1))
+        axes.set_yticks(ticks, labels, fontproperties=font)
+    else:
+        axes.set_xlim(0, max(ticks[-1], 1))
+        axes.set_xticks(ticks, labels, fontproperties=font)
+
+
+def _day_labels(days: Sequence[object]) -> tuple[list[int], list[str]]:
+    """At most ~15 labels along the axis, the last day always labelled."""
+    step = max(1, -(-len(days) // 15))
+    positions = list(range(len(days) - 1, -1, -step))[::-1]
+    return positions, [f"{days[i]:%b} {days[i].day}" for i in positions]  # type: ignore[attr-defined]
+
+
+def _daily(axes: Axes, fonts: Fonts, chart: DailySeries) -> None:
+    _plain(axes)
+    x = list(range(len(chart.days)))
+    series = (
+        ("Views", chart.views),
+        ("Unique visitors", chart.unique_visitors),
+        ("Sign-ups", chart.signups),
+    )
+    if chart.style == "bar":
+        width = 0.8 / len(series)
+        for i, ((label, values), colour) in enumerate(zip(series, SERIES_COLOURS, strict=True)):
+            offset = (i - (len(series) - 1) / 2) * width
+            axes.bar([p + offset for p in x], values, width, label=label, color=colour)
+    else:
+        for (label, values), colour in zip(series, SERIES_COLOURS, strict=True):
+            axes.plot(x, values, label=label, color=colour, linewidth=2.2, marker="o", markersize=4)
+    axes.set_xlim(-0.6, len(x) - 0.4)
+    _count_ticks(axes, fonts, max(max(values) for _, values in series))
+    positions, labels = _day_labels(chart.days)
+    axes.set_xticks(positions, labels, fontproperties=fonts.sized(10))
+    legend = axes.legend(
+        loc="lower right",
+        bbox_to_anchor=(1.0, 1.01),
+        ncols=3,
+        frameon=False,
+        prop=fonts.sized(10),
+    )
+    for text in legend.get_texts():
+        text.set_color(INK)
+
+
+def _bar_labels(figure: Figure, axes: Axes, fonts: Fonts, labels: list[str]) -> None:
+    """Category names on the y axis, best first at the top; room made for the longest."""
+    axes.set_yticks(range(len(labels)), labels, fontproperties=fonts.sized(11))
+    axes.invert_yaxis()
+    longest = max((len(label) for label in labels), default=0)
+    left = min(0.3, 0.05 + 0.011 * longest)
+    axes.set_position((left, 0.08, 0.93 - left, 0.72))
+
+
+def _funnel(figure: Figure, axes: Axes, fonts: Fonts, chart: Funnel) -> None:
+    _plain(axes, grid_axis="x")
+    axes.spines["bottom"].set_visible(False)
+    labels = [label for label, _ in chart.steps]
+    counts = [count for _, count in chart.steps]
+    top = max(counts)
+    # Centred bars, widest first: the funnel's shape.
+    axes.barh(
+        range(len(counts)),
+        counts,
+        left=[(top - c) / 2 for c in counts],
+        color=FUNNEL_COLOURS[: len(counts)],
+        height=0.72,
+    )
+    axes.set_xlim(0, top)
+    axes.set_xticks([])
+    axes.grid(False)
+    _bar_labels(figure, axes, fonts, labels)
+    for i, count in enumerate(counts):
+        note = f"{count:,}"
+        if i and counts[i - 1]:
+            note += f"  ({round(100 * count / counts[i - 1])}% of {labels[i - 1].lower()})"
+        inside = count >= top * 0.4  # else the note goes right of the bar, in ink
+        axes.text(
+            top / 2 if inside else (top + count) / 2 + top * 0.015,
+            i,
+            note,
+            ha="center" if inside else "left",
+            va="center",
+            fontproperties=fonts.sized(12, bold=True),
+            color="white" if inside else INK,
+            parse_math=False,
+        )
+
+
+def _sources(figure: Figure, axes: Axes, fonts: Fonts, chart: SourceSplit) -> None:
+    _plain(axes, grid_axis="x")
+    labels = [fonts.clean(label, MAX_LABEL) for label, _, _ in chart.rows]
+    positions = list(range(len(labels)))
+    views = [v for _, v, _ in chart.rows]
+    signups = [s for _, _, s in chart.rows]
+    axes.barh([p - 0.2 for p in positions], views, 0.4, label="Views", color=SERIES_COLOURS[0])
+    axes.barh([p + 0.2 for p in positions], signups, 0.4, label="Sign-ups", color=SERIES_COLOURS[2])
+    _count_ticks(axes, fonts, max(views + signups), axis="x")
+    _bar_labels(figure, axes, fonts, labels)
+    axes.legend(
+        loc="lower right", bbox_to_anchor=(1.0, 1.01), ncols=2, frameon=False, prop=fonts.sized(10)
+    )
+
+
+def _top(figure: Figure, axes: Axes, fonts: Fonts, chart: TopEmployees) -> None:
+    _plain(axes, grid_axis="x")
+    labels = [fonts.clean(name, MAX_LABEL) or "?" for name, _, _, _ in chart.rows]
+    points = [p for _, p, _, _ in chart.rows]
+    axes.barh(range(len(points)), points, 0.7, color=SERIES_COLOURS[0])
+    top = max(max(points), 1)
+    _count_ticks(axes, fonts, int(top * 1.35), axis="x")
+    _bar_labels(figure, axes, fonts, labels)
+    for i, (_, pts, views, signups) in enumerate(chart.rows):
+        axes.text(
+            pts + top * 0.01,
+            i,
+            f" {pts:,} pts · {views:,} views · {signups:,} sign-ups",
+            va="center",
+            fontproperties=fonts.sized(10),
+            color=INK,
+            parse_math=False,
+        )

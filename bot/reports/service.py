@@ -1,0 +1,99 @@
+"""The charts use case: read an activity's series, have them drawn off the event loop."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from bot.reports import series
+from bot.reports.pool import ChartPool
+from bot.reports.series import Chart
+from store.db import Database
+
+KINDS: tuple[str, ...] = ("daily", "funnel", "sources", "top")
+TITLES = {
+    "daily": "Views, visitors and sign-ups per day",
+    "funnel": "Funnel",
+    "sources": "Push sources",
+    "top": "Top employees",
+}
+
+
+@dataclass(frozen=True)
+class RenderedChart:
+    """One chart file, ready to upload or serve."""
+
+    kind: str
+    fmt: str
+    filename: str
+    title: str
+    content: bytes
+    activity_name: str
+
+
+class Reports:
+    def __init__(
+        self,
+        db: Database,
+        pool: ChartPool | None = None,
+        *,
+        clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.db = db
+        self.pool = pool or ChartPool()
+        self.clock = clock
+
+    async def chart_data(
+        self,
+        activity_id: int,
+        kind: str,
+        *,
+        days: int = series.DEFAULT_DAYS,
+        style: str = "line",
+    ) -> Chart:
+        """The series behind one chart kind (one unit of work)."""
+        async with self.db.session() as session:
+            if kind == "daily":
+                return await series.daily_series(
+                    session=session,
+                    activity_id=activity_id,
+                    now=self.clock(),
+                    days=days,
+                    style=style,
+                )
+            if kind == "funnel":
+                return await series.funnel(session=session, activity_id=activity_id)
+            if kind == "sources":
+                return await series.source_split(session=session, activity_id=activity_id)
+            if kind == "top":
+                return await series.top_employees(session=session, activity_id=activity_id)
+        raise ValueError(f"unknown chart kind {kind!r}")
+
+    async def chart(
+        self,
+        activity_id: int,
+        kind: str,
+        fmt: str = "png",
+        *,
+        days: int = series.DEFAULT_DAYS,
+        style: str = "line",
+    ) -> RenderedChart:
+        """One chart of one activity as PNG or SVG."""
+        data = await self.chart_data(activity_id, kind, days=days, style=style)
+        content = await self.pool.render(data, fmt)
+        return RenderedChart(
+            kind=kind,
+            fmt=fmt,
+            filename=f"sharetrail-activity-{activity_id}-{kind}.{fmt}",
+            title=f"{TITLES[kind]} — {data.title}",
+            content=content,
+            activity_name=data.title,
+        )
+
+    async def stats_charts(self, activity_id: int) -> list[RenderedChart]:
+        """What `stats ID` shows after its text: the last 14 days and the funnel, as PNG."""
+        return [await self.chart(activity_id, kind) for kind in ("daily", "funnel")]
+
+    async def close(self) -> None:
+        await self.pool.close()
