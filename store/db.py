@@ -2,17 +2,45 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import asyncio
+import logging
+import random
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import event
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.sqlite_files import make_private
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+# PostgreSQL's SQLSTATEs for "this transaction was rolled back, run it again": 40001
+# serialization_failure, 40P01 deadlock_detected (PostgreSQL docs, "Serialization Failure
+# Handling"). SQLite's equivalent is "database is locked" after busy_timeout.
+RETRY_SQLSTATES = frozenset({"40001", "40P01"})
+# A unit of work runs at most this many times; between attempts it sleeps a random time up
+# to RETRY_BASE_S * 2**attempt ("full jitter"), so the transactions that collided do not
+# collide again in lockstep.
+RETRY_ATTEMPTS = 5
+RETRY_BASE_S = 0.02
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for a deadlock or serialization failure: the database rolled the transaction
+    back, and running the whole unit of work again is safe."""
+    if not isinstance(exc, DBAPIError) or exc.connection_invalidated:
+        return False
+    if getattr(exc.orig, "sqlstate", None) in RETRY_SQLSTATES:
+        return True
+    return "database is locked" in str(exc.orig)
 
 
 def _sqlite_pragmas(dbapi_connection: DBAPIConnection, _record: ConnectionPoolEntry) -> None:
@@ -42,6 +70,28 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         make_private(engine.url)  # before the first connection creates the file
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
     return engine
+
+
+async def with_retries(attempt: Callable[[], Awaitable[T]], *, attempts: int = RETRY_ATTEMPTS) -> T:
+    """Await `attempt()` (one whole transaction) again while it fails transiently: bounded,
+    jittered, so concurrent writers (the tracking writer, other replicas, a migration)
+    never turn a customer's request into an error."""
+    for number in range(1, attempts + 1):
+        try:
+            return await attempt()
+        except DBAPIError as exc:
+            if number == attempts or not is_transient(exc):
+                raise
+            delay = random.uniform(0, RETRY_BASE_S * 2**number)
+            log.warning(
+                "transaction rolled back (%s); attempt %d of %d in %.3fs",
+                type(exc.orig).__name__,
+                number + 1,
+                attempts,
+                delay,
+            )
+            await asyncio.sleep(delay)
+    raise AssertionError("unreachable: the last attempt returns or raises")
 
 
 class Database:
@@ -76,6 +126,16 @@ class Database:
         """A session whose transaction commits on success and rolls back on error."""
         async with self._sessions() as session, session.begin():
             yield session
+
+    async def transaction(self, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+        """Run `work` as one unit of work (one session, one transaction), run again whole
+        when the database rolls it back for a deadlock or serialization failure."""
+
+        async def once() -> T:
+            async with self.session() as session:
+                return await work(session)
+
+        return await with_retries(once)
 
     async def dispose(self) -> None:
         await self.engine.dispose()

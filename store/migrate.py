@@ -8,11 +8,16 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import Column, Connection
+from sqlalchemy import Column, Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
+from store.db import with_retries
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+# The PostgreSQL advisory lock every migrating process takes (any fixed bigint; this one is
+# "ShTrMigr" in ASCII), so replicas started together migrate one after the other.
+MIGRATION_LOCK_KEY = 0x5368_5472_4D69_6772
 
 
 def alembic_config(connection: Connection | None = None) -> Config:
@@ -44,6 +49,19 @@ def _upgrade(connection: Connection) -> None:
 
 
 async def upgrade(engine: AsyncEngine) -> None:
-    """Bring the database schema to the newest revision."""
-    async with engine.begin() as connection:
-        await connection.run_sync(_upgrade)
+    """Bring the database schema to the newest revision (`serve` on start, `migrate`).
+
+    On PostgreSQL the migration transaction first takes an advisory lock, held until it
+    commits: replicas started together on an empty database otherwise each run Alembic,
+    and all but one die creating the same tables (duplicate key on pg_type). The one that
+    waited then finds the schema at head and does nothing."""
+
+    async def once() -> None:
+        async with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                await connection.execute(
+                    text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY}
+                )
+            await connection.run_sync(_upgrade)
+
+    await with_retries(once)
