@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.service import ShareTrail
 from handlers.slack import blocks, ids, records_blocks
-from handlers.slack.errors import reporting_errors
+from handlers.slack.errors import reporting_errors, slack_error
 from handlers.slack.markup import Said, compose, escape
 from handlers.slack.parsing import parse_id
 from handlers.slack.payloads import action_value, user_of
@@ -65,7 +65,7 @@ async def send_share_card(
             blocks=records_blocks.share_link_picker(card.activity),
         )
     except SlackApiError as exc:  # the card itself arrived; only the extra picker is missing
-        log.warning("could not post the push-source picker: %s", exc.response.get("error"))
+        log.warning("could not post the push-source picker: %s", slack_error(exc))
 
 
 async def show_my_stats(

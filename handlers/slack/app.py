@@ -109,22 +109,6 @@ def retry_handlers(*, rate_limits: bool) -> list[AsyncRetryHandler]:
     return handlers
 
 
-class WebClient(AsyncWebClient):
-    """slack_sdk's client, whose errors always read like Slack's: a 5xx page (text, not
-    JSON) becomes {"ok": false, "error": "http_500"}, so `exc.response.get("error")`
-    works for every SlackApiError (the SDK's own `get` fails on a text body)."""
-
-    async def _request(
-        self, *, http_verb: str, api_url: str, req_args: dict[str, Any]
-    ) -> dict[str, Any]:
-        response: dict[str, Any] = await super()._request(
-            http_verb=http_verb, api_url=api_url, req_args=req_args
-        )
-        if isinstance(response.get("data"), str):
-            response["data"] = {"ok": False, "error": f"http_{response['status_code']}"}
-        return response
-
-
 def make_client(
     token: str,
     base_url: str,
@@ -136,7 +120,7 @@ def make_client(
     see REPEATABLE_METHODS), and (unless the caller paces itself, like the outbox) waits
     out Retry-After on 429. With `session`, calls reuse its connections, and the
     session's timeout is the one that applies (slack_sdk ignores its own `timeout` then)."""
-    return WebClient(
+    return AsyncWebClient(
         token=token,
         base_url=base_url,
         timeout=10,

@@ -16,6 +16,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.broadcasts import BroadcastStatus
 from bot.service import ShareTrail
+from handlers.slack.errors import slack_error
 from handlers.slack.markup import escape
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ async def _keep_progress(services: ShareTrail, client: AsyncWebClient, broadcast
                 await client.chat_update(channel=channel, ts=ts, text=text)
                 shown = text
             except SlackApiError as exc:
-                log.warning("broadcast progress not updated: %s", exc.response.get("error"))
+                log.warning("broadcast progress not updated: %s", slack_error(exc))
         if status.done:
             await services.finish_broadcast(broadcast_id)
             return

@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.directory import Profile
 from bot.errors import NotFound
+from handlers.slack.errors import slack_error
 
 CACHE_SECONDS = 60.0
 
@@ -46,7 +47,7 @@ class SlackDirectory:
         try:
             response = await self._client.users_info(user=user_id)
         except SlackApiError as exc:
-            if exc.response.get("error") in ("user_not_found", "users_not_found"):
+            if slack_error(exc) in ("user_not_found", "users_not_found"):
                 raise NotFound(f"Slack does not know the user {user_id}.") from None
             raise
         user = response["user"]

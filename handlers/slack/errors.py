@@ -23,6 +23,16 @@ from bot.errors import DomainError
 log = logging.getLogger(__name__)
 
 Listener = Callable[..., Awaitable[None]]
+
+
+def slack_error(exc: SlackApiError) -> str:
+    """The error code of a failed call. A 5xx page is text, not JSON (slack_sdk's
+    `exc.response.get` raises on it): it reads as `http_500`."""
+    data = exc.response.data
+    code = data.get("error") if isinstance(data, dict) else None
+    return str(code or f"http_{exc.response.status_code}")
+
+
 SOMETHING_WRONG = "😵 Something went wrong on our side. Try again?"
 
 
@@ -50,7 +60,7 @@ async def tell_user(
         if user_id:
             await client.chat_postMessage(channel=str(user_id), text=message)
     except SlackApiError as exc:
-        log.warning("could not report an error to the user: %s", exc.response.get("error"))
+        log.warning("could not report an error to the user: %s", slack_error(exc))
 
 
 async def report(
@@ -60,7 +70,7 @@ async def report(
         await tell_user(body, client, respond, f"⚠️ {error}")
         return
     if isinstance(error, SlackApiError):
-        log.warning("Slack API error: %s", error.response.get("error"))
+        log.warning("Slack API error: %s", slack_error(error))
     else:
         log.exception("listener failed", exc_info=error)
     await tell_user(body, client, respond, SOMETHING_WRONG)

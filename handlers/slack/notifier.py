@@ -45,8 +45,10 @@ from bot.notifications import (
 )
 from bot.outbox import DeliveryError
 from handlers.slack import blocks, ids, records_blocks
+from handlers.slack.errors import slack_error
 from handlers.slack.markup import Block, Code, Mention, Piece, Said, compose, mrkdwn
 from handlers.slack.pacing import Paced, Pacer
+from handlers.slack.stamps import find_stamped, stamp
 from store.models import Lead
 
 log = logging.getLogger(__name__)
@@ -403,10 +405,7 @@ class SlackNotifier:
     ) -> MessageRef:
         if outgoing.update_ts is not None:
             return await self._update(outgoing, key, paced=paced, careful_since=careful_since)
-        metadata = {
-            "event_type": outgoing.event_type,
-            "event_payload": {**outgoing.payload, "key": key},
-        }
+        metadata = stamp(key, outgoing.event_type, **outgoing.payload)
         extra: dict[str, Any] = {"unfurl_links": False, "metadata": metadata}
         if outgoing.blocks:
             extra["blocks"] = outgoing.blocks
@@ -418,7 +417,7 @@ class SlackNotifier:
                 channel=channel, text=outgoing.text, thread_ts=outgoing.thread_ts, **extra
             )
         except SlackApiError as exc:
-            gone = exc.response.get("error") in ("thread_not_found", "message_not_found")
+            gone = slack_error(exc) in ("thread_not_found", "message_not_found")
             if not (gone and outgoing.fallback_channel):
                 raise
             await self._pacer.acquire("chat.postMessage", outgoing.fallback_channel)
@@ -433,10 +432,7 @@ class SlackNotifier:
         """Rewrite a message; if it is gone, post the text as a new one instead (once: a
         careful retry looks for that post first)."""
         assert outgoing.update_ts is not None
-        metadata = {
-            "event_type": outgoing.event_type,
-            "event_payload": {**outgoing.payload, "key": key},
-        }
+        metadata = stamp(key, outgoing.event_type, **outgoing.payload)
         try:
             if paced:
                 await self._pacer.acquire("chat.update", max_wait=MAX_PACING_WAIT)
@@ -448,7 +444,7 @@ class SlackNotifier:
                 metadata=metadata,
             )
         except SlackApiError as exc:
-            gone = exc.response.get("error") in ("message_not_found", "cant_update_message")
+            gone = slack_error(exc) in ("message_not_found", "cant_update_message")
             if not (gone and outgoing.fallback_channel):
                 raise
             instead = replace(outgoing, channel=outgoing.fallback_channel, update_ts=None)
@@ -469,49 +465,21 @@ class SlackNotifier:
         try:
             return await self._search(channel, key, since, thread_ts=outgoing.thread_ts)
         except SlackApiError as exc:
-            if exc.response.get("error") != "thread_not_found" or not outgoing.fallback_channel:
+            if slack_error(exc) != "thread_not_found" or not outgoing.fallback_channel:
                 raise
         return await self._search(await self._channel_id(outgoing.fallback_channel), key, since)
 
     async def _search(
         self, channel: str, key: str, since: datetime, *, thread_ts: str | None = None
     ) -> MessageRef | None:
-        """Page through the channel (or the thread) since `since` for `key`'s message."""
-        method = "conversations.history" if thread_ts is None else "conversations.replies"
-        args: dict[str, Any] = {
-            "channel": channel,
-            "oldest": f"{since.timestamp() - CLOCK_SKEW:.6f}",
-            "limit": SEARCH_PAGE,
-            "include_all_metadata": True,  # without it Slack leaves the metadata out
-        }
-        while True:
-            await self._pacer.acquire(method)
-            if thread_ts is None:
-                response = await self._client.conversations_history(**args)
-            else:
-                response = await self._client.conversations_replies(ts=thread_ts, **args)
-            for message in response.get("messages") or []:
-                if stamped_key(message) == key:
-                    return channel, str(message["ts"])
-            cursor = (response.get("response_metadata") or {}).get("next_cursor")
-            if not (response.get("has_more") and cursor):
-                return None
-            args["cursor"] = cursor
+        return await find_stamped(
+            self._client, channel, key, since, thread_ts=thread_ts, pace=self._pacer.acquire
+        )
 
 
-# Looking for a message: from a minute before its row was made (clocks differ), a page at a time.
-CLOCK_SKEW = 60.0
-SEARCH_PAGE = 200
 # An HTTP-200 `rate_limited` carries no Retry-After: pause the method's budget this long
 # (the message itself comes back with the outbox's exponential backoff).
 RATE_LIMITED_PAUSE = 2.0
-
-
-def stamped_key(message: dict[str, Any]) -> str | None:
-    """The idempotency key a message was stamped with (its metadata's payload)."""
-    payload = (message.get("metadata") or {}).get("event_payload") or {}
-    key = payload.get("key")
-    return str(key) if key is not None else None
 
 
 def api_method(exc: SlackApiError) -> str:
@@ -560,7 +528,7 @@ PERMANENT_ERRORS = frozenset(
 def delivery_error(exc: SlackApiError) -> DeliveryError:
     """What the outbox does next: a 429 waits Retry-After; an HTTP-200 `rate_limited`
     (no Retry-After) backs off exponentially; permanent refusals are not retried."""
-    code = str(exc.response.get("error") or f"http_{exc.response.status_code}")
+    code = slack_error(exc)
     if exc.response.status_code == 429:
         retry_after = float(exc.response.headers.get("Retry-After", 1) or 1)
         return DeliveryError("ratelimited", permanent=False, retry_after=retry_after)

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
+import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import InvalidInput
+from bot.notifications import MessageRef
 from bot.service import ShareTrail
 from handlers.slack import blocks
+from handlers.slack.errors import slack_error
+from handlers.slack.stamps import find_stamped, stamp, unclear
 from store.models import Activity
 
 
@@ -23,11 +29,12 @@ async def publish(
         "text": blocks.notification_fallback(activity),
         "blocks": blocks.activity_notification(activity),
         "unfurl_links": False,
+        "metadata": stamp(f"publish:{activity.id}:{uuid.uuid4().hex}"),
     }
     try:
-        response = await client.chat_postMessage(**payload)
+        channel, ts = await post_once(client, payload)
     except SlackApiError as exc:
-        error = exc.response.get("error")
+        error = slack_error(exc)
         if error == "channel_not_found":  # Slack's answer for a private channel I am not in
             raise InvalidInput(
                 f"I cannot see <#{channel_id}>: if it is a private channel, invite me with "
@@ -37,14 +44,29 @@ async def publish(
             raise InvalidInput(f"Slack could not post to <#{channel_id}>: `{error}`.") from None
         try:
             await client.conversations_join(channel=channel_id)
-            response = await client.chat_postMessage(**payload)
+            channel, ts = await post_once(client, payload)
         except SlackApiError:
             raise InvalidInput(
                 f"I am not in <#{channel_id}>. Invite me with `/invite @ShareTrail` and try again."
             ) from None
-    return await services.mark_published(
-        activity.id, channel_id=str(response["channel"]), ts=str(response["ts"])
-    )
+    return await services.mark_published(activity.id, channel_id=channel, ts=ts)
+
+
+async def post_once(client: AsyncWebClient, payload: dict[str, Any]) -> MessageRef:
+    """chat.postMessage, stamped; if its answer is lost (a 5xx, a dropped connection, a
+    timeout), look whether it landed before posting it again, so the channel gets it once."""
+    started = datetime.now(UTC)
+    try:
+        response = await client.chat_postMessage(**payload)
+    except (SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+        if not unclear(exc):
+            raise
+        key = str(payload["metadata"]["event_payload"]["key"])
+        found = await find_stamped(client, str(payload["channel"]), key, started)
+        if found is not None:
+            return found
+        response = await client.chat_postMessage(**payload)
+    return str(response["channel"]), str(response["ts"])
 
 
 async def refresh(client: AsyncWebClient, activity: Activity) -> None:

@@ -16,7 +16,7 @@ from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.records import FileMeta, size_label
 from bot.service import ShareTrail
 from handlers.slack import ids, records_blocks
-from handlers.slack.errors import reporting_errors
+from handlers.slack.errors import reporting_errors, slack_error
 from handlers.slack.parsing import parse_id
 from handlers.slack.payloads import action_value, user_of
 
@@ -106,7 +106,7 @@ async def submit_contact(
         try:
             file = await complete_file(client, form.files[0])
         except SlackApiError as exc:
-            log.warning("files.info failed: %s", exc.response.get("error"))
+            log.warning("files.info failed: %s", slack_error(exc))
             await ack(
                 response_action="errors",
                 errors={ids.BLOCK_CONTACT_FILE: "I could not read that file from Slack. Retry?"},
@@ -187,7 +187,7 @@ async def on_thread_files(
         try:
             metas.append(await complete_file(client, file))
         except SlackApiError as exc:
-            log.warning("files.info failed for a thread file: %s", exc.response.get("error"))
+            log.warning("files.info failed for a thread file: %s", slack_error(exc))
             metas.append(file_meta(file))
     result = await services.records.attach_thread_files(
         channel=channel,

@@ -17,7 +17,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.previews import LinkPreview
 from bot.service import ShareTrail
 from handlers.slack.blocks import Block, context, escape, fit, text
-from handlers.slack.errors import reporting_errors
+from handlers.slack.errors import reporting_errors, slack_error
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ async def on_link_shared(
     try:
         await send_unfurls(client, event, unfurls)
     except SlackApiError as exc:  # the link stays a plain link; nobody needs a DM about it
-        log.warning("could not unfurl a share link: %s", exc.response.get("error"))
+        log.warning("could not unfurl a share link: %s", slack_error(exc))
 
 
 def register(app: AsyncApp) -> None:

@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from handlers.slack.app import make_client
+from handlers.slack.errors import slack_error
 from sandbox.emulator import SlackEmulator
 from tests.conftest import BOT_TOKEN
 
@@ -60,8 +61,9 @@ async def test_a_rate_limited_post_waits_and_goes_again(
 async def test_a_5xx_page_reads_like_a_slack_error(
     client: AsyncWebClient, slack_server: Slack
 ) -> None:
-    """Slack's 5xx answers are not JSON; the error still has a code."""
+    """Slack's 5xx answers are not JSON (slack_sdk's `response.get` raises on them); the
+    error still has a code."""
     slack_server[0].faults.add("chat.postMessage", "http_500")
     with pytest.raises(SlackApiError) as caught:
         await client.chat_postMessage(channel="C_MARKETING", text="x")
-    assert caught.value.response.get("error") == "http_500"
+    assert slack_error(caught.value) == "http_500"

@@ -3,6 +3,8 @@ a private channel the bot is not in, and the admin is told to invite it."""
 
 from __future__ import annotations
 
+import pytest
+
 from sandbox.workspace import BOT_USER_ID, Channel
 from tests.conftest import ADMIN, EMPLOYEE, Stack
 from tests.flows import create_activity, wait_for_dm
@@ -40,3 +42,19 @@ async def test_the_activity_modal_asks_to_invite_the_bot_too(stack: Stack) -> No
     await create_activity(stack, channel_id="C_SALESTEAM")
     note = await wait_for_dm(stack, ADMIN, "Created activity")
     assert INVITE in note.text
+
+
+@pytest.mark.usefixtures("slack_timeout")
+@pytest.mark.parametrize("fault", ["lost_reply", "http_500_after", "dropped"])
+async def test_a_channel_post_whose_answer_is_lost_is_posted_once(stack: Stack, fault: str) -> None:
+    """The post landed but its answer did not: found, not posted again; and published."""
+    activity_id = await create_activity(stack, channel_id=None)
+    stack.slack.faults.add(
+        "chat.postMessage", fault, delay=3.0, where=lambda args: args["channel"] == "C_GENERAL"
+    )
+    answer = await reply_to(stack, ADMIN, f"publish {activity_id} <#C_GENERAL|general>")
+    assert "Published" in answer
+    (post,) = [m for m in stack.slack.workspace.history("C_GENERAL") if m.blocks]
+    activity = await stack.services.activity(activity_id)
+    assert (activity.channel_id, activity.message_ts) == ("C_GENERAL", post.ts)
+    assert len(stack.slack.calls_to("chat.postMessage")) == 2  # the admin's note + this one
