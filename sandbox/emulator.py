@@ -40,6 +40,7 @@ from sandbox.workspace import (
 
 URL = re.compile(r"https?://[^\s<>|]+")
 AFTER_EFFECT = ("lost_reply", "http_500_after", "dropped")  # faults after the call took effect
+SHARE_DELAY = 0.05  # Slack shares an uploaded file a moment after completeUploadExternal
 TRIGGER_TTL = 3.0  # Slack: trigger_id expires three seconds after it is issued
 MAX_TEXT = 40_000
 
@@ -241,6 +242,8 @@ class SlackEmulator:
         self._triggers: dict[str, Trigger] = {}
         self._response_urls: dict[str, tuple[str, str, str | None]] = {}
         self._pending_uploads: dict[str, tuple[str, int]] = {}
+        self.share_delay = SHARE_DELAY
+        self._sharing: set[asyncio.Task[None]] = set()
         self.unfurl_domains: list[str] = []  # the manifest's features.unfurl_domains
         self._unfurl_ids: dict[str, tuple[str, str]] = {}  # unfurl_id -> (channel, ts)
         self._tick = asyncio.Event()
@@ -295,6 +298,7 @@ class SlackEmulator:
         return app
 
     async def _on_cleanup(self, _: web.Application) -> None:
+        await asyncio.gather(*self._sharing)  # files being shared land before the world stops
         await self.endpoint.close()
 
     def _notify(self) -> None:
@@ -873,21 +877,34 @@ class SlackEmulator:
             channel = self._channel_id(str(channel_arg).split(",")[0])
             self._check_member(channel)
             thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
-            for file in files:
-                file.channels.append(channel)
-                self.workspace.file_changed(file)
-            self.workspace.post(
-                Message(
-                    channel,
-                    self.workspace.new_ts(),
-                    BOT_USER_ID,
-                    str(args.get("initial_comment") or ""),
-                    [],
-                    thread_ts,
-                    files=[f.id for f in files],
-                )
+            comment = str(args.get("initial_comment") or "")
+            task = asyncio.create_task(self._share_files(files, channel, thread_ts, comment))
+            self._sharing.add(task)
+            task.add_done_callback(self._sharing.discard)
+        return {"files": [f.to_json() for f in files]}  # not shared yet, as in Slack
+
+    async def _share_files(
+        self, files: list[File], channel: str, thread_ts: str | None, comment: str
+    ) -> None:
+        """The file message appears a moment after the upload completes (Slack shares files
+        asynchronously: `files.info` shows its `shares` once it has)."""
+        await asyncio.sleep(self.share_delay)
+        message = self.workspace.post(
+            Message(
+                channel,
+                self.workspace.new_ts(),
+                BOT_USER_ID,
+                comment,
+                [],
+                thread_ts,
+                files=[f.id for f in files],
             )
-        return {"files": [f.to_json() for f in files]}
+        )
+        for file in files:
+            file.channels.append(channel)
+            file.shares.setdefault(channel, []).append(message.ts)
+            self.workspace.file_changed(file)
+        self._notify()
 
     async def _files_info(self, args: JSON, _: str) -> JSON:
         file = self.workspace.files.get(str(args.get("file") or ""))

@@ -99,8 +99,13 @@ class File:
     user: str
     url_private: str
     channels: list[str] = field(default_factory=list)
+    shares: dict[str, list[str]] = field(default_factory=dict)  # channel -> message ts
 
     def to_json(self) -> JSON:
+        shares: dict[str, JSON] = {}
+        for channel, stamps in self.shares.items():
+            kind = "private" if channel.startswith(("D", "G")) else "public"
+            shares.setdefault(kind, {})[channel] = [{"ts": ts} for ts in stamps]
         return {
             "id": self.id,
             "name": self.name,
@@ -113,6 +118,7 @@ class File:
             "url_private_download": self.url_private,
             "permalink": self.url_private,
             "channels": list(self.channels),
+            "shares": shares,
         }
 
 

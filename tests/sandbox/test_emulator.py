@@ -398,17 +398,20 @@ async def test_upload_flow(
     [uploaded] = response["files"]
     stored = emulator.workspace.files[uploaded["id"]]
     assert stored.content == content
-    assert (stored.name, stored.mimetype, stored.channels) == (
-        "card.png",
-        "image/png",
-        ["C_MARKETING"],
-    )
+    assert (stored.name, stored.mimetype) == ("card.png", "image/png")
     assert [c.method for c in emulator.calls] == [
         "files.getUploadURLExternal",
         "files.upload",
         "files.completeUploadExternal",
     ]
+    # As in Slack, the share comes a moment after completeUploadExternal answers.
+    assert (stored.channels, uploaded["shares"]) == ([], {})
+    assert emulator.workspace.history("C_MARKETING") == []
+    await emulator.wait_until(lambda: emulator.workspace.history("C_MARKETING"))
+    assert stored.channels == ["C_MARKETING"]
     [message] = (await client.conversations_history(channel="C_MARKETING"))["messages"]
+    shares = (await client.files_info(file=uploaded["id"]))["file"]["shares"]
+    assert shares == {"public": {"C_MARKETING": [{"ts": message["ts"]}]}}
     assert message["text"] == "link"
     [attached] = message["files"]
     assert (attached["id"], attached["name"], attached["size"]) == (
