@@ -222,6 +222,7 @@ class WeeklyReport:
     since: datetime
     until: datetime
     activities: tuple[ActivityWeek, ...]
+    more: int = 0  # activities of the week beyond the report's limit
 
 
 @dataclass(frozen=True)

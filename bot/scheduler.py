@@ -260,26 +260,30 @@ async def weekly_reports(
     the activities still open or that ended during the week; nothing is sent when there
     are none."""
     week, since, until = report_week(now)
+    of_the_week = (
+        col(Activity.created_at) < until,
+        or_(col(Activity.status) != "closed", col(Activity.ends_at) >= since),
+    )
     activities = (
         await session.exec(
             select(Activity)
-            .where(
-                col(Activity.created_at) < until,
-                or_(col(Activity.status) != "closed", col(Activity.ends_at) >= since),
-            )
+            .where(*of_the_week)
             .order_by(col(Activity.starts_at).desc(), col(Activity.id).desc())
             .limit(WEEKLY_ACTIVITIES)
         )
     ).all()
     if not activities:
         return 0
+    total = (
+        await session.exec(select(func.count()).select_from(Activity).where(*of_the_week))
+    ).one()
     lines = tuple(
         [await _activity_week(session, activity, since, until) for activity in activities]
     )
     admins = (set(admin_ids) | {a.created_by for a in activities}) - {""}
     queued = 0
     for admin in sorted(admins):
-        event = WeeklyReport(admin, week, since, until, lines)
+        event = WeeklyReport(admin, week, since, until, lines, more=total - len(lines))
         queued += await outbox_mod.enqueue(
             session=session, event=event, key=f"weekly:{week}:{admin}"
         )

@@ -39,6 +39,7 @@ OUTCOME_LABELS = {"attended": "✅ Attended", "no_show": "🚫 No-show", "conver
 # text 3,000 characters. Each surface shows at most these many items, then "and N more".
 TEXT_MAX = 3000
 ME_PAGE = 40  # activities per page of `/sharetrail me`: 40 + 4 blocks
+LIST_PAGE = 40  # lines per page of `/sharetrail list`
 HOME_SHARED = 30  # 2 blocks each on App Home
 HOME_OPEN = 20
 DIGEST_LINES = 40
@@ -467,13 +468,32 @@ def source_line(sources: dict[str, StatRow]) -> str:
     return "\n      ↳ " + " · ".join(parts) if parts else ""
 
 
-def activity_list_blocks(activities: list[Activity]) -> list[Block]:
+def line_sections(lines: list[str]) -> list[Block]:
+    """Lines packed into as few sections as fit Slack's 3,000 characters each, never split."""
+    packed: list[str] = []
+    for line in lines:
+        if packed and len(packed[-1]) + 1 + len(line) <= TEXT_MAX:
+            packed[-1] += "\n" + line
+        else:
+            packed.append(line)
+    return [section(chunk) for chunk in packed]
+
+
+def activity_list_blocks(activities: list[Activity], page: int = 1) -> list[Block]:
+    """One page of `/sharetrail list` (LIST_PAGE activities), then where the rest are."""
     if not activities:
         return [section("No activities yet. An admin can create one with `/sharetrail new`.")]
-    pieces: list[Piece] = [Bold("Activities")]
-    for a in activities[:40]:
+    pages = max(1, -(-len(activities) // LIST_PAGE))
+    page = min(max(page, 1), pages)
+    shown = activities[(page - 1) * LIST_PAGE : page * LIST_PAGE]
+    pieces: list[Piece] = [Bold("Activities" + (f" (page {page} of {pages})" if pages > 1 else ""))]
+    for a in shown:
         pieces += ["\n", Bold(f"#{a.id}"), " ", Said(a.name), f" — {a.status} — {format_when(a)}"]
-    return [rich_text(pieces)]
+    blocks = [rich_text(pieces)]
+    later = len(activities) - page * LIST_PAGE
+    if later > 0:
+        blocks.append(more_line(later, f"`/sharetrail list {page + 1}`"))
+    return blocks
 
 
 def lead_dm(lead: Lead, *, activity_name: str, employee_user_id: str, sticky: bool) -> list[Block]:
@@ -610,10 +630,9 @@ def weekly_report(event: WeeklyReport) -> list[Block]:
         context(f"{event.since:%a %-d %b %H:%M} – {event.until:%a %-d %b %Y %H:%M} UTC"),
     ]
     blocks.extend(rich_text(weekly_activity_line(line)) for line in event.activities[:WEEKLY_LINES])
-    if len(event.activities) > WEEKLY_LINES:
-        blocks.append(
-            more_line(len(event.activities) - WEEKLY_LINES, "`/sharetrail list` names them all.")
-        )
+    hidden = event.more + max(len(event.activities) - WEEKLY_LINES, 0)
+    if hidden:
+        blocks.append(more_line(hidden, "`/sharetrail list` names them all."))
     blocks.append(context("Details: `/sharetrail stats ID`, `/sharetrail leaderboard ID`."))
     return blocks
 
@@ -671,7 +690,7 @@ def outcome_line(outcome: str, previous: str | None, by_user_id: str) -> str:
 
 HELP_TEXT = """*ShareTrail commands*
 `/sharetrail new` — create an activity (admins)
-`/sharetrail list` — all activities
+`/sharetrail list [page]` — all activities
 `/sharetrail publish ID [#channel] [--dm-all]` — post it; `--dm-all` also DMs everyone (admins)
 `/sharetrail close ID` — close an activity (admins)
 `/sharetrail sales add|remove @user …` / `sales list` — the salespeople roster (admins)

@@ -56,8 +56,9 @@ async def cmd_new(inv: Invocation) -> None:
 
 
 async def cmd_list(inv: Invocation) -> None:
+    page = parse_id(inv.args[0], "page") if inv.args else 1
     activities = await inv.services.activities()
-    await inv.reply("Activities", blocks=blocks.activity_list_blocks(activities))
+    await inv.reply("Activities", blocks=blocks.activity_list_blocks(activities, page))
 
 
 async def cmd_publish(inv: Invocation) -> None:

@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import json
 import re
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func
 from sqlmodel import select
 
 from bot.activities import ActivityDraft
 from bot.digests import digest_window
-from bot.scheduler import run_due
+from bot.scheduler import WEEKLY_ACTIVITIES, report_week, run_due
 from bot.shares import get_or_create_share
 from store.models import Employee, View
 from tests.conftest import ADMIN, EMPLOYEE, Stack
@@ -21,7 +21,7 @@ from tests.flows import create_activity, in_days, view_landing, wait_for_dm
 from tests.slack.test_commands import reply_to
 
 
-async def shared_activities(stack: Stack, user: str, count: int) -> list[str]:
+async def shared_activities(stack: Stack, user: str, count: int, suffix: str = "") -> list[str]:
     """`count` published activities `user` has shared (made through the services; the
     surfaces under test are reached through Slack); returns their share links."""
     services = stack.services
@@ -29,7 +29,7 @@ async def shared_activities(stack: Stack, user: str, count: int) -> list[str]:
     links = []
     for number in range(1, count + 1):
         draft = ActivityDraft(
-            name=f"Roadshow stop {number}",
+            name=f"Roadshow stop {number}{suffix}",
             starts_at=in_days(7),
             ends_at=in_days(7, hour=11),
             material_type="event_invitation",
@@ -125,3 +125,30 @@ async def test_a_long_intro_is_shown_whole_and_verbatim(stack: Stack) -> None:
         if b.get("type") == "rich_text" and "Agenda:" in str(b)
     ]
     assert shown == intro
+
+
+async def test_the_weekly_report_says_how_many_more(stack: Stack) -> None:
+    await shared_activities(stack, EMPLOYEE, WEEKLY_ACTIVITIES + 2)
+    monday = report_week(datetime.now(UTC) + timedelta(days=7))[2]
+    assert (await run_due(db=stack.runtime.db, now=monday, admin_ids=(ADMIN,))).weekly_reports
+    stack.services.outbox.wake()
+
+    report = await wait_for_dm(stack, ADMIN, "weekly report")
+    assert len(names(report.blocks)) == WEEKLY_ACTIVITIES
+    assert "and 2 more: `/sharetrail list` names them all." in json.dumps(report.blocks)
+
+
+async def test_list_pages_past_40_activities(stack: Stack) -> None:
+    """45 activities with 180-character names: 40 a page, then where the rest are."""
+    await shared_activities(stack, EMPLOYEE, 45, suffix=" — " + "Grand & <Tour> " * 11)
+    first = await reply_to(stack, EMPLOYEE, "list")
+    message = stack.slack.last_message("C_GENERAL", viewer=EMPLOYEE)
+    assert message is not None
+    page_one = names(message.blocks)
+    assert len(page_one) == 40 and len(message.blocks) <= 50
+    assert "and 5 more: `/sharetrail list 2`" in first
+
+    await reply_to(stack, EMPLOYEE, "list 2")
+    message = stack.slack.last_message("C_GENERAL", viewer=EMPLOYEE)
+    assert message is not None
+    assert sorted(page_one + names(message.blocks)) == list(range(1, 46))
