@@ -67,13 +67,14 @@ def button(label: str, action_id: str, value: str, style: str | None = None) -> 
 
 
 def fit(value: str, limit: int = TEXT_MAX) -> str:
-    """Mrkdwn within `limit` characters: cut after the last whole line that fits (else before
-    the last word), never inside an entity (`&lt;`) or a `<…>` mention or link; ends in "…"."""
+    """Mrkdwn within `limit` characters: cut after the last whole line that fits (unless that
+    drops more than half; then before the last word), never inside an entity (`&lt;`) or a
+    `<…>` mention or link; ends in "…"."""
     if len(value) <= limit:
         return value
     head = value[: limit - 1]
     line_end = head.rfind("\n")
-    cut = line_end if line_end > 0 else _outside_tokens(head)
+    cut = line_end if line_end >= limit // 2 else _outside_tokens(head)
     return head[:cut].rstrip() + "…"
 
 
@@ -466,17 +467,6 @@ def source_line(sources: dict[str, StatRow]) -> str:
         if row.views or row.signups
     ]
     return "\n      ↳ " + " · ".join(parts) if parts else ""
-
-
-def line_sections(lines: list[str]) -> list[Block]:
-    """Lines packed into as few sections as fit Slack's 3,000 characters each, never split."""
-    packed: list[str] = []
-    for line in lines:
-        if packed and len(packed[-1]) + 1 + len(line) <= TEXT_MAX:
-            packed[-1] += "\n" + line
-        else:
-            packed.append(line)
-    return [section(chunk) for chunk in packed]
 
 
 def activity_list_blocks(activities: list[Activity], page: int = 1) -> list[Block]:
