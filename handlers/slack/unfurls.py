@@ -16,8 +16,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.previews import LinkPreview
 from bot.service import ShareTrail
-from handlers.slack.blocks import Block, context, escape, fit, text
+from handlers.slack.blocks import Block
 from handlers.slack.errors import reporting_errors, slack_error
+from handlers.slack.markup import Piece, Said, plain_text, rich_text
 
 log = logging.getLogger(__name__)
 
@@ -26,22 +27,23 @@ MAX_LINKS = 10  # a message with more share links than this unfurls the first te
 
 
 def unfurl_blocks(preview: LinkPreview) -> list[Block]:
-    """The unfurl under a pasted share link: the activity, when it is, and the card."""
+    """The unfurl under a pasted share link: the activity (typed words verbatim), when it
+    is, and the card image."""
     activity = preview.activity
-    lines = [f"*{escape(activity.name)}*", f"🗓 {escape(preview.when)}"]
+    pieces: list[Piece] = [Said(activity.name, strong=True), f"\n🗓 {preview.when}"]
     if activity.headline and activity.headline != activity.name:
-        lines.append(escape(activity.headline))
+        pieces += ["\n", Said(activity.headline)]
     return [
+        rich_text(pieces),
         {
-            "type": "section",
-            "text": text(fit("\n".join(lines))),
-            "accessory": {
-                "type": "image",
-                "image_url": preview.card_url,
-                "alt_text": f"Share card: {activity.name}"[:2000],
-            },
+            "type": "image",
+            "image_url": preview.card_url,
+            "alt_text": f"Share card: {activity.name}"[:2000],
         },
-        context(f"Shared by {escape(preview.employee.name)} · ShareTrail"),
+        {
+            "type": "context",
+            "elements": [plain_text(f"Shared by {preview.employee.name} · ShareTrail", 2000)],
+        },
     ]
 
 
