@@ -48,7 +48,7 @@ from handlers.slack import blocks, ids, records_blocks
 from handlers.slack.errors import slack_error
 from handlers.slack.markup import Block, Code, Mention, Piece, Said, compose, mrkdwn
 from handlers.slack.pacing import Paced, Pacer
-from handlers.slack.stamps import find_stamped, stamp
+from handlers.slack.stamps import api_method, find_stamped, stamp
 from store.models import Lead
 
 log = logging.getLogger(__name__)
@@ -480,11 +480,6 @@ class SlackNotifier:
 # An HTTP-200 `rate_limited` carries no Retry-After: pause the method's budget this long
 # (the message itself comes back with the outbox's exponential backoff).
 RATE_LIMITED_PAUSE = 2.0
-
-
-def api_method(exc: SlackApiError) -> str:
-    """The Web API method a failed call was for (the last part of its URL)."""
-    return str(getattr(exc.response, "api_url", "") or "").rstrip("/").rsplit("/", 1)[-1]
 
 
 # A message that would wait longer than this for its channel's budget goes back to the

@@ -49,6 +49,11 @@ def unclear(error: Exception) -> bool:
     return isinstance(error, aiohttp.ClientError | TimeoutError)
 
 
+def api_method(exc: SlackApiError) -> str:
+    """The Web API method a failed call was for (the last part of its URL)."""
+    return str(getattr(exc.response, "api_url", "") or "").rstrip("/").rsplit("/", 1)[-1]
+
+
 async def find_stamped(
     client: AsyncWebClient,
     channel: str,
@@ -59,7 +64,28 @@ async def find_stamped(
     pace: Pace | None = None,
 ) -> MessageRef | None:
     """The message stamped with `key` in `channel` (or in the thread of `thread_ts`)
-    posted since `since`, paging through Slack's answer; `pace` runs before each call."""
+    posted since `since`; `pace` runs before each call."""
+    return await find_message(
+        client,
+        channel,
+        since,
+        lambda message: stamped_key(message) == key,
+        thread_ts=thread_ts,
+        pace=pace,
+    )
+
+
+async def find_message(
+    client: AsyncWebClient,
+    channel: str,
+    since: datetime,
+    match: Callable[[dict[str, Any]], bool],
+    *,
+    thread_ts: str | None = None,
+    pace: Pace | None = None,
+) -> MessageRef | None:
+    """The first message in `channel` (or the thread of `thread_ts`) since `since` that
+    `match`es, paging through Slack's answer."""
     method = "conversations.history" if thread_ts is None else "conversations.replies"
     args: dict[str, Any] = {
         "channel": channel,
@@ -75,7 +101,7 @@ async def find_stamped(
         else:
             response = await client.conversations_replies(ts=thread_ts, **args)
         for message in response.get("messages") or []:
-            if stamped_key(message) == key:
+            if match(message):
                 return channel, str(message["ts"])
         cursor = (response.get("response_metadata") or {}).get("next_cursor")
         if not (response.get("has_more") and cursor):
