@@ -35,11 +35,11 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.tracking import ViewResult, Visit, record_beacon, record_views
-from store.db import Database
+from store.db import Database, is_transient
 from store.models import View
 
 log = logging.getLogger(__name__)
@@ -257,7 +257,8 @@ class ViewRecorder:
     async def _commit_with_retries(
         self, db: Database, batch: list[tuple[Item, asyncio.Future[None] | None]]
     ) -> None:
-        """A locked or briefly unavailable database is retried; the batch is never dropped.
+        """A locked or briefly unavailable database, a deadlock or a serialization failure
+        is retried; the batch is never dropped.
 
         Any other failure is a bug in one item: the batch is retried item by item, so only
         the item that fails (logged with its traceback) is left out."""
@@ -267,22 +268,33 @@ class ViewRecorder:
                 await self._commit(db, items)
                 self._finished(batch)
                 return
-            except OperationalError as exc:
+            except DBAPIError as exc:
+                if not (isinstance(exc, OperationalError) or is_transient(exc)):
+                    await self._commit_one_by_one(db, batch)
+                    return
                 if delay is None:
                     break
                 log.warning("tracking write failed (%s); retrying in %.2fs", exc.orig, delay)
                 await asyncio.sleep(delay)
             except Exception:
-                if len(batch) == 1:
-                    log.exception("tracking item could not be stored: %r", batch[0][0])
-                    self._finished(batch)
-                    return
-                for one in batch:
-                    await self._commit_with_retries(db, [one])
+                await self._commit_one_by_one(db, batch)
                 return
         log.error("tracking batch of %d items kept for the next flush", len(batch))
         for entry in batch:
             self._items.put(entry)
+
+    async def _commit_one_by_one(
+        self, db: Database, batch: list[tuple[Item, asyncio.Future[None] | None]]
+    ) -> None:
+        """A batch failed for a reason other than a busy database (a deadlock or
+        serialization failure is one: retried whole above): store each item on its own, so
+        only an item that itself fails (logged with its traceback) is left out."""
+        if len(batch) == 1:
+            log.exception("tracking item could not be stored: %r", batch[0][0])
+            self._finished(batch)
+            return
+        for one in batch:
+            await self._commit_with_retries(db, [one])
 
     def _finished(self, batch: list[tuple[Item, asyncio.Future[None] | None]]) -> None:
         """Tell the application's loop: these are committed (or, for a bad item, dropped)."""

@@ -628,7 +628,9 @@ class ShareTrail:
             offered = self.offers.unsign(offer_token) or None
         except (NotFound, ValueError):
             offered = None
-        async with self.db.session() as session:
+        # One unit of work, run again whole if PostgreSQL rolls it back for a deadlock
+        # with the tracking writer: the customer never sees a 500 for it.
+        async def work(session: AsyncSession) -> SignupOutcome:
             share, activity, employee = await self._share_parts(session, ref.share_id)
             result = await leads_mod.create_lead(
                 session=session,
@@ -656,8 +658,11 @@ class ShareTrail:
                 await self._queue_lead_messages(
                     session, lead, activity, employee, salesperson, result, alert_admins
                 )
+            return SignupOutcome(lead, salesperson, employee, result.duplicate)
+
+        outcome = await self.db.transaction(work)
         self.outbox.wake()
-        return SignupOutcome(lead, salesperson, employee, result.duplicate)
+        return outcome
 
     async def _queue_lead_messages(
         self,
@@ -719,7 +724,8 @@ class ShareTrail:
         self, lead_id: int, status: str, *, by_user_id: str
     ) -> leads_mod.OutcomeChange:
         is_admin = by_user_id in self.admin_ids
-        async with self.db.session() as session:
+
+        async def work(session: AsyncSession) -> leads_mod.OutcomeChange:
             change = await leads_mod.set_outcome(
                 session=session,
                 lead_id=lead_id,
@@ -743,6 +749,9 @@ class ShareTrail:
                         by_user_id=by_user_id,
                     ),
                 )
+            return change
+
+        change = await self.db.transaction(work)
         self.outbox.wake()
         return change
 

@@ -136,12 +136,24 @@ async def _run(
     return [tuple(row) for row in result.all()] if result.returns_rows else []
 
 
+async def _connection(session: AsyncSession) -> AsyncConnection:
+    """The session's connection, with the ORM changes still pending flushed first.
+
+    These statements bypass the ORM's unit of work: without the flush, an UPDATE the code
+    made earlier (a sign-up linking its visitor row) reached the database only after them,
+    so a sign-up locked the stats rows before its visitor row while the tracking writer
+    locks them the other way round: a deadlock on PostgreSQL. Statements go in the order
+    the code wrote them, so the lock order documented in store/queries.py holds."""
+    await session.flush()
+    return await session.connection()
+
+
 async def insert_rows(
     session: AsyncSession, spec: BulkInsert, rows: Sequence[Sequence[Any]]
 ) -> list[tuple[Any, ...]]:
     """Insert `rows` (values in `spec.columns` order) in the session's transaction and
     return the RETURNING rows (in no guaranteed order), or [] without RETURNING."""
-    connection = await session.connection()
+    connection = await _connection(session)
     paramstyle = connection.dialect.paramstyle
     convert = _for_driver(session, spec.columns, spec.datetime_columns)
     returned: list[tuple[Any, ...]] = []
@@ -159,7 +171,7 @@ async def update_rows(
     executemany in the session's transaction."""
     if not rows:
         return
-    connection = await session.connection()
+    connection = await _connection(session)
     convert = _for_driver(session, (*spec.columns, spec.key), spec.datetime_columns)
     params = [tuple(convert(row)) for row in rows]
     await _run(connection, _update_sql(spec, connection.dialect.paramstyle), params, many=True)

@@ -61,6 +61,11 @@ async def bump_stats(session: AsyncSession, changes: Sequence[StatChange]) -> No
     The only writer of both roll-ups, so employee_stats stays exactly the per-employee sum of
     share_stats. A row appears on its first non-zero delta. Rows go in key order, so
     concurrent writers on PostgreSQL lock them in the same order.
+
+    Lock order, for every unit of work on PostgreSQL (the tracking writer, sign-ups,
+    outcomes): share_visitors rows (by id), then share_stats (by key), then employee_stats
+    (by employee), then the outbox. Write the visitor rows first; a deadlock that still
+    happens is retried whole by store.db.Database.transaction.
     """
     shares: dict[tuple[int, str], list[int]] = {}
     owners: dict[tuple[int, str], tuple[int, int]] = {}

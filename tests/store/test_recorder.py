@@ -10,6 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import DBAPIError
 
 from bot.activities import ActivityDraft, create_activity
 from bot.directory import Profile, upsert_employee
@@ -258,3 +259,39 @@ async def test_the_writers_threads_yield_the_core_to_the_pages(db: Database) -> 
     assert set(writer_nice.values()) == {WRITER_NICE}
     assert len(started) >= 2 or db.dialect != "sqlite"  # SQLite: aiosqlite's thread too
     assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == own_nice < WRITER_NICE
+
+
+class DeadlockDetected(Exception):
+    """What asyncpg's error carries through SQLAlchemy: PostgreSQL's SQLSTATE."""
+
+    sqlstate = "40P01"
+
+
+def deadlock() -> DBAPIError:
+    return DBAPIError("UPDATE share_visitors …", None, DeadlockDetected("deadlock detected"))
+
+
+async def test_a_deadlocked_batch_is_retried_whole_and_nothing_is_lost(db: Database) -> None:
+    """PostgreSQL rolled the batch back for a deadlock (twice): the same batch is committed
+    again, not split into single views and the unlucky one dropped."""
+    share = await make_share(db)
+    failures = 2
+    batch_sizes: list[int] = []
+
+    async def on_viewed(
+        session: object, views: list[tuple[ViewItem, ViewResult]], after: Followups
+    ) -> None:
+        nonlocal failures
+        batch_sizes.append(len(views))
+        if failures:
+            failures -= 1
+            raise deadlock()
+
+    recorder = ViewRecorder(db, flush_ms=60_000, on_viewed=on_viewed)
+    recorder.start()
+    for n in range(50):
+        await recorder.add(ViewItem(visit(share, n)))
+    await asyncio.wait_for(recorder.flush(), timeout=30)
+    assert await counts(db) == (50, 50)
+    assert batch_sizes == [50, 50, 50]
+    await recorder.stop()
