@@ -628,6 +628,7 @@ class ShareTrail:
             offered = self.offers.unsign(offer_token) or None
         except (NotFound, ValueError):
             offered = None
+
         # One unit of work, run again whole if PostgreSQL rolls it back for a deadlock
         # with the tracking writer: the customer never sees a 500 for it.
         async def work(session: AsyncSession) -> SignupOutcome:
