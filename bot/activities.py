@@ -46,6 +46,18 @@ class ActivityDraft:
     tz: str = "UTC"
 
 
+def parse_target(raw: str) -> tuple[int | None, bool]:
+    """A KPI target as typed (Slack's number_input, the console's number field):
+    (value, ok); empty is (None, True), not a whole number (None, False)."""
+    text = raw.strip()
+    if not text:
+        return None, True
+    try:
+        return int(text), True
+    except ValueError:
+        return None, False
+
+
 def validate_draft(draft: ActivityDraft) -> dict[str, str]:
     """Field name -> message for every problem; empty when the draft is good."""
     errors: dict[str, str] = {}
@@ -105,6 +117,42 @@ async def create_activity(
     assert activity.id is not None
     for user_id in dict.fromkeys(draft.salespeople):
         session.add(RosterEntry(user_id=user_id, activity_id=activity.id))
+    await session.flush()
+    return activity
+
+
+async def update_activity(
+    *, session: AsyncSession, activity_id: int, draft: ActivityDraft
+) -> Activity:
+    """Apply an edited draft, by the same rules as a new one; the activity's own roster
+    becomes `draft.salespeople` (empty: the global roster)."""
+    errors = validate_draft(draft)
+    if errors:
+        raise InvalidInput("The activity has problems.", errors)
+    assert draft.starts_at is not None and draft.ends_at is not None
+    assert draft.material_type is not None
+    activity = await get_activity(session=session, activity_id=activity_id)
+    activity.name = draft.name.strip()
+    activity.starts_at = draft.starts_at
+    activity.ends_at = draft.ends_at
+    activity.material_type = draft.material_type
+    activity.headline = draft.headline.strip() or draft.name.strip()
+    activity.intro = draft.intro.strip()
+    activity.kpi_views = draft.kpi_views or 0
+    activity.kpi_signups = draft.kpi_signups or 0
+    activity.kpi_attendance = draft.kpi_attendance or 0
+    session.add(activity)
+    wanted = list(dict.fromkeys(draft.salespeople))
+    entries = (
+        await session.exec(select(RosterEntry).where(RosterEntry.activity_id == activity_id))
+    ).all()
+    for entry in entries:
+        if entry.user_id not in wanted:
+            await session.delete(entry)
+    present = {entry.user_id for entry in entries}
+    for user_id in wanted:
+        if user_id not in present:
+            session.add(RosterEntry(user_id=user_id, activity_id=activity_id))
     await session.flush()
     return activity
 

@@ -54,6 +54,19 @@ async def remove_salespeople(
     return removed
 
 
+async def own_roster(*, session: AsyncSession, activity_id: int) -> list[str]:
+    """The activity's own salespeople only (empty: it uses the global roster)."""
+    return list(
+        (
+            await session.exec(
+                select(RosterEntry.user_id)
+                .where(RosterEntry.activity_id == activity_id)
+                .order_by(col(RosterEntry.id))
+            )
+        ).all()
+    )
+
+
 async def roster_for(*, session: AsyncSession, activity_id: int | None) -> list[str]:
     """The activity's own roster if it has one, else the global roster."""
     if activity_id is not None:

@@ -262,6 +262,21 @@ class ShareTrail:
         self._activities_changed()
         return activity
 
+    async def update_activity(
+        self, activity_id: int, draft: ActivityDraft, *, by_user_id: str
+    ) -> Activity:
+        """An admin's edit (the console's form), validated like a new activity."""
+        await self.require_admin(by_user_id)
+        for user_id in draft.salespeople:
+            await self.sync_employee(user_id)  # NotFound for someone Slack does not know
+        async with self.db.session() as session:
+            activity = await activities_mod.update_activity(
+                session=session, activity_id=activity_id, draft=draft
+            )
+        self.changed()
+        self._activities_changed()
+        return activity
+
     async def activity(self, activity_id: int) -> Activity:
         async with self.db.session() as session:
             return await activities_mod.get_activity(session=session, activity_id=activity_id)
@@ -308,6 +323,11 @@ class ShareTrail:
     async def salespeople(self, activity_id: int | None = None) -> list[str]:
         async with self.db.session() as session:
             return await roster_mod.roster_for(session=session, activity_id=activity_id)
+
+    async def own_roster(self, activity_id: int) -> list[str]:
+        """The activity's own salespeople (empty: the global roster applies)."""
+        async with self.db.session() as session:
+            return await roster_mod.own_roster(session=session, activity_id=activity_id)
 
     # --- share cards --------------------------------------------------------------------
 

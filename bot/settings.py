@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     port: int = Field(default=8080, ge=0, le=65535)
     admin_user_ids: str = ""
     sharetrail_secret: SecretStr | None = None
+    # "Sign in with Slack" (OpenID Connect) for the web console; both or neither.
+    slack_client_id: str | None = None
+    slack_client_secret: SecretStr | None = None
     # Group-commit window for landing-page views (bot/recorder.py); 0 = write-through.
     tracking_flush_ms: int = Field(default=50, ge=0, le=10_000)
     # Multiplies the client-side Slack rate budgets (handlers/slack/pacing.py). Keep 1.0
@@ -71,6 +74,11 @@ class Settings(BaseSettings):
     @property
     def admin_ids(self) -> frozenset[str]:
         return frozenset(part.strip() for part in self.admin_user_ids.split(",") if part.strip())
+
+    @property
+    def console_sign_in(self) -> bool:
+        """Whether the web console can sign people in (both OpenID Connect settings set)."""
+        return bool(self.slack_client_id and self.slack_client_secret)
 
     @property
     def socket_mode(self) -> bool:

@@ -29,9 +29,9 @@ from handlers.slack.directory import SlackDirectory
 from handlers.slack.notifier import SlackNotifier
 from handlers.slack.pacing import Pacer
 from handlers.slack.signing import RequestSigning
-from handlers.web import checkin, landing, logs, security
+from handlers.web import checkin, console, landing, logs, security
 from handlers.web.errors import error_pages
-from handlers.web.keys import BOLT, SERVICES, SIGNATURES
+from handlers.web.keys import BOLT, SERVICES, SIGNATURES, SLACK_CLIENT
 from store.db import Database
 from store.migrate import upgrade
 
@@ -176,6 +176,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.App
         active = runtime or await start_runtime(settings)
         app[SERVICES] = active.services
         app[BOLT] = active.bolt
+        app[SLACK_CLIENT] = active.client
         signing = settings.slack_signing_secret
         app[SIGNATURES] = RequestSigning(signing.get_secret_value()) if signing else None
         yield
@@ -185,6 +186,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.App
     app.cleanup_ctx.append(lifecycle)
     landing.register(app)
     checkin.register(app)
+    console.register(app, settings)
     app.router.add_get("/healthz", healthz)
     if not settings.socket_mode:
         app.router.add_post("/slack/events", slack_events)

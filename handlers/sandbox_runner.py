@@ -46,6 +46,7 @@ DEFAULT_UI_PORT = 3000
 APP_PORT_ENV = "SHARETRAIL_SANDBOX_PORT"
 UI_PORT_ENV = "SHARETRAIL_SANDBOX_UI_PORT"
 BOT_TOKEN = "xoxb-sandbox"
+CLIENT_ID = "sandbox.console"  # Sign in with Slack for /console, served by the stand-in
 ADMIN = "U_ADMIN"
 ANNOUNCE_CHANNEL = "C_MARKETING"
 DB_FILE = "sharetrail-sandbox.db"
@@ -182,6 +183,8 @@ def sandbox_settings(
         port=port,
         admin_user_ids=ADMIN,
         sharetrail_secret=None,
+        slack_client_id=CLIENT_ID,
+        slack_client_secret=secrets.token_hex(16),
     )
 
 
@@ -264,6 +267,11 @@ async def start_sandbox(
             workspace=workspace,
         )
         emulator.base_url = local_ui_url
+        assert settings.slack_client_id is not None and settings.slack_client_secret is not None
+        emulator.openid.register_client(
+            settings.slack_client_id, settings.slack_client_secret.get_secret_value()
+        )
+        emulator.console_url = f"{app_url}/console"  # the pick page links to it
         emulator.app_url = local_app_url
         emulator.unfurl_domains = [shown]  # share links pasted in the chat UI unfurl
         emulator_app = emulator.make_app()

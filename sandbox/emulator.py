@@ -25,6 +25,7 @@ from aiohttp import web
 
 from sandbox.delivery import AppEndpoint, Delivery
 from sandbox.forms import element_state, missing_required, view_state
+from sandbox.signin import OpenIDError, OpenIDProvider
 from sandbox.validation import message_problems, view_problems
 from sandbox.workspace import (
     BOT_ID,
@@ -43,6 +44,7 @@ AFTER_EFFECT = ("lost_reply", "http_500_after", "dropped")  # faults after the c
 SHARE_DELAY = 0.05  # Slack shares an uploaded file a moment after completeUploadExternal
 TRIGGER_TTL = 3.0  # Slack: trigger_id expires three seconds after it is issued
 MAX_TEXT = 40_000
+OPENID_METHODS = ("openid.connect.token", "openid.connect.userInfo")
 
 
 class SlackError(Exception):
@@ -244,9 +246,11 @@ class SlackEmulator:
         self._pending_uploads: dict[str, tuple[str, int]] = {}
         self.share_delay = SHARE_DELAY
         self._sharing: set[asyncio.Task[None]] = set()
+        self.console_url = ""  # the app's web console, linked from the pick page
         self.unfurl_domains: list[str] = []  # the manifest's features.unfurl_domains
         self._unfurl_ids: dict[str, tuple[str, str]] = {}  # unfurl_id -> (channel, ts)
         self._tick = asyncio.Event()
+        self.openid = OpenIDProvider(self.workspace)  # Sign in with Slack (sandbox/signin.py)
         self._methods: dict[str, Handler] = {
             "api.test": self._api_test,
             "auth.test": self._auth_test,
@@ -294,6 +298,7 @@ class SlackEmulator:
         app.router.add_post("/upload/v1/{file_id}", self._handle_upload)
         app.router.add_get("/files/{file_id}/{name}", self._handle_file)
         app.router.add_post("/response/{token}", self._handle_response_url)
+        self.openid.attach(app)
         app.on_cleanup.append(self._on_cleanup)
         return app
 
@@ -396,6 +401,10 @@ class SlackEmulator:
                     return web.Response(status=500, text="Internal Server Error")
                 else:
                     raise SlackError(fault.error)
+            if method in OPENID_METHODS:  # their own credentials, not the bot token
+                return web.json_response(
+                    {"ok": True, **self._openid_call(method, args, request, token)}
+                )
             if method not in self._methods:
                 raise SlackError("unknown_method")
             if token != self.bot_token:
@@ -409,6 +418,17 @@ class SlackEmulator:
             return web.json_response(exc.answer(), status=exc.status)
         finally:
             self._notify()
+
+    def _openid_call(
+        self, method: str, args: JSON, request: web.Request, token: str | None
+    ) -> JSON:
+        """openid.connect.token (client id and secret) and .userInfo (the user's token)."""
+        try:
+            if method == "openid.connect.token":
+                return self.openid.token(args, request)
+            return self.openid.user_info(token)
+        except OpenIDError as exc:
+            raise SlackError(exc.code) from None
 
     async def _after_effect(
         self, request: web.Request, call: Call, fault: Fault, data: JSON

@@ -314,7 +314,9 @@ class SandboxUI:
 
     async def pick(self, request: web.Request) -> web.StreamResponse:
         people = [u for u in self.workspace.users.values() if not u.is_bot and not u.deleted]
-        html = self.templates.get_template("pick.html").render(people=people)
+        html = self.templates.get_template("pick.html").render(
+            people=people, console_url=self.emulator.console_url
+        )
         return web.Response(text=html, content_type="text/html")
 
     async def start(self, request: web.Request) -> web.StreamResponse:

@@ -10,7 +10,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.activities import KPI_ERROR, ActivityDraft, validate_draft
+from bot.activities import KPI_ERROR, ActivityDraft, parse_target, validate_draft
 from bot.errors import DomainError
 from bot.service import ShareTrail
 from handlers.slack import ids, publishing
@@ -43,14 +43,8 @@ def _text(values: dict[str, Any], block_id: str) -> str:
 
 
 def _number(values: dict[str, Any], block_id: str) -> tuple[int | None, bool]:
-    """(value, ok): empty is (None, True); not a whole number is (None, False)."""
-    raw = _text(values, block_id).strip()
-    if not raw:
-        return None, True
-    try:
-        return int(raw), True
-    except ValueError:
-        return None, False
+    """(value, ok): the console reads its number fields by the same rule."""
+    return parse_target(_text(values, block_id))
 
 
 def _when(values: dict[str, Any], block_id: str) -> datetime | None:

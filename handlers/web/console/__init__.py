@@ -1,0 +1,63 @@
+"""The web console at /console (DESIGN.md §7): server-rendered pages, one module per page
+group, each route guarded by `require_role` on the server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import aiohttp
+import aiohttp_jinja2
+from aiohttp import web
+
+from bot.settings import Settings
+from handlers.web.console import activities, auth, dashboard, health
+from handlers.web.console.activities import local_time
+from handlers.web.console.core import CONSOLE, Console, role_name
+from handlers.web.console.oidc import SlackSignIn
+from handlers.web.console.session import Cookies
+from handlers.web.keys import SERVICES, SLACK_CLIENT
+
+SLACK_TIMEOUT_S = 10
+
+
+def _translations(app: web.Application) -> None:
+    """`{% trans %}` and `_()` in the templates; English until the catalogues land."""
+    env = aiohttp_jinja2.get_env(app)
+    if "jinja2.ext.InternationalizationExtension" not in env.extensions:
+        env.add_extension("jinja2.ext.i18n")
+        env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    env.globals["role_name"] = role_name
+    env.globals["local_time"] = local_time
+
+
+def register(app: web.Application, settings: Settings) -> None:
+    """Add the console's routes; its parts are built once the services have started."""
+    _translations(app)
+
+    async def lifecycle(app: web.Application) -> AsyncIterator[None]:
+        services = app[SERVICES]
+        secret = settings.slack_client_secret
+        async with aiohttp.ClientSession(
+            timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT_S)
+        ) as http:
+            sign_in = None
+            if settings.slack_client_id and secret is not None:
+                sign_in = SlackSignIn(
+                    api_url=settings.slack_api_url,
+                    client_id=settings.slack_client_id,
+                    client_secret=secret.get_secret_value(),
+                    session=http,
+                )
+            app[CONSOLE] = Console(
+                cookies=Cookies(
+                    services.secret, secure=settings.public_base_url.startswith("https://")
+                ),
+                slack=app[SLACK_CLIENT],
+                sign_in=sign_in,
+                base_url=settings.public_base_url,
+            )
+            yield
+
+    app.cleanup_ctx.append(lifecycle)
+    for module in (auth, dashboard, activities, health):
+        app.router.add_routes(module.routes)
