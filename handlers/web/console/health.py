@@ -99,11 +99,16 @@ def explain(outbox: OutboxHealth, *, views_queued: int) -> list[Line]:
     return lines
 
 
+def sentence(text: str) -> str:
+    """Upper-case the first letter only (str.capitalize lowers 'DM')."""
+    return text[:1].upper() + text[1:]
+
+
 def failures(outbox: OutboxHealth) -> list[str]:
     """The latest failures, each as 'what could not be sent: why'."""
     return [
         _("{what} could not be sent: {why}.").format(
-            what=message_kind(key).capitalize(), why=error_words(error)
+            what=sentence(message_kind(key)), why=error_words(error)
         )
         for key, error in outbox.recent_failures
     ]
