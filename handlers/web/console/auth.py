@@ -81,7 +81,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
         identity = await console.sign_in.identify(
             code=code, redirect_uri=console.redirect_uri, nonce=attempt.nonce
         )
-        if identity.team_id != await console.team_id():
+        if identity.team_id != await console.workspace():
             raise Forbidden(_("You signed in to another Slack workspace than ShareTrail's."))
     except DomainError as exc:
         return login_page(request, message=str(exc), status=403)

@@ -42,7 +42,7 @@ class Console:
     def redirect_uri(self) -> str:
         return f"{self.base_url}/console/callback"
 
-    async def team_id(self) -> str:
+    async def workspace(self) -> str:
         """The bot's workspace: only its people may sign in (Sign in with Slack lets
         anyone with a Slack account through)."""
         if self._team is not None and time.monotonic() - self._team[0] < TEAM_CACHE_S:
