@@ -15,6 +15,7 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import signal
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
@@ -30,7 +31,11 @@ CACHE_ENTRIES = 64  # a chart is 20-80 KB
 
 
 def _start_worker() -> None:
-    """Lower the worker's priority and load matplotlib and the fonts before the first job."""
+    """Lower the worker's priority and load matplotlib and the fonts before the first job.
+
+    Ctrl-C in a terminal reaches the whole process group: the server stops its workers
+    itself (`close`), so they ignore SIGINT instead of dying with a traceback each."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         os.nice(WORKER_NICENESS)
     except OSError as exc:  # not permitted here: charts still work, at normal priority

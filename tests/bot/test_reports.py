@@ -20,15 +20,13 @@ from bot.activities import ActivityDraft, create_activity
 from bot.codes import PUSH_SOURCE_LABELS, PUSH_SOURCES
 from bot.directory import Profile, upsert_employee
 from bot.leads import SignupForm, create_lead, set_outcome
-from bot.reports import series
+from bot.reports import render, series
 from bot.roster import add_salespeople
 from bot.shares import get_or_create_share
 from bot.stats import activity_report, leaderboard
 from bot.tracking import Classification, Visit, record_views
 from store.db import Database
 from store.models import Lead, View
-
-render = pytest.importorskip("bot.reports.render")  # matplotlib: a project dependency
 
 HUMAN = Classification(False, "mobile", "human")
 BOT = Classification(True, "bot", "preview")
