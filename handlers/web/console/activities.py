@@ -212,7 +212,11 @@ async def create_activity(request: web.Request, viewer: Viewer) -> web.StreamRes
         )
     assert activity.id is not None
     if draft.channel_id:
-        await _publish(request, activity, draft.channel_id)
+        try:
+            await _publish(request, activity, draft.channel_id)
+        except InvalidInput as exc:  # created, not posted: say why on its page
+            return await _detail(request, viewer, activity.id, message=str(exc), status=400)
+        raise web.HTTPSeeOther(f"/console/activities/{activity.id}?published=1")
     raise web.HTTPSeeOther(f"/console/activities/{activity.id}")
 
 

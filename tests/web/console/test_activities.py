@@ -39,7 +39,7 @@ async def test_admin_creates_and_publishes_in_a_channel(
     admin = await signed_in(ADMIN)
     since = console_stack.slack.mark()
     status, _, location = await create(admin, channel="C_MARKETING")
-    assert status == 303 and re.fullmatch(r"/console/activities/\d+", location)
+    assert status == 303 and re.fullmatch(r"/console/activities/\d+\?published=1", location)
     [activity] = await console_stack.services.activities()
     assert (activity.name, activity.status, activity.channel_id) == (
         "Spring launch",
