@@ -10,9 +10,9 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.settings import Settings
-from handlers.web.console import activities, auth, dashboard, health
+from handlers.web.console import activities, auth, dashboard, health, leads
 from handlers.web.console.activities import local_time
-from handlers.web.console.core import CONSOLE, Console, role_name
+from handlers.web.console.core import CONSOLE, Console, entry_kind, role_name, state_name
 from handlers.web.console.oidc import SlackSignIn
 from handlers.web.console.session import Cookies
 from handlers.web.keys import SERVICES, SLACK_CLIENT
@@ -28,6 +28,8 @@ def _translations(app: web.Application) -> None:
         env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.globals["role_name"] = role_name
     env.globals["local_time"] = local_time
+    env.globals["state_name"] = state_name
+    env.globals["entry_kind"] = entry_kind
 
 
 def register(app: web.Application, settings: Settings) -> None:
@@ -59,5 +61,5 @@ def register(app: web.Application, settings: Settings) -> None:
             yield
 
     app.cleanup_ctx.append(lifecycle)
-    for module in (auth, dashboard, activities, health):
+    for module in (auth, dashboard, activities, leads, health):
         app.router.add_routes(module.routes)

@@ -317,3 +317,19 @@ async def close_activity(request: web.Request, viewer: Viewer) -> web.StreamResp
         return await _detail(request, viewer, activity_id, message=str(exc), status=400)
     await publishing.refresh(request.app[CONSOLE].slack, activity)
     raise web.HTTPSeeOther(f"/console/activities/{activity_id}?closed=1")
+
+
+@routes.get("/console/activities/{activity_id}/export.csv")
+@require_role(Role.ADMIN)
+async def export_csv(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+    """DESIGN.md §5: UTF-8 with a byte-order mark, so Excel reads Chinese names."""
+    activity_id = _activity_id(request)
+    text = await services_of(request).export_csv(activity_id)
+    return web.Response(
+        body=("\ufeff" + text).encode("utf-8"),
+        headers={
+            "Content-Type": "text/csv; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="activity-{activity_id}.csv"',
+            "Cache-Control": "private, no-store",
+        },
+    )

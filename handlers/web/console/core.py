@@ -83,6 +83,30 @@ def role_name(role: Role) -> str:
     return _("Employee")
 
 
+def state_name(state: str) -> str:
+    """A lead's state as people say it."""
+    names = {
+        "new": _("New"),
+        "attended": _("Attended"),
+        "no_show": _("No-show"),
+        "converted": _("Converted"),
+    }
+    return names.get(state, state)
+
+
+def entry_kind(kind: str) -> str:
+    """A timeline entry's kind (bot/records.py TimelineEntry.kind) in words."""
+    names = {
+        "view": _("Viewed the page"),
+        "signup": _("Signed up"),
+        "outcome": _("Outcome"),
+        "contact": _("Contact"),
+        "check_in": _("Check-in"),
+        "note": _("Note"),
+    }
+    return names.get(kind, kind)
+
+
 def role_plural(role: Role) -> str:
     if role is Role.ADMIN:
         return _("ShareTrail admins")

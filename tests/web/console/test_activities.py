@@ -193,3 +193,24 @@ async def test_health_in_words_for_admins(console_stack: Stack, signed_in: SignI
     assert "1 message could not be delivered and will not be retried." in body
     assert "A new sign-up DM could not be sent: that person&#39;s account is deactivated." in body
     assert "account_inactive" not in body
+
+
+async def test_csv_download_is_the_export_with_a_bom(
+    console_stack: Stack, signed_in: SignIn
+) -> None:
+    admin = await signed_in(ADMIN)
+    _, _, location = await create(admin)
+    activity_id = int(location.rsplit("/", 1)[1])
+    await console_stack.services.share_card("U_LI", activity_id)  # 李雷 shares it
+    async with admin.http.get(f"{admin.app_url}/console/activities/{activity_id}/export.csv") as r:
+        assert r.status == 200 and r.headers["Content-Type"] == "text/csv; charset=utf-8"
+        assert "attachment" in r.headers["Content-Disposition"]
+        raw = await r.read()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    lines = raw.decode("utf-8-sig").splitlines()
+    assert lines[0].startswith(
+        "employee_id,employee_name,views,unique_visitors,signups,attended,converted,points"
+    )
+    assert lines[1].startswith("U_LI,李雷,0,0,0,0,0,0")
+    ann = await signed_in("U_ANN")
+    assert (await ann.get(f"/console/activities/{activity_id}/export.csv"))[0] == 403
