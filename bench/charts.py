@@ -108,14 +108,20 @@ KINDS: tuple[tuple[str, Callable[[int], series.Chart]], ...] = (
 )
 
 
+CPU_MS: dict[int, list[float]] = {}  # id(wall list) -> this process's CPU per call
+
+
 def timings(fn: Callable[[int], object], runs: int, warmup: int = 3) -> list[float]:
+    """Wall milliseconds per call; the CPU milliseconds go to CPU_MS (load shows apart)."""
     for i in range(warmup):
         fn(10_000 + i)
-    out = []
+    out, cpu = [], []
     for i in range(runs):
-        start = time.perf_counter()
+        start, start_cpu = time.perf_counter(), time.process_time()
         fn(i)
         out.append((time.perf_counter() - start) * 1000)
+        cpu.append((time.process_time() - start_cpu) * 1000)
+    CPU_MS[id(out)] = cpu
     return out
 
 
@@ -233,10 +239,12 @@ def main() -> int:
         ("baseline: Pillow blank PNG", timings(pillow_blank, args.repeat)),
     ]
     rows: list[tuple[str, list[float], bool]] = [(n, v, False) for n, v in baselines]
+    before = stats_bench.cpu_snapshot()
     for name, make in KINDS:
         for fmt in render.FORMATS:
             values = timings(lambda i, make=make, fmt=fmt: render.render(make(i), fmt), args.repeat)
             rows.append((f"{name}, {fmt.upper()}", values, True))
+    others = stats_bench.others_load(before, stats_bench.cpu_snapshot())
     if args.pool:
         rows += [(n, v, False) for n, v in asyncio.run(pool_timings(args.repeat))]
     if args.queries:
@@ -249,17 +257,23 @@ def main() -> int:
         f"chart: PNG {sizes['png']:,} B, SVG {sizes['svg']:,} B; load average "
         f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
     )
-    print(f"{'case':38} {'p50 ms':>8} {'p95 ms':>8} {'p50 / blank PNG':>16}  target")
+    print(f"{'case':38} {'p50 ms':>8} {'p95 ms':>8} {'CPU p50':>8} {'p50 / blank PNG':>16}  target")
     missed = []
     for name, values, target in rows:
         p50, p95 = q(values, 50), q(values, 95)
         verdict = ("PASS" if p95 <= P95_TARGET_MS else "MISS") if target else "-"
         if verdict == "MISS":
             missed.append(name)
-        print(f"{name:38} {p50:8.1f} {p95:8.1f} {p50 / floor:16.2f}  {verdict}")
+        cpu = CPU_MS.get(id(values))
+        cpu_p50 = f"{q(cpu, 50):8.1f}" if cpu else f"{'':8}"
+        print(f"{name:38} {p50:8.1f} {p95:8.1f} {cpu_p50} {p50 / floor:16.2f}  {verdict}")
     print(
         f"target p95 <= {P95_TARGET_MS:g} ms per chart: "
         f"{'PASS' if not missed else 'MISS (' + ', '.join(missed) + ')'}"
+    )
+    print(
+        f"other processes on the machine used {100 * others:.0f}% of one core (of "
+        f"{os.cpu_count()}) while the charts were timed{': noisy figures' if others > 0.15 else ''}"
     )
     print(f"(total {time.perf_counter() - started:.0f} s)")
     return 0
