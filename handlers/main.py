@@ -124,17 +124,13 @@ async def slack_events(request: web.Request) -> web.StreamResponse:
         text = raw.decode("utf-8")
     except UnicodeDecodeError:
         return _refuse(400, "body is not UTF-8")
-    try:
-        bolt_request = AsyncBoltRequest(
-            body=text, query=request.query_string, headers=dict(request.headers)
-        )
-    except (ValueError, TypeError, AttributeError):  # bolt's body parsing: bad JSON payloads
-        log.warning("refused a Slack request whose payload does not parse")
-        return _refuse(400, "payload does not parse")
-    reason = payloads.problem(bolt_request.body)
-    if reason is not None:
+    reason = payloads.problem_in(text, request.content_type)
+    if reason is not None:  # before bolt builds its context, which indexes the body blindly
         log.warning("refused a malformed Slack request: %s", reason)
         return _refuse(400, reason)
+    bolt_request = AsyncBoltRequest(
+        body=text, query=request.query_string, headers=dict(request.headers)
+    )
     key = payloads.delivery_key(bolt_request.body)
     if key is not None and not await request.app[SERVICES].first_delivery(key):
         # Slack re-sent something already handled (X-Slack-Retry-Num): ack, do nothing.

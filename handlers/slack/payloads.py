@@ -11,6 +11,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
+from slack_bolt.request.internals import parse_body
+
 Check = Callable[[Any], bool]
 
 
@@ -151,11 +153,15 @@ _WITH_USER = {"user": _ID}
 _REQUIRED: dict[str, Mapping[str, Check]] = {
     "url_verification": {"challenge": _is_str},
     "event_callback": {"event": _EVENT},
-    "block_actions": {**_WITH_USER, "actions": lambda v: isinstance(v, list) and bool(v)},
-    "view_submission": {**_WITH_USER, "view": _VIEW},
+    "block_actions": {
+        **_WITH_USER,
+        "trigger_id": _is_str,  # modals open with it
+        "actions": lambda v: isinstance(v, list) and bool(v),
+    },
+    "view_submission": {**_WITH_USER, "trigger_id": _is_str, "view": _VIEW},
     "view_closed": {**_WITH_USER, "view": _VIEW},
-    "shortcut": {**_WITH_USER, "callback_id": _is_str},
-    "message_action": {**_WITH_USER, "callback_id": _is_str},
+    "shortcut": {**_WITH_USER, "trigger_id": _is_str, "callback_id": _is_str},
+    "message_action": {**_WITH_USER, "trigger_id": _is_str, "callback_id": _is_str},
     "block_suggestion": {**_WITH_USER, "action_id": _is_str},
     "ssl_check": {},
     "app_rate_limited": {},
@@ -175,13 +181,26 @@ def delivery_key(body: dict[str, Any]) -> str | None:
     return None
 
 
+def problem_in(text: str, content_type: str) -> str | None:
+    """Why this request body cannot be handled, parsed as bolt parses it; None if it can."""
+    try:
+        body = parse_body(text, content_type)
+    except (ValueError, RecursionError):  # not JSON (or nested past the parser's stack)
+        return "payload does not parse"
+    if not isinstance(body, dict):
+        return "payload is not a JSON object"
+    return problem(body)
+
+
 def problem(body: dict[str, Any]) -> str | None:
     """Why this parsed request body cannot be handled, or None if it can."""
     if "payload" in body:
         return "payload is not a JSON object"  # bolt leaves unparseable payloads as strings
-    if "command" in body:  # a form: every field is text
-        if "user_id" not in body or not all(isinstance(v, str) for v in body.values()):
+    if "command" in body:  # a form of text fields; Slack always sends who and where to answer
+        if not all(isinstance(v, str) for v in body.values()):
             return "malformed command"
+        if "user_id" not in body or not _is_url(body.get("response_url")):
+            return "command without user_id or response_url"
         return None
     kind = body.get("type")
     if not isinstance(kind, str) or kind not in _REQUIRED:

@@ -306,31 +306,35 @@ async def test_signed_undecodable_slack_body_is_400(stack: Stack, body: bytes) -
     assert delivery.json == {"ok": False, "error": "body is not UTF-8"}
 
 
-USER = {"id": EMPLOYEE}
 STATE: dict[str, object] = {"values": {}}
+
+
+def interaction(kind: str, user: str = EMPLOYEE, **fields: object) -> dict[str, object]:
+    """A signed interactive payload with what Slack always sends, plus `fields`."""
+    return {"type": kind, "user": {"id": user}, "trigger_id": "1.2.3", **fields}
 
 
 @pytest.mark.parametrize(
     "payload",
     [
         # bolt's action matcher reads action["action_id"] (KeyError) and runs a regex on it.
-        {"type": "block_actions", "user": USER, "actions": [{"type": "button", "value": "1"}]},
-        {"type": "block_actions", "user": USER, "actions": [{"action_id": 5, "value": "1"}]},
-        {"type": "block_actions", "user": USER, "actions": [{"action_id": "my_stats"}, 7]},
+        interaction("block_actions", actions=[{"type": "button", "value": "1"}]),
+        interaction("block_actions", actions=[{"action_id": 5, "value": "1"}]),
+        interaction("block_actions", actions=[{"action_id": "my_stats"}, 7]),
         # bolt's view matchers read view["type"] and match view["callback_id"] as text.
-        {
-            "type": "view_submission",
-            "user": {"id": ADMIN},
-            "view": {"callback_id": "activity_modal", "state": STATE},
-        },
-        {
-            "type": "view_submission",
-            "user": {"id": ADMIN},
-            "view": {"type": "modal", "callback_id": ["activity_modal"], "state": STATE},
-        },
-        {"type": "view_closed", "user": USER, "view": {"type": "modal", "callback_id": 1}},
-        {"type": "block_suggestion", "user": USER, "action_id": None},
-        {"type": "shortcut", "user": USER},
+        interaction(
+            "view_submission", ADMIN, view={"callback_id": "activity_modal", "state": STATE}
+        ),
+        interaction(
+            "view_submission",
+            ADMIN,
+            view={"type": "modal", "callback_id": ["activity_modal"], "state": STATE},
+        ),
+        interaction("view_closed", view={"type": "modal", "callback_id": 1}),
+        interaction("block_suggestion", action_id=None),
+        interaction("shortcut"),
+        # Listeners open modals with body["trigger_id"] (KeyError after the ack).
+        {"type": "block_actions", "user": {"id": EMPLOYEE}, "actions": [{"action_id": "my_stats"}]},
     ],
 )
 async def test_signed_payloads_bolt_cannot_route_are_400(
@@ -350,6 +354,10 @@ async def test_signed_payloads_bolt_cannot_route_are_400(
         {"type": "event_callback", "event": {"type": ["message"]}},
         {"type": "event_callback", "event": {"type": "message", "subtype": 3}},
         {"type": "url_verification"},
+        # bolt's context builder indexes authorizations[0] (KeyError on an object).
+        {"type": "event_callback", "event": {"type": "message"}, "authorizations": {"": None}},
+        # Commands are answered through response_url ("respond is unsupported here").
+        {"command": "/sharetrail", "user_id": EMPLOYEE, "text": "help"},
     ],
 )
 async def test_signed_json_bodies_bolt_cannot_route_are_400(
