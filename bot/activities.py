@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import richtext
 from bot.errors import InvalidInput, NotFound
 from store.models import Activity, RosterEntry
 
@@ -37,7 +38,8 @@ class ActivityDraft:
     ends_at: datetime | None
     material_type: str | None
     headline: str = ""
-    intro: str = ""
+    intro: str = ""  # plain text; with `intro_doc`, its plain rendering
+    intro_doc: richtext.Doc | None = None  # the formatting, when the platform sends some
     kpi_views: int | None = None
     kpi_signups: int | None = None
     kpi_attendance: int | None = None
@@ -107,6 +109,7 @@ async def create_activity(
         material_type=draft.material_type,
         headline=draft.headline.strip() or draft.name.strip(),
         intro=draft.intro.strip(),
+        intro_rich=richtext.dumps(draft.intro_doc) if draft.intro_doc else None,
         kpi_views=draft.kpi_views or 0,
         kpi_signups=draft.kpi_signups or 0,
         kpi_attendance=draft.kpi_attendance or 0,
@@ -189,6 +192,13 @@ async def close_activity(*, session: AsyncSession, activity_id: int) -> Activity
     activity.status = "closed"
     session.add(activity)
     return activity
+
+
+def intro_doc(activity: Activity) -> richtext.Doc:
+    """The intro with its formatting; a plain one (typed before rich text) as one paragraph."""
+    if activity.intro_rich:
+        return richtext.loads(activity.intro_rich)
+    return richtext.from_plain(activity.intro)
 
 
 def format_when(activity: Activity) -> str:

@@ -20,7 +20,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
-from sandbox.forms import action_id_of, input_elements
+from sandbox.forms import action_id_of, input_elements, typing_from_rich_text
 from sandbox.workspace import Workspace
 
 JSON = dict[str, Any]
@@ -493,6 +493,28 @@ def _text_input(element: JSON, slot: Slot, ctx: Context) -> Markup:
     return tag("input", attrs)
 
 
+RICH_TEXT_HINT = "*bold* _italic_ ~strike~, links, - and 1. lists"
+
+
+def _rich_text_input(element: JSON, slot: Slot, ctx: Context) -> Markup:
+    """A textarea; what is typed is sent as rich text the way Slack's composer formats it
+    (*bold*, _italic_, ~strike~, web links, "- " and "1. " lists: sandbox/forms.py)."""
+    if slot.name and slot.name in ctx.values:
+        value = str(ctx.values[slot.name] or "")
+    else:
+        value = typing_from_rich_text(element.get("initial_value"))
+    attrs = slot.attrs(element)
+    attrs.update(
+        {
+            "name": slot.name,
+            "class": "bk-textarea bk-rich-input",
+            "rows": "5",
+            "placeholder": raw_text(element.get("placeholder")) or RICH_TEXT_HINT,
+        }
+    )
+    return tag("textarea", attrs, value)
+
+
 def _choices(element: JSON, slot: Slot, ctx: Context) -> Markup:
     kind = element.get("type")
     input_type = "checkbox" if kind == "checkboxes" else "radio"
@@ -570,6 +592,7 @@ ELEMENTS: dict[str, Callable[[JSON, Slot, Context], Markup]] = {
     "number_input": _text_input,
     "email_text_input": _text_input,
     "url_text_input": _text_input,
+    "rich_text_input": _rich_text_input,
     "checkboxes": _choices,
     "radio_buttons": _choices,
     "image": _image_element,

@@ -6,6 +6,7 @@ Both the tests (simple Python values) and the browser UI (form strings) go throu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -31,6 +32,7 @@ INPUT_ELEMENTS = frozenset(
         "checkboxes",
         "radio_buttons",
         "file_input",
+        "rich_text_input",
     }
 )
 
@@ -93,6 +95,105 @@ def _as_epoch(raw: Any) -> int | None:
     return int((moment if moment.tzinfo else moment.replace(tzinfo=UTC)).timestamp())
 
 
+EMPTY_RICH_TEXT: JSON = {"type": "rich_text", "elements": []}
+_LIST_ITEM = re.compile(r"^(?P<pad>\s*)(?P<mark>[-•*]|\d+[.)])\s+(?P<text>.*)$")
+_INLINE = re.compile(
+    r"(?P<url>https?://[^\s<>|]+)|\*(?P<bold>[^*\n]+)\*|_(?P<italic>[^_\n]+)_|~(?P<strike>[^~\n]+)~"
+)
+
+
+def _inline(text: str) -> list[JSON]:
+    """Typed words as rich text elements, formatted the way Slack's composer does as you type:
+    *bold*, _italic_, ~strike~, and web addresses become links; nothing else is markup."""
+    elements: list[JSON] = []
+    position = 0
+    for match in _INLINE.finditer(text):
+        if match.start() > position:
+            elements.append({"type": "text", "text": text[position : match.start()]})
+        if match.group("url"):
+            elements.append({"type": "link", "url": match.group("url")})
+        else:
+            style = next(name for name in ("bold", "italic", "strike") if match.group(name))
+            elements.append({"type": "text", "text": match.group(style), "style": {style: True}})
+        position = match.end()
+    if position < len(text):
+        elements.append({"type": "text", "text": text[position:]})
+    return elements
+
+
+def rich_text_from_typing(raw: Any) -> JSON:
+    """What a rich_text_input sends for typed text: paragraphs, and "- " / "1. " lines as
+    bulleted and numbered lists (indented by two spaces per level)."""
+    text = "" if raw is None else str(raw[0] if isinstance(raw, list) and raw else raw)
+    parts: list[JSON] = []
+    paragraph: list[str] = []
+
+    def flush() -> None:
+        words = "\n".join(paragraph).strip("\n")
+        if words:
+            parts.append({"type": "rich_text_section", "elements": _inline(words)})
+        paragraph.clear()
+
+    for line in text.replace("\r\n", "\n").split("\n"):
+        item = _LIST_ITEM.match(line)
+        if item is None:
+            paragraph.append(line)
+            continue
+        flush()
+        style = "ordered" if item.group("mark")[0].isdigit() else "bullet"
+        indent = min(len(item.group("pad")) // 2, 8)
+        section = {"type": "rich_text_section", "elements": _inline(item.group("text"))}
+        last = parts[-1] if parts else None
+        if (
+            last
+            and last["type"] == "rich_text_list"
+            and (last["style"], last["indent"])
+            == (
+                style,
+                indent,
+            )
+        ):
+            last["elements"].append(section)
+        else:
+            parts.append(
+                {"type": "rich_text_list", "style": style, "indent": indent, "elements": [section]}
+            )
+    flush()
+    return {"type": "rich_text", "elements": parts}
+
+
+_MARKS = {"bold": "*", "italic": "_", "strike": "~"}
+
+
+def _typed_inline(elements: Any) -> str:
+    words = []
+    for element in elements if isinstance(elements, list) else []:
+        if not isinstance(element, dict):
+            continue
+        text = str(element.get("text") or element.get("url") or "")
+        for style, mark in _MARKS.items():
+            if (element.get("style") or {}).get(style):
+                text = f"{mark}{text}{mark}"
+        words.append(text)
+    return "".join(words)
+
+
+def typing_from_rich_text(value: Any) -> str:
+    """A rich_text value back as the text one would type for it (rich_text_from_typing)."""
+    lines: list[str] = []
+    for part in (value or {}).get("elements") or [] if isinstance(value, dict) else []:
+        if not isinstance(part, dict):
+            continue
+        if part.get("type") == "rich_text_list":
+            pad = "  " * int(part.get("indent") or 0)
+            for number, item in enumerate(part.get("elements") or [], start=1):
+                mark = f"{number}." if part.get("style") == "ordered" else "-"
+                lines.append(f"{pad}{mark} {_typed_inline((item or {}).get('elements'))}")
+        else:
+            lines.append(_typed_inline(part.get("elements")))
+    return "\n".join(lines)
+
+
 def element_state(element: JSON, raw: Any) -> JSON:
     """The state value Slack reports for `element` when the user entered `raw`."""
     kind = str(element.get("type"))
@@ -100,6 +201,9 @@ def element_state(element: JSON, raw: Any) -> JSON:
     if kind == "file_input":  # files the user uploaded: Slack sends their file objects
         files = raw if isinstance(raw, (list, tuple)) else [raw]
         state["files"] = [f for f in files if isinstance(f, dict)][: element.get("max_files") or 10]
+        return state
+    if kind == "rich_text_input":  # Slack sends the composer's rich_text block
+        state["rich_text_value"] = raw if isinstance(raw, dict) else rich_text_from_typing(raw)
         return state
     values = _as_list(raw)
     first = values[0] if values else None
@@ -131,7 +235,13 @@ def element_state(element: JSON, raw: Any) -> JSON:
 def initial_raw(element: JSON) -> Any:
     """What the element holds before the user touches it (its initial_* field)."""
     kind = element.get("type")
-    if kind in ("plain_text_input", "number_input", "email_text_input", "url_text_input"):
+    if kind in (
+        "plain_text_input",
+        "number_input",
+        "email_text_input",
+        "url_text_input",
+        "rich_text_input",
+    ):
         return element.get("initial_value")
     if kind == "datepicker":
         return element.get("initial_date")
@@ -186,7 +296,11 @@ def missing_required(view: JSON, state: JSON) -> dict[str, str]:
             continue
         block_id = str(block.get("block_id", ""))
         for value in state["values"].get(block_id, {}).values():
-            filled = [v for k, v in value.items() if k != "type" and k != "timezone" and v]
+            filled = [
+                v
+                for k, v in value.items()
+                if k not in ("type", "timezone") and v and v != EMPTY_RICH_TEXT
+            ]
             if not filled:
                 errors[block_id] = "Please complete this required field."
     return errors

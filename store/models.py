@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import Index, UniqueConstraint, desc
+from sqlalchemy import Index, Text, UniqueConstraint, desc
 from sqlmodel import Field, SQLModel
 
 
@@ -57,7 +57,9 @@ class Activity(SQLModel, table=True):
     tz: str = Field(default="UTC", max_length=64)
     material_type: str = Field(max_length=32)
     headline: str = Field(default="", max_length=300)
-    intro: str = Field(default="", max_length=3000)
+    intro: str = Field(default="", max_length=3000)  # plain text: previews, Open Graph
+    # The intro's formatting (bot/richtext.py JSON); None for intros typed as plain text.
+    intro_rich: str | None = Field(default=None, sa_type=Text)
     kpi_views: int = 0
     kpi_signups: int = 0
     kpi_attendance: int = 0

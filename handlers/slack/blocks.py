@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.activities import MATERIAL_TYPES, format_when
+from bot import richtext
+from bot.activities import MATERIAL_TYPES, format_when, intro_doc
 from bot.directory import NotifySettings
 from bot.notifications import (
     ActivityWeek,
@@ -23,6 +24,7 @@ from handlers.slack.markup import (
     Piece,
     Quote,
     Said,
+    doc_block,
     escape,
     mrkdwn,
     plain_text,
@@ -43,6 +45,7 @@ LIST_PAGE = 40  # lines per page of `/sharetrail list`
 HOME_SHARED = 30  # 2 blocks each on App Home
 HOME_OPEN = 20
 DIGEST_LINES = 40
+INTRO_TEASER = 400  # characters of the intro in the channel announcement
 WEEKLY_LINES = 40
 
 
@@ -132,8 +135,7 @@ def activity_notification(activity: Activity) -> list[Block]:
     if activity.headline and activity.headline != activity.name:
         blocks.append(rich_text([Said(activity.headline)]))
     if activity.intro:
-        intro = activity.intro if len(activity.intro) <= 400 else activity.intro[:400] + "…"
-        blocks.append(rich_text([Said(intro)]))
+        blocks.append(doc_block(richtext.shorten(intro_doc(activity), INTRO_TEASER)))
     if activity.status == "closed":
         blocks.append(context("🔒 This activity is closed. Thanks to everyone who shared!"))
         return blocks
@@ -214,8 +216,9 @@ def activity_modal(*, channel_id: str | None = None) -> dict[str, Any]:
             _input(
                 ids.BLOCK_INTRO,
                 "Landing page intro",
-                {"type": "plain_text_input", "multiline": True, "max_length": 3000},
+                {"type": "rich_text_input"},
                 optional=True,
+                hint="Bold, italics, links and lists show on the customer's page.",
             ),
             _input(ids.BLOCK_KPI_VIEWS, "Target: views", number, optional=True),
             _input(ids.BLOCK_KPI_SIGNUPS, "Target: sign-ups", number, optional=True),
@@ -253,7 +256,7 @@ def details_modal(activity: Activity, report: ActivityReport | None = None) -> d
         rich_text([Bold("Landing page"), "\n", Said(activity.headline)]),
     ]
     if activity.intro:
-        blocks.append(rich_text([Said(activity.intro)]))
+        blocks.append(doc_block(intro_doc(activity)))
     if report is not None:
         blocks.append({"type": "divider"})
         blocks.append(section("*Targets*\n" + progress_lines(report.progress)))

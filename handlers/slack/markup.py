@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from bot import richtext
+
 Block = dict[str, Any]
 
 
@@ -195,3 +197,123 @@ def rich_text(pieces: Iterable[Piece]) -> Block:
 def compose(*pieces: Piece) -> tuple[str, list[Block]]:
     """(text fallback, blocks) of a message that shows typed words verbatim."""
     return mrkdwn(pieces), [rich_text(pieces)]
+
+
+# --- an admin's formatted text (the activity intro) -------------------------------------
+# The modal's rich_text_input sends a rich_text block; bot/richtext.py keeps its bold,
+# italics, strike, safe links and lists. Shown back in Slack as rich_text with those styles.
+
+_STYLES = ("bold", "italic", "strike")
+
+
+def _run_of(element: object) -> richtext.Run | None:
+    """One inline element of Slack rich text as a run; mentions and the like become words."""
+    if not isinstance(element, dict):
+        return None
+    kind = element.get("type")
+    raw_style = element.get("style")
+    style: dict[str, Any] = raw_style if isinstance(raw_style, dict) else {}
+    bold, italic, strike = (style.get(name) is True for name in _STYLES)
+    if kind == "text":
+        words = str(element.get("text") or "")
+    elif kind == "link":
+        url = str(element.get("url") or "")
+        words = str(element.get("text") or url)
+        link = richtext.safe_link(url)
+        return richtext.Run(words, bold, italic, strike, link) if words else None
+    elif kind == "emoji":
+        unicode = str(element.get("unicode") or "")
+        try:
+            words = "".join(chr(int(code, 16)) for code in unicode.split("-") if code)
+        except ValueError:
+            words = ""
+        words = words or f":{element.get('name') or ''}:"
+    elif kind == "user":
+        words = f"@{element.get('user_id') or ''}"
+    elif kind == "channel":
+        words = f"#{element.get('channel_id') or ''}"
+    elif kind == "broadcast":
+        words = f"@{element.get('range') or 'here'}"
+    elif kind == "date":
+        words = str(element.get("fallback") or "")
+    else:
+        words = str(element.get("text") or "")
+    return richtext.Run(words, bold, italic, strike) if words else None
+
+
+def _runs_of(section: object) -> richtext.Runs:
+    elements = section.get("elements") if isinstance(section, dict) else None
+    runs = [run for run in map(_run_of, elements or []) if run is not None]
+    if runs:  # Slack ends a paragraph with its line break
+        last = runs[-1]
+        runs[-1] = richtext.Run(
+            last.text.rstrip("\n"), last.bold, last.italic, last.strike, last.link
+        )
+    return tuple(run for run in runs if run.text)
+
+
+def doc_from_rich_text(value: object) -> richtext.Doc:
+    """A rich_text_input's value as a doc (sections and quotes as paragraphs, lists kept)."""
+    parts = value.get("elements") if isinstance(value, dict) else None
+    blocks: list[richtext.Block] = []
+    for part in parts if isinstance(parts, list) else []:
+        kind = part.get("type") if isinstance(part, dict) else None
+        if kind in ("rich_text_section", "rich_text_quote", "rich_text_preformatted"):
+            runs = _runs_of(part)
+            if runs:
+                blocks.append(richtext.Paragraph(runs))
+        elif kind == "rich_text_list":
+            items = tuple(r for r in (_runs_of(s) for s in part.get("elements") or []) if r)
+            indent = part.get("indent")
+            if items:
+                blocks.append(
+                    richtext.ItemList(
+                        part.get("style") == "ordered",
+                        items,
+                        indent if isinstance(indent, int) and 0 <= indent <= 8 else 0,
+                    )
+                )
+    return tuple(blocks)
+
+
+def _styled(run: richtext.Run) -> dict[str, Any]:
+    element: dict[str, Any] = (
+        {"type": "link", "url": run.link, "text": run.text}
+        if run.link
+        else {"type": "text", "text": run.text}
+    )
+    style = {name: True for name in _STYLES if getattr(run, name)}
+    if style:
+        element["style"] = style
+    return element
+
+
+def doc_block(doc: richtext.Doc) -> Block:
+    """A doc as one rich_text block: the admin's styles kept, every word as typed."""
+    parts: list[dict[str, Any]] = []
+    for index, block in enumerate(doc):
+        if isinstance(block, richtext.Paragraph):
+            elements = [_styled(run) for run in block.runs]
+            if index + 1 < len(doc) and isinstance(doc[index + 1], richtext.Paragraph):
+                elements.append({"type": "text", "text": "\n"})
+            if elements:
+                parts.append({"type": "rich_text_section", "elements": elements})
+            continue
+        sections = [
+            {"type": "rich_text_section", "elements": [_styled(run) for run in item]}
+            for item in block.items
+            if item
+        ]
+        if sections:
+            style = "ordered" if block.ordered else "bullet"
+            parts.append(
+                {
+                    "type": "rich_text_list",
+                    "style": style,
+                    "indent": block.indent,
+                    "elements": sections,
+                }
+            )
+    if not parts:
+        parts.append({"type": "rich_text_section", "elements": [{"type": "text", "text": " "}]})
+    return {"type": "rich_text", "elements": parts}

@@ -10,12 +10,13 @@ from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import richtext
 from bot.activities import KPI_ERROR, ActivityDraft, parse_target, validate_draft
 from bot.errors import DomainError
 from bot.service import ShareTrail
 from handlers.slack import ids, publishing
 from handlers.slack.errors import reporting_errors
-from handlers.slack.markup import ChannelRef, Code, Piece, Said, compose
+from handlers.slack.markup import ChannelRef, Code, Piece, Said, compose, doc_from_rich_text
 from store.models import Activity
 
 log = logging.getLogger(__name__)
@@ -40,6 +41,16 @@ def _element(values: dict[str, Any], block_id: str) -> dict[str, Any]:
 
 def _text(values: dict[str, Any], block_id: str) -> str:
     return str(_element(values, block_id).get("value") or "")
+
+
+def _intro(values: dict[str, Any]) -> tuple[str, richtext.Doc | None]:
+    """(plain text, formatting) of the intro: a rich_text_input's value, or the plain text a
+    modal opened before rich text (a plain_text_input) still sends."""
+    element = _element(values, ids.BLOCK_INTRO)
+    if "rich_text_value" not in element:
+        return str(element.get("value") or ""), None
+    doc = doc_from_rich_text(element.get("rich_text_value"))
+    return richtext.plain_text(doc), doc or None
 
 
 def _number(values: dict[str, Any], block_id: str) -> tuple[int | None, bool]:
@@ -67,13 +78,15 @@ def parse_activity_form(view: dict[str, Any], *, tz: str) -> tuple[ActivityDraft
         if not ok:
             errors[block_id] = KPI_ERROR
     material = (_element(values, ids.BLOCK_MATERIAL).get("selected_option") or {}).get("value")
+    intro, intro_doc = _intro(values)
     draft = ActivityDraft(
         name=_text(values, ids.BLOCK_NAME),
         starts_at=_when(values, ids.BLOCK_STARTS_AT),
         ends_at=_when(values, ids.BLOCK_ENDS_AT),
         material_type=str(material) if material else None,
         headline=_text(values, ids.BLOCK_HEADLINE),
-        intro=_text(values, ids.BLOCK_INTRO),
+        intro=intro,
+        intro_doc=intro_doc,
         kpi_views=kpis[ids.BLOCK_KPI_VIEWS],
         kpi_signups=kpis[ids.BLOCK_KPI_SIGNUPS],
         kpi_attendance=kpis[ids.BLOCK_KPI_ATTENDANCE],

@@ -17,6 +17,7 @@ from bot.tracking import Visit, classify
 from handlers.web import limits
 from handlers.web.forms import read_form
 from handlers.web.keys import SERVICES
+from handlers.web.richtext import intro_html
 from handlers.web.visitors import (
     Visitor,
     identify,
@@ -50,6 +51,7 @@ def _page_context(
         "employee": page.employee,
         "salesperson": page.salesperson,
         "when": page.when,
+        "intro_html": intro_html(page.activity),
         "share_url": f"{base}/s/{page.code}",
         "card_url": f"{base}/s/{page.code}/card.png",
         "signup_url": f"/s/{page.code}/signup",

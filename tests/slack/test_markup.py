@@ -173,7 +173,7 @@ async def test_a_hostile_activity_name_is_shown_verbatim_everywhere(stack: Stack
     """What an admin typed (name, headline) in the announcement, DMs, commands, home tab,
     details and stats."""
     await add_global_roster(stack, SALESPERSON)
-    activity_id = await create_activity(stack, name=HOSTILE, headline=HOSTILE, intro=HOSTILE)
+    activity_id = await create_activity(stack, name=HOSTILE, headline=HOSTILE)
     announcement = stack.slack.last_message("C_MARKETING")
     assert announcement is not None
     await get_share_card(stack, EMPLOYEE, activity_id)

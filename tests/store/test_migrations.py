@@ -10,7 +10,7 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, func, inspect, select
+from sqlalchemy import Connection, func, insert, inspect, select
 from sqlmodel import SQLModel
 
 import store.models  # noqa: F401  (registers the tables)
@@ -80,13 +80,22 @@ async def test_employee_stats_is_backfilled_from_share_stats(db: Database) -> No
     async with db.engine.begin() as connection:
         await connection.run_sync(lambda c: command.downgrade(alembic_config(c), str(before)))
     async with db.session() as session:
-        launch = Activity(name="Launch", starts_at=T0, ends_at=T0, material_type="video")
-        webinar = Activity(name="Webinar", starts_at=T0, ends_at=T0, material_type="video")
+        # Only the columns the schema had then (later revisions add more to activities).
+        launch, webinar = [
+            (
+                await session.exec(
+                    insert(Activity)
+                    .values(name=name, starts_at=T0, ends_at=T0, material_type="video")
+                    .returning(Activity.id)  # type: ignore[arg-type]
+                )
+            ).scalar_one()
+            for name in ("Launch", "Webinar")
+        ]
         ann, bob, eve, idle = (Employee(user_id=u) for u in ("U_ANN", "U_BOB", "U_EVE", "U_IDLE"))
-        session.add_all([launch, webinar, ann, bob, eve, idle])
+        session.add_all([ann, bob, eve, idle])
         await session.flush()
         shares = [
-            Share(activity_id=a.id, employee_id=e.id)
+            Share(activity_id=a, employee_id=e.id)
             for a, e in ((launch, ann), (webinar, ann), (launch, bob), (webinar, eve))
         ]
         session.add_all(shares)
