@@ -124,6 +124,14 @@ async def create_activity(
     return activity
 
 
+def _edited_intro_rich(activity: Activity, draft: ActivityDraft) -> str | None:
+    """The formatting after an edit: new formatting if the form sent some; kept if only the
+    plain text came back unchanged (the console's textarea); dropped if that text changed."""
+    if draft.intro_doc is not None:
+        return richtext.dumps(draft.intro_doc)
+    return activity.intro_rich if draft.intro.strip() == activity.intro else None
+
+
 async def update_activity(
     *, session: AsyncSession, activity_id: int, draft: ActivityDraft
 ) -> Activity:
@@ -140,6 +148,7 @@ async def update_activity(
     activity.ends_at = draft.ends_at
     activity.material_type = draft.material_type
     activity.headline = draft.headline.strip() or draft.name.strip()
+    activity.intro_rich = _edited_intro_rich(activity, draft)
     activity.intro = draft.intro.strip()
     activity.kpi_views = draft.kpi_views or 0
     activity.kpi_signups = draft.kpi_signups or 0

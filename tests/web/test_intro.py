@@ -10,12 +10,13 @@ from markupsafe import Markup
 from sqlmodel import select
 
 from bot import richtext
+from bot.activities import ActivityDraft
 from handlers.slack import blocks
 from handlers.web.richtext import doc_html
 from sandbox.blockkit import Context, render_blocks
 from sandbox.forms import rich_text_from_typing, typing_from_rich_text
 from store.models import Activity
-from tests.conftest import EMPLOYEE, Stack
+from tests.conftest import ADMIN, EMPLOYEE, Stack
 from tests.flows import create_activity, get_share_card, view_landing
 
 
@@ -154,3 +155,32 @@ def test_stored_links_are_checked_again_when_shown() -> None:
     forged = (richtext.Paragraph((richtext.Run("y", link="javascript:alert(1)"),)),)
     assert doc_html(forged) == Markup("<p>y</p>")
     assert doc_html(doc) == Markup("<p>x<strong>&lt;i&gt;</strong></p>")
+
+
+async def test_an_edit_in_the_console_keeps_or_drops_the_formatting(stack: Stack) -> None:
+    """The console edits the plain text: unchanged, the formatting stays; changed, the new
+    text is shown as typed (a textarea has no formatting to offer)."""
+    activity_id = await create_activity(stack, intro=HOSTILE_INTRO)
+    activity = await stack.services.activity(activity_id)
+
+    def draft(intro: str) -> ActivityDraft:
+        return ActivityDraft(
+            name=activity.name,
+            starts_at=activity.starts_at,
+            ends_at=activity.ends_at,
+            material_type=activity.material_type,
+            headline=activity.headline,
+            intro=intro,
+        )
+
+    kept = await stack.services.update_activity(
+        activity_id, draft(activity.intro), by_user_id=ADMIN
+    )
+    assert kept.intro_rich == activity.intro_rich
+    edited = await stack.services.update_activity(
+        activity_id, draft("*Dress code*: <b>none</b>"), by_user_id=ADMIN
+    )
+    assert edited.intro_rich is None
+    card = await get_share_card(stack, EMPLOYEE, activity_id)
+    html = await view_landing(stack, card.url)
+    assert '<div class="intro">*Dress code*: &lt;b&gt;none&lt;/b&gt;</div>' in html
