@@ -8,6 +8,7 @@ from bot.errors import InvalidInput
 
 # Slack ids are upper-case letters and digits; the sandbox also uses "_" (U_ANN).
 _USER = re.compile(r"^<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9_]{2,})$")
+_ID = re.compile(r"[0-9]{1,9}")
 _CHANNEL = re.compile(r"^<#([CGD][A-Z0-9_]+)(?:\|[^>]*)?>$|^([CGD][A-Z0-9_]{2,})$")
 
 
@@ -37,6 +38,8 @@ def parse_id(token: str | None, what: str = "activity") -> int:
     if token is None:
         raise InvalidInput(f"Give the {what} number, e.g. `3`.")
     cleaned = token.lstrip("#")
-    if not cleaned.isdigit() or len(cleaned) > 9:
+    # ASCII digits, at most 9: "²".isdigit() is true but int() refuses it, and ids are
+    # 32-bit integers on PostgreSQL.
+    if not _ID.fullmatch(cleaned):
         raise InvalidInput(f"`{token}` is not a{'n' if what[0] in 'aeiou' else ''} {what} number.")
     return int(cleaned)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -90,7 +91,7 @@ def parse_source_value(raw: object) -> tuple[int, str]:
     """(activity id, source) from a share_link_for option value."""
     text = str(raw or "")
     activity, _, source = text.partition(":")
-    if not activity.isdigit() or source not in PUSH_SOURCES:
+    if not re.fullmatch(r"[0-9]{1,9}", activity) or source not in PUSH_SOURCES:  # as parse_id
         raise InvalidInput("That choice is not one I know. Pick a place from the list.")
     return int(activity), source
 

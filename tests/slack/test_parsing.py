@@ -22,7 +22,7 @@ def test_parse_users_rejects_non_mentions() -> None:
         parse_users([])
 
 
-@pytest.mark.parametrize("bad", [None, "x", "-1", "1.5", "9" * 12])
+@pytest.mark.parametrize("bad", [None, "x", "-1", "1.5", "9" * 12, "²", "١٢", "1_0", " 1"])
 def test_parse_id_rejects(bad: str | None) -> None:
     with pytest.raises(InvalidInput):
         parse_id(bad)

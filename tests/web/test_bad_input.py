@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import ADMIN, EMPLOYEE, MOBILE_UA, Stack
 from tests.flows import Card, create_activity, get_share_card
-from tests.records_flows import lead_setup
+from tests.records_flows import lead_setup, reply_to
 from tests.web.test_checkin import good_form, request_link
 
 ONE_MB = b"x" * (1024 * 1024)
@@ -367,3 +367,28 @@ async def test_signed_json_bodies_bolt_cannot_route_are_400(
         "json", json.dumps(body).encode(), "application/json"
     )
     assert delivery.status == 400, delivery.body
+
+
+@pytest.mark.parametrize("text", ["stats ²", "lead ١٢", "publish ³ <#C_MARKETING|marketing>"])
+async def test_ids_that_are_not_ascii_digits_get_a_message(stack: Stack, text: str) -> None:
+    # str.isdigit() accepts "²" and "١", which int() refuses (a ValueError in the listener).
+    message = await reply_to(stack, ADMIN, text)
+    assert "is not a" in message.text
+
+
+@pytest.mark.parametrize("value", ["99999999999:card_qr", "²:card_qr"])
+async def test_share_link_for_an_impossible_activity_gets_a_message(
+    stack: Stack, value: str
+) -> None:
+    # 99999999999 overflowed PostgreSQL's 32-bit id column inside the query.
+    payload = interaction(
+        "block_actions",
+        actions=[{"action_id": "share_link_for", "selected_option": {"value": value}}],
+    )
+    since = stack.slack.mark()
+    delivery = await stack.slack.endpoint.post_payload("block_actions", payload)
+    assert delivery.status == 200
+    dm = await stack.slack.wait_for_call(
+        "chat.postMessage", lambda c: c.args["channel"] == EMPLOYEE, since=since
+    )
+    assert str(dm.args["text"]).startswith("⚠️")
