@@ -33,10 +33,17 @@ class LeadRow:
 
 
 async def leads_for(
-    services: ShareTrail, *, viewer_id: str, is_admin: bool, wanted: LeadFilter
+    services: ShareTrail,
+    *,
+    viewer_id: str,
+    is_admin: bool,
+    wanted: LeadFilter,
+    limit: int | None = LIMIT,
 ) -> list[LeadRow]:
-    """The newest leads the viewer may see that match `wanted` (at most LIMIT)."""
-    statement = select(Lead).order_by(col(Lead.id).desc()).limit(LIMIT)
+    """The newest leads the viewer may see that match `wanted` (all when limit is None)."""
+    statement = select(Lead).order_by(col(Lead.id).desc())
+    if limit is not None:
+        statement = statement.limit(limit)
     if not is_admin:
         statement = statement.where(Lead.salesperson_id == viewer_id)
     elif wanted.salesperson_id:

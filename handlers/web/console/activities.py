@@ -23,6 +23,7 @@ from bot.activities import (
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import _
 from bot.roles import Role
+from bot.workbook import activity_workbook
 from handlers.slack import publishing
 from handlers.slack.parsing import parse_channel, parse_user
 from handlers.web.console.core import (
@@ -330,6 +331,27 @@ async def export_csv(request: web.Request, viewer: Viewer) -> web.StreamResponse
         headers={
             "Content-Type": "text/csv; charset=utf-8",
             "Content-Disposition": f'attachment; filename="activity-{activity_id}.csv"',
+            "Cache-Control": "private, no-store",
+        },
+    )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@routes.get("/console/activities/{activity_id}/report.xlsx")
+@require_role(Role.ADMIN)
+async def export_xlsx(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+    """Employees, leads and the daily series in one workbook (bot/workbook.py)."""
+    activity_id = _activity_id(request)
+    body = await activity_workbook(
+        services_of(request), activity_id, viewer_id=viewer.user_id, is_admin=viewer.is_admin
+    )
+    return web.Response(
+        body=body,
+        headers={
+            "Content-Type": XLSX,
+            "Content-Disposition": f'attachment; filename="activity-{activity_id}.xlsx"',
             "Cache-Control": "private, no-store",
         },
     )

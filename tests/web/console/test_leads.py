@@ -71,3 +71,39 @@ async def test_employee_sees_a_masked_timeline_and_no_buttons(
     status, body, _ = await admin.get(f"/console/leads?salesperson={SALESPERSON}")
     assert status == 200 and STORED in body
     assert "Wang Fang" not in (await admin.get("/console/leads?salesperson=U_SALES2"))[1]
+
+
+async def test_xlsx_report_has_employees_leads_and_daily_sheets(
+    console_stack: Stack, signed_in: SignIn
+) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    setup = await lead_setup(console_stack, phone=PHONE)
+    admin = await signed_in(ADMIN)
+    path = f"/console/activities/{setup.activity_id}/report.xlsx"
+    async with admin.http.get(admin.app_url + path) as response:
+        assert response.status == 200 and "attachment" in response.headers["Content-Disposition"]
+        book = load_workbook(io.BytesIO(await response.read()))
+    assert book.sheetnames == ["Employees", "Leads", "Daily"]
+    employees = list(book["Employees"].values)
+    assert employees[0][:8] == (
+        "employee_id",
+        "employee_name",
+        "views",
+        "unique_visitors",
+        "signups",
+        "attended",
+        "converted",
+        "points",
+    )
+    assert employees[1][0] == EMPLOYEE and employees[1][4] == 1  # one sign-up
+    leads = list(book["Leads"].values)
+    assert leads[1][1:4] == ("Wang Fang", STORED, "Acme")
+    assert leads[1][5] == "Sam Sales" and leads[1][7] == "new"
+    daily = list(book["Daily"].values)
+    assert daily[0] == ("date", "views", "unique_visitors", "signups")
+    assert sum(row[3] for row in daily[1:]) == 1
+    ann = await signed_in(EMPLOYEE)
+    assert (await ann.get(path))[0] == 403
