@@ -17,6 +17,7 @@ from bot.records import FileMeta, size_label
 from bot.service import ShareTrail
 from handlers.slack import ids, records_blocks
 from handlers.slack.errors import reporting_errors, slack_error
+from handlers.slack.markup import Piece, Said, compose
 from handlers.slack.parsing import parse_id
 from handlers.slack.payloads import action_value, user_of
 
@@ -204,15 +205,17 @@ async def on_thread_files(
         with contextlib.suppress(SlackApiError):
             await client.reactions_add(channel=channel, timestamp=ts, name="paperclip")
     if result.too_big:
-        names = ", ".join(f"{m.name or m.id} ({size_label(m.size or 0)})" for m in result.too_big)
+        pieces: list[Piece] = ["⚠️ Not added to the lead: "]
+        for index, meta in enumerate(result.too_big):
+            pieces += [", " if index else "", Said(meta.name or meta.id)]
+            pieces.append(f" ({size_label(meta.size or 0)})")
+        pieces.append(
+            f". Files up to {size_label(services.records.max_file_bytes)} are kept as records; "
+            "share a link in a note instead."
+        )
+        text, words = compose(*pieces)
         await client.chat_postMessage(
-            channel=channel,
-            thread_ts=str(event.get("thread_ts", "")),
-            text=(
-                f"⚠️ Not added to the lead: {names}. Files up to "
-                f"{size_label(services.records.max_file_bytes)} are kept as records; share a "
-                "link in a note instead."
-            ),
+            channel=channel, thread_ts=str(event.get("thread_ts", "")), text=text, blocks=words
         )
 
 

@@ -44,7 +44,7 @@ from tests.flows import (
     view_landing,
     wait_for_dm,
 )
-from tests.records_flows import CHECKIN_LINK, SALESPERSON, click_and_open, reply_to
+from tests.records_flows import CHECKIN_LINK, SALESPERSON, click_and_open, lead_setup, reply_to
 
 HOSTILE = "<https://evil.example|Click to verify> *bold* <!channel>"
 ESCAPED = "&lt;https://evil.example|Click to verify&gt; *bold* &lt;!channel&gt;"
@@ -269,3 +269,24 @@ def test_pieces_render_escaped_text_and_unstyled_rich_text() -> None:
     ]
     assert escape("a & b") == "a &amp; b" and mrkdwn(["1 < 2"]) == "1 &lt; 2"
     assert rich_text([])["elements"][0]["elements"] == [{"type": "text", "text": " "}]
+
+
+async def test_a_refused_file_is_named_verbatim_in_the_thread(stack: Stack) -> None:
+    """A salesperson's file name (typed by whoever made the file) in the "not added" reply."""
+    setup = await lead_setup(stack)
+    name = f"{HOSTILE}.mov"
+    since = stack.slack.mark()
+    await stack.slack.share_file(
+        SALESPERSON,
+        setup.lead_dm.channel,
+        name,
+        b"\x00" * (stack.services.records.max_file_bytes + 1),
+        thread_ts=setup.lead_dm.ts,
+    )
+    call = await stack.slack.wait_for_call(
+        "chat.postMessage", lambda c: "Not added" in str(c.args.get("text")), since=since
+    )
+    assert f"{ESCAPED}.mov" in call.args["text"]
+    blocks = call.args["blocks"]
+    assert check_verbatim(call.args["text"], blocks, "too big")
+    assert any(e.get("text") == name for e in text_objects(blocks))
