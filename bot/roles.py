@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from enum import IntEnum
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import NotFound
 from bot.service import ShareTrail
-from store.models import RosterEntry
+from store.models import Employee, RosterEntry
 
 
 class Role(IntEnum):
@@ -44,3 +44,14 @@ async def role_of(services: ShareTrail, user_id: str) -> Role:
         if await on_a_roster(session=session, user_id=user_id):
             return Role.SALESPERSON
     return Role.EMPLOYEE
+
+
+async def names_of(services: ShareTrail, user_ids: list[str]) -> dict[str, str]:
+    """Display names of people ShareTrail has seen (its cached profiles); others absent."""
+    if not user_ids:
+        return {}
+    async with services.db.session() as session:
+        rows = (
+            await session.exec(select(Employee).where(col(Employee.user_id).in_(user_ids)))
+        ).all()
+    return {row.user_id: row.name for row in rows if row.name}

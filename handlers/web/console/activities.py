@@ -22,7 +22,7 @@ from bot.activities import (
 )
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import _
-from bot.roles import Role
+from bot.roles import Role, names_of
 from bot.workbook import activity_workbook
 from handlers.slack import publishing
 from handlers.slack.parsing import parse_channel, parse_user
@@ -249,7 +249,7 @@ async def _detail(
     context: dict[str, Any] = {
         "activity": activity,
         "report": await services.report(activity_id),
-        "roster": await services.salespeople(activity_id),
+        "roster": await _named(request, await services.salespeople(activity_id)),
         "own_roster": bool(own_roster),
         "values": values or activity_values(activity, own_roster),
         "errors": errors or {},
@@ -260,6 +260,12 @@ async def _detail(
         "notice": next((n for n in NOTICES if n in request.query), "") if status == 200 else "",
     }
     return render(request, "console/activity.html", context, viewer=viewer, status=status)
+
+
+async def _named(request: web.Request, user_ids: list[str]) -> list[str]:
+    """'Sam Sales (U_SALES1)' for people ShareTrail knows, else the bare ID."""
+    names = await names_of(services_of(request), user_ids)
+    return [f"{names[u]} ({u})" if u in names else u for u in user_ids]
 
 
 @routes.post("/console/activities/{activity_id}")

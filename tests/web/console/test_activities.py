@@ -157,7 +157,7 @@ async def test_publish_later_edit_roster_and_close(console_stack: Stack, signed_
     update = await console_stack.slack.wait_for_call("chat.update", since=since)
     assert "Spring launch 2" in str(update.args["text"])
     body = (await admin.get(location))[1]
-    assert "U_SALES1, U_SALES2" in body and "own roster" in body
+    assert "Sam Sales (U_SALES1), Sara Seller (U_SALES2)" in body and "own roster" in body
 
     status, body, _ = await admin.post(location, {**edited, "ends_at": "", "csrf": csrf})
     assert status == 400 and "Pick an end date and time." in body

@@ -81,7 +81,7 @@ async def test_salesperson_role_comes_from_the_roster(
     await console_stack.services.add_salespeople(["U_SALES1"], by_user_id=ADMIN)
     sam = await signed_in("U_SALES1")
     status, body, _ = await sam.get("/console")
-    assert status == 200 and "· Salesperson" in body
+    assert status == 200 and "· Salesperson" in body and "My new leads" in body
     assert (await sam.get("/console/health"))[0] == 403
 
 
