@@ -24,7 +24,8 @@ from bot.reports.series import Chart
 
 log = logging.getLogger(__name__)
 
-MAX_WORKERS = 2
+MAX_WORKERS = 1  # charts are rare and take ~100 ms: one worker, one more process
+IDLE_CLOSE_S = 600.0
 WORKER_NICENESS = 10  # the landing page's process wins the CPU over a chart
 CACHE_TTL_S = 120.0
 CACHE_ENTRIES = 64  # a chart is 20-80 KB
@@ -53,7 +54,10 @@ def _render_in_worker(chart: Chart, fmt: str) -> bytes:
 
 
 class ChartPool:
-    """Renders charts in worker processes; equal (chart, format) pairs are drawn once."""
+    """Renders charts in worker processes; equal (chart, format) pairs are drawn once.
+
+    A worker holds ~120 MB (matplotlib, and the modules of the server's `__main__`, which
+    "spawn" imports again): it is stopped after IDLE_CLOSE_S without a chart to draw."""
 
     def __init__(
         self,
@@ -61,10 +65,15 @@ class ChartPool:
         max_workers: int = MAX_WORKERS,
         ttl: float = CACHE_TTL_S,
         max_entries: int = CACHE_ENTRIES,
+        idle_close_s: float = IDLE_CLOSE_S,
     ) -> None:
         self.max_workers = max_workers
+        self.idle_close_s = idle_close_s
         self.cache = TTLCache(ttl=ttl, max_entries=max_entries)
+        self.idle_closed = asyncio.Event()  # set each time idle workers were stopped
         self._executor: ProcessPoolExecutor | None = None
+        self._drawing = 0
+        self._idle_timer: asyncio.TimerHandle | None = None
 
     @property
     def started(self) -> bool:
@@ -86,16 +95,41 @@ class ChartPool:
 
     async def _draw(self, chart: Chart, fmt: str) -> bytes:
         loop = asyncio.get_running_loop()
+        self._drawing += 1
+        self._cancel_idle_timer()
         try:
-            return await loop.run_in_executor(self._pool(), _render_in_worker, chart, fmt)
-        except BrokenProcessPool:
-            # A worker died (killed, out of memory): start a new pool and try once more.
-            log.warning("a chart worker died; starting new ones")
-            await self.close()
-            return await loop.run_in_executor(self._pool(), _render_in_worker, chart, fmt)
+            try:
+                return await loop.run_in_executor(self._pool(), _render_in_worker, chart, fmt)
+            except BrokenProcessPool:
+                # A worker died (killed, out of memory): start a new pool and try once more.
+                log.warning("a chart worker died; starting new ones")
+                await self._shutdown()
+                return await loop.run_in_executor(self._pool(), _render_in_worker, chart, fmt)
+        finally:
+            self._drawing -= 1
+            if not self._drawing and self._executor is not None:
+                self._idle_timer = loop.call_later(self.idle_close_s, self._close_idle)
 
-    async def close(self) -> None:
-        """Stop the workers (the runtime's cleanup); a later render starts new ones."""
+    def _cancel_idle_timer(self) -> None:
+        if self._idle_timer is not None:
+            self._idle_timer.cancel()
+            self._idle_timer = None
+
+    def _close_idle(self) -> None:
+        """Nothing drawn for a while: let the workers exit (nothing is waiting on them)."""
+        self._idle_timer = None
+        if self._drawing or self._executor is None:
+            return
+        executor, self._executor = self._executor, None
+        executor.shutdown(wait=False)  # the executor's own thread joins the workers
+        self.idle_closed.set()
+
+    async def _shutdown(self) -> None:
         executor, self._executor = self._executor, None
         if executor is not None:
             await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
+
+    async def close(self) -> None:
+        """Stop the workers (the runtime's cleanup); a later render starts new ones."""
+        self._cancel_idle_timer()
+        await self._shutdown()

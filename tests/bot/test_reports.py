@@ -4,6 +4,7 @@ included, and a tidy "no data yet" chart when there is nothing to show."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import random
 import warnings
@@ -21,6 +22,7 @@ from bot.codes import PUSH_SOURCE_LABELS, PUSH_SOURCES
 from bot.directory import Profile, upsert_employee
 from bot.leads import SignupForm, create_lead, set_outcome
 from bot.reports import render, series
+from bot.reports.pool import ChartPool
 from bot.roster import add_salespeople
 from bot.shares import get_or_create_share
 from bot.stats import activity_report, leaderboard
@@ -296,3 +298,23 @@ def test_text_is_never_read_as_math_and_unknown_glyphs_are_left_out() -> None:
     assert png.startswith(b"\x89PNG")
     texts = _svg_texts(chart)
     assert "Price $5 to $10" in texts and "Ann $x^2$" in texts and "🚀" not in texts
+
+
+async def test_the_pool_draws_in_a_worker_caches_and_stops_when_idle() -> None:
+    pool = ChartPool(idle_close_s=0.2)
+    chart = CHARTS["funnel"]
+    try:
+        png = await pool.render(chart, "png")
+        assert png == render.render(chart, "png")  # the worker draws what render draws
+        assert pool.started and pool.cache.misses == 1
+        assert await pool.render(chart, "png") == png
+        assert pool.cache.hits == 1  # equal data: drawn once
+        async with asyncio.timeout(30):
+            await pool.idle_closed.wait()
+        assert not pool.started
+        svg = await pool.render(CHARTS["sources"], "svg")  # ids differ per process: parse it
+        assert ElementTree.fromstring(svg).tag == "{http://www.w3.org/2000/svg}svg"
+        assert pool.started  # a new worker after the idle one stopped
+    finally:
+        await pool.close()
+    assert not pool.started
