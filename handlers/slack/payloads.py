@@ -13,6 +13,8 @@ from urllib.parse import urlsplit
 
 from slack_bolt.request.internals import parse_body
 
+from bot.text import storable
+
 Check = Callable[[Any], bool]
 
 
@@ -189,7 +191,25 @@ def problem_in(text: str, content_type: str) -> str | None:
         return "payload does not parse"
     if not isinstance(body, dict):
         return "payload is not a JSON object"
+    if not _all_storable(body):
+        return "text with a NUL character or an unpaired surrogate"
     return problem(body)
+
+
+def _all_storable(body: Any) -> bool:
+    """Every key and string in the body can be saved (listeners store ids, notes, texts)."""
+    pending = [body]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if not storable(item):
+                return False
+        elif isinstance(item, dict):
+            pending.extend(item.keys())
+            pending.extend(item.values())
+        elif isinstance(item, list):
+            pending.extend(item)
+    return True
 
 
 def problem(body: dict[str, Any]) -> str | None:

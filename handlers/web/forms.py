@@ -8,6 +8,8 @@ from aiohttp.web_request import FileField
 from multidict import MultiDictProxy
 
 from bot.errors import InvalidInput
+from bot.i18n import _
+from bot.text import storable
 
 # What aiohttp's form parsers raise on bodies they cannot read: undecodable text, a
 # truncated multipart (ValueError, AssertionError), an unknown or non-text charset
@@ -20,8 +22,13 @@ Form = MultiDictProxy[str | bytes | bytearray | FileField]
 
 
 async def read_form(request: web.Request) -> Form:
-    """The posted fields; InvalidInput if the body cannot be read as a form."""
+    """The posted fields; InvalidInput if the body cannot be read as a form, or holds text
+    the database cannot store (a NUL character)."""
     try:
-        return await request.post()
+        form = await request.post()
     except UNREADABLE:
-        raise InvalidInput("The form could not be read. Please fill it in again.") from None
+        raise InvalidInput(_("The form could not be read. Please fill it in again.")) from None
+    texts = [*form.keys(), *(value for value in form.values() if isinstance(value, str))]
+    if not all(map(storable, texts)):
+        raise InvalidInput(_("The form holds characters we cannot store. Please type it again."))
+    return form

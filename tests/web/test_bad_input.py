@@ -392,3 +392,53 @@ async def test_share_link_for_an_impossible_activity_gets_a_message(
         "chat.postMessage", lambda c: c.args["channel"] == EMPLOYEE, since=since
     )
     assert str(dm.args["text"]).startswith("⚠️")
+
+
+# PostgreSQL's text type holds no NUL character: the insert raised inside asyncpg (a 500).
+async def test_a_sign_up_with_a_nul_character_is_a_clear_400(stack: Stack, card: Card) -> None:
+    fields = {"name": "Wang\x00Wei", "phone": "+86 138 1234 5678"}
+    async with stack.http.post(f"{card.url}/signup", data=fields) as response:
+        assert response.status == 400
+        assert "characters we cannot store" in await response.text()
+
+
+async def test_a_check_in_note_with_a_nul_character_is_a_clear_400(stack: Stack) -> None:
+    link = await request_link(stack, await lead_setup(stack))
+    async with stack.http.post(link, data=good_form(note="at\x00the office")) as response:
+        assert response.status == 400
+        assert "characters we cannot store" in await response.text()
+    async with stack.http.post(link, data=good_form()) as response:
+        assert response.status == 200
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [
+        interaction("block_actions", trigger_id="1.2\x00", actions=[{"action_id": "my_stats"}]),
+        interaction("block_actions", actions=[{"action_id": "my_stats", "value": "1\ud800"}]),
+    ],
+)
+async def test_slack_text_the_database_cannot_store_is_400(
+    stack: Stack, payload: dict[str, object]
+) -> None:
+    delivery = await stack.slack.endpoint.post_payload("block_actions", payload)
+    assert delivery.status == 400
+    assert delivery.json == {
+        "ok": False,
+        "error": "text with a NUL character or an unpaired surrogate",
+    }
+
+
+async def test_a_thread_note_with_a_nul_character_is_400(stack: Stack) -> None:
+    setup = await lead_setup(stack)
+    event = {
+        "type": "message",
+        "channel": "D_U_SALES1",
+        "channel_type": "im",
+        "user": "U_SALES1",
+        "text": "called\x00back",
+        "ts": "1.5",
+        "thread_ts": setup.lead_dm.ts,
+    }
+    (delivery,) = await stack.slack.send_event(event)
+    assert delivery.status == 400
