@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import re
 import statistics
 import time
 from datetime import UTC, datetime, timedelta
@@ -27,6 +28,16 @@ from bot.activities import ActivityDraft
 from sandbox.workspace import add_people
 
 EMPLOYEES = 40
+FORM_FIELD = re.compile(r'<input type="hidden" name="(offer|form)" value="([^"]*)"')
+
+
+async def signup_form(
+    http: aiohttp.ClientSession, url: str, headers: dict[str, str]
+) -> dict[str, str]:
+    """The landing page's hidden form fields (the salesperson offered, the form token)."""
+    async with http.get(url, headers=headers) as response:
+        assert response.status == 200, await response.text()
+        return dict(FORM_FIELD.findall(await response.text()))
 
 
 def pct(values: list[float], q: float) -> float:
@@ -61,14 +72,26 @@ async def main(count: int, every: float) -> None:
 
             sent_at: dict[str, float] = {}
 
+            def headers_of(n: int) -> dict[str, str]:
+                return {"X-Forwarded-For": f"10.1.{n // 200}.{n % 200}"}
+
+            # As a browser does, each customer first opens the page, whose form carries the
+            # signed token; opened before the clock starts, their "viewing" DMs sent.
+            forms = [
+                await signup_form(http, cards[n % len(cards)].url, headers_of(n))
+                for n in range(count)
+            ]
+            await services.settle()
+
             async def sign_up(n: int) -> None:
                 name = f"Customer {n:04d}"
                 card = cards[n % len(cards)]
+                headers, form = headers_of(n), forms[n]
                 sent_at[name] = time.time()
                 async with http.post(
                     f"{card.url}/signup",
-                    data={"name": name, "phone": f"+1 415 555 {n:04d}"},
-                    headers={"X-Forwarded-For": f"10.1.{n // 200}.{n % 200}"},
+                    data={**form, "name": name, "phone": f"+1 415 555 {n:04d}"},
+                    headers=headers,
                 ) as response:
                     assert response.status == 200, await response.text()
 

@@ -23,3 +23,7 @@ class InvalidInput(DomainError):
 
 class Gone(DomainError):
     """The link was valid once but has expired or been used."""
+
+
+class Closed(DomainError):
+    """The thing still exists but takes nothing more (a closed activity's sign-ups)."""

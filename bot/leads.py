@@ -33,6 +33,12 @@ def normalize_phone(raw: str) -> str:
     return _PHONE_JUNK.sub("", raw.strip())
 
 
+def same_phone(a: str, b: str) -> bool:
+    """Two numbers as people write them (spaces, dashes, a leading +) are the same number."""
+    digits_a, digits_b = normalize_phone(a).lstrip("+"), normalize_phone(b).lstrip("+")
+    return bool(digits_a) and digits_a == digits_b
+
+
 def validate_signup(fields: dict[str, str]) -> SignupForm:
     """A clean form, or InvalidInput naming every bad field; nothing is stored on error."""
     values = {name: (fields.get(name) or "").strip() for name in FIELD_LIMITS}
@@ -71,9 +77,11 @@ async def create_lead(
     rng: random.Random,
     offered: str | None = None,
     known_visitor: bool = True,
+    is_own: bool = False,
     at: datetime | None = None,
 ) -> SignupResult:
-    """Store the sign-up, assign a salesperson, and credit the employee (once per phone)."""
+    """Store the sign-up, assign a salesperson, and credit the employee (once per phone);
+    the employee's own sign-up on their own link is kept but neither counted nor rewarded."""
     at = at or utcnow()
     assert share.id is not None
     existing = (
@@ -103,12 +111,15 @@ async def create_lead(
         visitor_key=visitor_key,
         visitor_hash=visitor_hash,
         source=source,
+        is_own=is_own,
         created_at=at,
     )
     session.add(lead)
     await session.flush()
     assert lead.id is not None
     await _link_visitor(session, share.id, visitor_key, lead.id, at)
+    if is_own:
+        return SignupResult(lead, assignment, duplicate=False)
     session.add(
         PointsEntry(
             employee_id=share.employee_id,
@@ -199,6 +210,8 @@ async def set_outcome(
     session.add(lead)
     session.add(Outcome(lead_id=lead.id, status=status, by_user_id=by_user_id))
     deltas = outcome_deltas(previous, status)
+    if lead.is_own:  # the employee's own sign-up: its outcome counts nowhere either
+        deltas = dict.fromkeys(deltas, 0)
     if deltas["points"]:
         session.add(
             PointsEntry(

@@ -38,7 +38,7 @@ from bot.directory import (
     employee_by_user,
     upsert_employee,
 )
-from bot.errors import Forbidden, NotFound
+from bot.errors import Closed, Forbidden, Gone, NotFound
 from bot.notifications import (
     LeadCreated,
     MessageRef,
@@ -61,11 +61,17 @@ from store.queries import StatRow, insert_if_absent
 
 log = logging.getLogger(__name__)
 
-VISITOR_COOKIE_PURPOSE = "visitor-cookie"
+# Changed from "visitor-cookie" when the cookie stopped holding the IP+UA hash: those old
+# cookies, shared by strangers on one address, are not accepted as anyone's id.
+VISITOR_COOKIE_PURPOSE = "visitor-id"
 OFFER_PURPOSE = "salesperson-offer"
 OWN_LINK_PURPOSE = "own-preview-link"
 OWN_COOKIE_PURPOSE = "own-cookie"
 OWN_LINK_TTL = 90 * 24 * 3600
+SIGNUP_FORM_PURPOSE = "signup-form"
+# Long enough for someone who opens the page in the evening and signs up in the morning.
+SIGNUP_FORM_TTL = 2 * 24 * 3600
+CLOSED_MESSAGE = "This activity has ended and takes no more sign-ups. Nothing was sent."
 
 
 @dataclass(frozen=True)
@@ -136,6 +142,7 @@ class ShareTrail:
         self._offer_tokens: dict[str, str] = {}
         self.own_links = Signer(secret, OWN_LINK_PURPOSE)
         self.own_cookies = Signer(secret, OWN_COOKIE_PURPOSE)
+        self.signup_forms = Signer(secret, SIGNUP_FORM_PURPOSE)
         self.hash_key = secret.encode()
         self.landing_cache = TTLCache(ttl=30.0)
         # The landing page as rendered, per (code, salesperson offered): a few KB each.
@@ -630,6 +637,35 @@ class ShareTrail:
             BeaconItem(share_id, visitor_key, dwell_ms, scroll_pct, list(clicks or []))
         )
 
+    def signup_form_token(self, code: str) -> str:
+        """The token the landing page's form carries: bound to the share code by its MAC (the
+        code itself is not repeated), valid for SIGNUP_FORM_TTL. The same for every visitor,
+        so the rendered page stays cacheable."""
+        signed = self.signup_forms.sign(code, ttl_seconds=SIGNUP_FORM_TTL)
+        return signed[len(code) + 1 :]
+
+    def check_signup_form(self, code: str, token: str) -> None:
+        """Forbidden unless the form came from this share's page (another site cannot make
+        its visitors' browsers sign up); Gone once it is too old."""
+        try:
+            if not token:
+                raise NotFound("no form token")
+            self.signup_forms.unsign(f"{code}.{token}")
+        except (NotFound, ValueError):  # forged, for another code, or a mangled expiry
+            raise Forbidden(
+                "This form did not come from this page. Please send it again from here."
+            ) from None
+        except Gone:
+            raise Gone("This form was open for too long. Please send it again.") from None
+
+    async def ensure_signups_open(self, code: str) -> None:
+        """Closed (409) if the share's activity takes no more sign-ups; from the landing
+        cache, so a refused post costs no query (the sign-up checks again in its unit of work)."""
+        ref = self.codec.decode(code)
+        _, activity, _, _ = await self._cached_parts(ref.share_id)
+        if activity.status == "closed":
+            raise Closed(CLOSED_MESSAGE)
+
     async def signup(
         self,
         code: str,
@@ -638,11 +674,19 @@ class ShareTrail:
         visitor_key: str,
         visitor_hash: str,
         offer_token: str = "",
+        form_token: str | None = None,
         known_visitor: bool = True,
+        own_employee_id: int | None = None,
         at: datetime | None = None,
     ) -> SignupOutcome:
-        """Validate, store the lead, assign a salesperson; notifications go out afterwards."""
+        """Validate, store the lead, assign a salesperson; notifications go out afterwards.
+
+        `form_token` None skips the page check (callers that are not a browser's form);
+        a closed activity stores nothing (Closed); the employee's own sign-up (their own-link
+        cookie, or the phone of their chat profile) is kept but earns nothing."""
         ref = self.codec.decode(code)
+        if form_token is not None:
+            self.check_signup_form(code, form_token)
         form = leads_mod.validate_signup(fields)
         try:
             offered = self.offers.unsign(offer_token) or None
@@ -653,6 +697,11 @@ class ShareTrail:
         # with the tracking writer: the customer never sees a 500 for it.
         async def work(session: AsyncSession) -> SignupOutcome:
             share, activity, employee = await self._share_parts(session, ref.share_id)
+            if activity.status == "closed":
+                raise Closed(CLOSED_MESSAGE)
+            is_own = own_employee_id == employee.id or leads_mod.same_phone(
+                form.phone, employee.phone
+            )
             result = await leads_mod.create_lead(
                 session=session,
                 share=share,
@@ -663,6 +712,7 @@ class ShareTrail:
                 rng=self.rng,
                 offered=offered,
                 known_visitor=known_visitor,
+                is_own=is_own,
                 at=at,
             )
             lead = result.lead

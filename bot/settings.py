@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ipaddress
+
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -28,6 +30,8 @@ class Settings(BaseSettings):
     # "Sign in with Slack" (OpenID Connect) for the web console; both or neither.
     slack_client_id: str | None = None
     slack_client_secret: SecretStr | None = None
+    # Reverse proxies (addresses or CIDRs) whose X-Forwarded-For entries are believed.
+    trusted_proxies: str = "127.0.0.1,::1"
     # Group-commit window for landing-page views (bot/recorder.py); 0 = write-through.
     tracking_flush_ms: int = Field(default=50, ge=0, le=10_000)
     # Multiplies the client-side Slack rate budgets (handlers/slack/pacing.py). Keep 1.0
@@ -57,6 +61,19 @@ class Settings(BaseSettings):
             )
         return value
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxies_are_networks(cls, value: str) -> str:
+        for part in value.split(","):
+            if part.strip():
+                try:
+                    ipaddress.ip_network(part.strip(), strict=False)
+                except ValueError:
+                    raise ValueError(
+                        f"{part.strip()!r} is not an address or CIDR, e.g. 10.0.0.0/8,::1"
+                    ) from None
+        return value
+
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
@@ -79,6 +96,12 @@ class Settings(BaseSettings):
     def console_sign_in(self) -> bool:
         """Whether the web console can sign people in (both OpenID Connect settings set)."""
         return bool(self.slack_client_id and self.slack_client_secret)
+
+    @property
+    def proxy_networks(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """TRUSTED_PROXIES parsed (a bare address is a network of one)."""
+        parts = (part.strip() for part in self.trusted_proxies.split(","))
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
 
     @property
     def socket_mode(self) -> bool:

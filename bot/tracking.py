@@ -2,15 +2,19 @@
 
 - Link-preview bots, crawlers, HEAD requests and browser prefetches are recorded but never
   counted, never rewarded and never announced.
-- A visitor is their signed first-party cookie, else a daily-salted hash of IP + user agent
-  (the raw IP is never stored).
+- A visitor is the random id in their signed first-party cookie (handlers/web/visitors.py);
+  the daily-salted hash of IP + user agent is stored beside the view for counting only and
+  never links two people (the raw IP is never stored).
 - Repeat views of the same visitor within REPEAT_WINDOW count once.
+- Every counted view is counted, but points for views come from at most
+  REWARDED_PER_NETWORK visitors per network (/24 IPv4, /64 IPv6) per share per day.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import ipaddress
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -29,6 +33,7 @@ from store.models import ShareVisitor, View, aware
 from store.queries import StatChange, bump_stats
 
 REPEAT_WINDOW = timedelta(minutes=30)
+REWARDED_PER_NETWORK = 10
 
 # Unfurlers and in-app previewers crawlerdetect may miss; matched case-insensitively.
 KNOWN_UNFURLERS: tuple[str, ...] = (
@@ -122,6 +127,26 @@ def visitor_hash(secret: bytes, ip: str, user_agent: str, day: date) -> str:
     return hashlib.sha256(salt + ip.encode() + b"\0" + user_agent.encode()).hexdigest()[:32]
 
 
+def network_of(ip: str) -> str:
+    """The address's network as one household or office sees it: the /24 of an IPv4
+    address (also IPv4-mapped IPv6), the /64 of an IPv6 one; an unreadable address as is."""
+    try:
+        address = ipaddress.ip_address(ip.split("%", 1)[0])
+    except ValueError:
+        return ip
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        address = address.ipv4_mapped
+    if isinstance(address, ipaddress.IPv4Address):
+        return str(address).rsplit(".", 1)[0]  # the first three octets: the /24
+    return address.exploded[:19]  # the first four groups of eight: the /64
+
+
+def network_hash(secret: bytes, ip: str, day: date) -> str:
+    """Salted, daily-rotating hash of the address's network: caps points, never the IP."""
+    salt = _daily_salt(secret, day)
+    return hashlib.blake2b(network_of(ip).encode(), key=salt, digest_size=12).hexdigest()
+
+
 @dataclass(frozen=True)
 class Visit:
     """One landing page request, already classified."""
@@ -135,6 +160,7 @@ class Visit:
     classification: Classification
     at: datetime
     is_own: bool = False
+    network: str = ""  # network_hash of the client's address (the points cap)
 
 
 @dataclass(frozen=True)
@@ -287,6 +313,14 @@ _NEW_VIEWS = BulkInsert(
     returning=("id", *_VIEW_IDENTITY),
     datetime_columns=("at",),
 )
+_NETWORK_VISITORS = BulkInsert(
+    table="network_visitors",
+    columns=("share_id", "network", "day", "visitors"),
+    returning=("share_id", "network", "visitors"),
+    on_conflict=("share_id", "network", "day"),
+    add_on_conflict=("visitors",),
+    datetime_columns=("day",),
+)
 _NEW_POINTS = BulkInsert(
     table="points_ledger",
     columns=("employee_id", "activity_id", "share_id", "points", "reason", "ref", "at"),
@@ -306,6 +340,27 @@ async def _insert_views(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) 
         # SQLite hands booleans back as 0/1, equal (and hashing equal) to False/True.
         ids.setdefault(tuple(key), []).append(int(row_id))
     return [ids[tuple(row[at] for at in _IDENTITY_AT)].pop() for row in rows]
+
+
+async def _rewarded(session: AsyncSession, firsts: list[Visit]) -> set[int]:
+    """Which new visitors (by `id()` of their Visit) earn points: the first
+    REWARDED_PER_NETWORK of each (share, network, day). The counters are bumped first and
+    read back from the same statement, so concurrent batches (and replicas) share one cap
+    under the row's lock. A visit of unknown network (an internal caller) is not capped."""
+    groups: dict[tuple[int, str], list[Visit]] = {}
+    for visit in firsts:
+        groups.setdefault((visit.share_id, visit.network), []).append(visit)
+    rewarded = {id(v) for (_, network), group in groups.items() if not network for v in group}
+    capped = sorted(key for key in groups if key[1])  # one lock order for every writer
+    if not capped:
+        return rewarded
+    rows = [(s, n, groups[(s, n)][0].at.date(), len(groups[(s, n)])) for s, n in capped]
+    for share_id, network, total in await insert_rows(session, _NETWORK_VISITORS, rows):
+        group = groups[(share_id, network)]
+        before = int(total) - len(group)
+        allowed = max(0, REWARDED_PER_NETWORK - before)
+        rewarded.update(id(visit) for visit in group[:allowed])
+    return rewarded
 
 
 async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[ViewResult]:
@@ -332,6 +387,11 @@ async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[Vi
                 visitor.visits += 1
                 visitor.last_counted_at = visit.at
             visits_so_far = visitor.visits
+        results.append((counted, first, visits_so_far, lead_id))
+    rewarded = await _rewarded(
+        session, [v for v, (_, first, _, _) in zip(visits, results, strict=True) if first]
+    )
+    for visit, (counted, first, _, _) in zip(visits, results, strict=True):
         if counted:
             key = (visit.share_id, visit.source)
             owners[key] = (visit.activity_id, visit.employee_id)
@@ -339,6 +399,7 @@ async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[Vi
             bucket["views"] += 1
             if first:
                 bucket["unique_visitors"] += 1
+            if first and id(visit) in rewarded:
                 bucket["points"] += POINTS_PER["unique_visitor"]
                 points.append(
                     (
@@ -351,7 +412,6 @@ async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[Vi
                         visit.at,
                     )
                 )
-        results.append((counted, first, visits_so_far, lead_id))
     changed = sorted((v for v in state.values() if v.changed), key=lambda v: v.id)  # lock order
     await update_rows(
         session, _COUNTED_AGAIN, [(v.visits, v.last_counted_at, v.id) for v in changed]

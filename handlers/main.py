@@ -32,6 +32,7 @@ from handlers.slack.signing import RequestSigning
 from handlers.web import checkin, console, landing, logs, security
 from handlers.web.errors import error_pages
 from handlers.web.keys import BOLT, SERVICES, SIGNATURES, SLACK_CLIENT
+from handlers.web.visitors import PROXIES, TrustedProxies
 from store.db import Database
 from store.migrate import upgrade
 
@@ -180,6 +181,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.App
             await stop_runtime(active)
 
     app.cleanup_ctx.append(lifecycle)
+    app[PROXIES] = TrustedProxies(settings.proxy_networks)
     landing.register(app)
     checkin.register(app)
     console.register(app, settings)

@@ -16,7 +16,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -52,8 +52,11 @@ class BulkUpdate:
 
 
 @functools.lru_cache(maxsize=4096)  # a view's moment goes into several rows of its batch
-def sqlite_datetime(moment: datetime) -> str:
-    """The text SQLAlchemy's SQLite DATETIME stores: naive UTC, always six fractional digits."""
+def sqlite_datetime(moment: datetime | date) -> str:
+    """The text SQLAlchemy's SQLite DATETIME stores: naive UTC, always six fractional digits
+    (and its DATE: YYYY-MM-DD)."""
+    if not isinstance(moment, datetime):
+        return moment.isoformat()
     if moment.tzinfo is not None:
         moment = moment.astimezone(UTC).replace(tzinfo=None)
     return moment.isoformat(" ", "microseconds")

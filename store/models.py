@@ -7,7 +7,7 @@ kept in the same transaction, so the all-activities leaderboard reads ten index 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from sqlalchemy import Index, Text, UniqueConstraint, desc
 from sqlmodel import Field, SQLModel
@@ -135,6 +135,20 @@ class ShareVisitor(SQLModel, table=True):
     lead_id: int | None = None
 
 
+class NetworkVisitors(SQLModel, table=True):
+    """New visitors per (share, network, day): points for views stop at the cap
+    (bot/tracking.py); `network` is a daily-salted hash of the /24 or /64, never an address."""
+
+    __tablename__ = "network_visitors"
+    __table_args__ = (UniqueConstraint("share_id", "network", "day", name="uq_network_visitors"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    share_id: int = Field(foreign_key="shares.id")
+    network: str = Field(max_length=32)
+    day: date
+    visitors: int = 0
+
+
 class Lead(SQLModel, table=True):
     __tablename__ = "leads"
 
@@ -150,6 +164,8 @@ class Lead(SQLModel, table=True):
     visitor_key: str = Field(max_length=64, index=True)
     visitor_hash: str = Field(max_length=64)
     source: str = Field(default="card_qr", max_length=16)
+    # The sharing employee signed up on their own link: kept, but counted and rewarded nowhere.
+    is_own: bool = False
     outcome: str | None = Field(default=None, max_length=16)
     sales_channel: str | None = Field(default=None, max_length=64)
     sales_ts: str | None = Field(default=None, max_length=32, index=True)

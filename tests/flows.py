@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import aiohttp
 import zxingcpp
 from PIL import Image
 from sqlmodel import col, select
@@ -192,6 +193,19 @@ async def view_landing(stack: Stack, url: str, *, user_agent: str = MOBILE_UA, *
         return await response.text()
 
 
+FORM_FIELD = re.compile(r'<input type="hidden" name="(offer|form)" value="([^"]*)"')
+
+
+async def signup_form(
+    browser: aiohttp.ClientSession, url: str, headers: dict[str, str]
+) -> dict[str, str]:
+    """Open the landing page as a browser does before signing up: its hidden fields (the
+    salesperson offered, the signed form token)."""
+    async with browser.get(url, headers=headers) as response:
+        assert response.status == 200, await response.text()
+        return dict(FORM_FIELD.findall(await response.text()))
+
+
 async def sign_up(
     stack: Stack,
     url: str,
@@ -199,10 +213,14 @@ async def sign_up(
     *,
     status: int = 200,
     headers: dict[str, str] | None = None,
+    browser: aiohttp.ClientSession | None = None,
     **kw: Any,
 ) -> str:
+    """Open the page (a view, counted once per visitor and half hour) and send its form."""
+    browser = browser or stack.http
     headers = {"User-Agent": MOBILE_UA, **(headers or {})}
-    async with stack.http.post(f"{url}/signup", data=fields, headers=headers, **kw) as response:
+    form = {**await signup_form(browser, url, headers), **fields}
+    async with browser.post(f"{url}/signup", data=form, headers=headers, **kw) as response:
         body = await response.text()
         assert response.status == status, body
         return body

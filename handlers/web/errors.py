@@ -8,18 +8,19 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from bot.errors import DomainError, Forbidden, Gone, InvalidInput, NotFound
+from bot.errors import Closed, DomainError, Forbidden, Gone, InvalidInput, NotFound
 from handlers.web.limits import TooManyRequests
 from handlers.web.logs import redact
 
 log = logging.getLogger(__name__)
 
-STATUS = {NotFound: 404, Gone: 410, Forbidden: 403, InvalidInput: 400}
+STATUS = {NotFound: 404, Gone: 410, Forbidden: 403, InvalidInput: 400, Closed: 409}
 TITLES = {
     404: "This link does not exist",
     410: "This link has expired",
     403: "This link is not yours",
     400: "Something is not right",
+    409: "Sign-ups are closed",
     413: "That was too much data",
     429: "Slow down a little",
     500: "Something broke on our side",

@@ -11,7 +11,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.cache import MISSING
-from bot.errors import DomainError, InvalidInput
+from bot.errors import DomainError, Forbidden, Gone, InvalidInput
 from bot.service import LandingPage, ShareTrail
 from bot.tracking import Visit, classify
 from handlers.web import limits
@@ -27,6 +27,10 @@ from handlers.web.visitors import (
 )
 
 SIGNUP_FIELDS = ("name", "phone", "company", "note")
+FORM_TOKEN = "form"
+# A field people never see (moved off-screen, not type=hidden) that form-filling bots fill
+# in: a sign-up with anything in it is thanked and dropped.
+HONEYPOT = "website"
 BEACON_MAX_BYTES = 2048
 PAGE_HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "private, no-store"}
 
@@ -56,6 +60,8 @@ def _page_context(
         "card_url": f"{base}/s/{page.code}/card.png",
         "signup_url": f"/s/{page.code}/signup",
         "beacon_url": f"/s/{page.code}/beacon",
+        "form_token": services.signup_form_token(page.code),
+        "honeypot": HONEYPOT,
         "values": values or {},
         "errors": errors or {},
         "message": message,
@@ -125,24 +131,55 @@ def _visit(
         ),
         at=datetime.now(UTC),
         is_own=own_employee_id(request, services) == page.employee.id,
+        network=visitor.network,
     )
 
 
 async def _form_fields(request: web.Request) -> dict[str, str]:
     form = await read_form(request)
     fields = {}
-    for name in (*SIGNUP_FIELDS, "offer"):
+    for name in (*SIGNUP_FIELDS, "offer", FORM_TOKEN, HONEYPOT):
         value = form.get(name)
         fields[name] = value if isinstance(value, str) else ""
     return fields
 
 
+def _thanks(request: web.Request) -> web.StreamResponse:
+    """ "Thanks, we'll be in touch", naming nobody: what a stranger may be told."""
+    return aiohttp_jinja2.render_template("signup_done.html", request, {"generic": True})
+
+
+async def _form_again(
+    request: web.Request,
+    services: ShareTrail,
+    visitor: Visitor,
+    fields: dict[str, str],
+    *,
+    status: int,
+    message: str,
+    errors: dict[str, str] | None = None,
+) -> web.StreamResponse:
+    """The landing page again with what was typed, a message, and a fresh form token."""
+    code = request.match_info["code"]
+    page = await services.landing(code, visitor_key=visitor.key, known_visitor=visitor.known)
+    values = {name: fields[name] for name in SIGNUP_FIELDS}
+    context = _page_context(request, services, page, values=values, errors=errors, message=message)
+    response = aiohttp_jinja2.render_template("landing.html", request, context, status=status)
+    remember(response, visitor, secure=_secure(request))
+    return response
+
+
 async def signup(request: web.Request) -> web.StreamResponse:
+    """Order of refusals: unknown code (404), closed activity (409), the honeypot (thanks,
+    nothing stored), a form not from our page (403), bad fields (400)."""
     services = request.app[SERVICES]
     code = request.match_info["code"]
     visitor = identify(request, services)
     services.codec.decode(code)  # A forged code is a 404 before the body is even read.
+    await services.ensure_signups_open(code)
     fields = await _form_fields(request)
+    if fields[HONEYPOT]:
+        return _thanks(request)
     try:
         outcome = await services.signup(
             code,
@@ -150,24 +187,30 @@ async def signup(request: web.Request) -> web.StreamResponse:
             visitor_key=visitor.key,
             visitor_hash=visitor.hash,
             offer_token=fields["offer"],
+            form_token=fields[FORM_TOKEN],
             known_visitor=visitor.known,
+            own_employee_id=own_employee_id(request, services),
         )
+    except (Forbidden, Gone) as exc:
+        return await _form_again(request, services, visitor, fields, status=403, message=str(exc))
     except InvalidInput as exc:
-        page = await services.landing(code, visitor_key=visitor.key, known_visitor=visitor.known)
-        context = _page_context(
-            request, services, page, values=fields, errors=exc.fields, message=str(exc)
+        return await _form_again(
+            request, services, visitor, fields, status=400, message=str(exc), errors=exc.fields
         )
-        return aiohttp_jinja2.render_template("landing.html", request, context, status=400)
-    response = aiohttp_jinja2.render_template(
-        "signup_done.html",
-        request,
-        {
-            "lead": outcome.lead,
-            "salesperson": outcome.salesperson,
-            "employee": outcome.employee,
-            "duplicate": outcome.duplicate,
-        },
-    )
+    if outcome.duplicate and outcome.lead.visitor_key != visitor.key:
+        # Someone else's browser: naming the salesperson would tell them the phone is known.
+        response = _thanks(request)
+    else:
+        response = aiohttp_jinja2.render_template(
+            "signup_done.html",
+            request,
+            {
+                "lead": outcome.lead,
+                "salesperson": outcome.salesperson,
+                "employee": outcome.employee,
+                "duplicate": outcome.duplicate,
+            },
+        )
     remember(response, visitor, secure=_secure(request))
     return response
 

@@ -1,13 +1,15 @@
 """Per-client token buckets for the routes a script could hammer (sign-up, beacon).
 
-Buckets are keyed by a keyed hash of the client IP, so not even memory keeps raw
-addresses. They are per process: several processes behind a balancer add up their
-budgets, which is fine for abuse limits.
+Buckets are keyed by a keyed hash of the client: its IPv4 address, or the /64 of its IPv6
+address (one subscriber gets a whole /64 and can pick a new address in it per request), so
+not even memory keeps raw addresses. They are per process: several processes behind a
+balancer add up their budgets, which is fine for abuse limits.
 """
 
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import math
 import time
 from collections.abc import Callable
@@ -62,6 +64,19 @@ class TokenBuckets:
 LIMITERS = web.AppKey("limiters", dict)
 
 
+def client_key(ip: str) -> str:
+    """What one client is for rate limiting: an IPv4 address, or an IPv6 /64."""
+    if ":" not in ip:
+        return ip
+    try:
+        address = ipaddress.IPv6Address(ip.split("%", 1)[0])
+    except ValueError:
+        return ip
+    if address.ipv4_mapped is not None:
+        return str(address.ipv4_mapped)
+    return address.exploded[:19] + "::/64"
+
+
 def setup(app: web.Application) -> None:
     app[LIMITERS] = {name: TokenBuckets(rate) for name, rate in LIMITS.items()}
 
@@ -73,7 +88,7 @@ def limited(name: str) -> Callable[[Handler], Handler]:
         async def guarded(request: web.Request) -> web.StreamResponse:
             salt = request.app[SERVICES].hash_key
             key = hashlib.blake2b(
-                client_ip(request).encode(), key=salt[:64], digest_size=12
+                client_key(client_ip(request)).encode(), key=salt[:64], digest_size=12
             ).hexdigest()
             wait = request.app[LIMITERS][name].take(key)
             if wait > 0:

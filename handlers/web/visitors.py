@@ -1,11 +1,25 @@
-"""Who is this visitor: the signed first-party cookie, else the daily-salted IP+UA hash.
+"""Who is this visitor: a random id in our signed first-party cookie, made on the first visit.
 
-The cookie's value *is* the first day's hash, so a visitor who accepts the cookie and one
-who refuses it are counted the same way on their first visit.
+A visitor is a browser, not a network address. Strangers behind one office or carrier
+address with the same phone model send the same IP and user agent, so the day's IP+UA hash
+can never say who someone is: it is stored beside each view for counting only and links
+nobody (not salesperson assignment, "customer is back" alerts, lead timelines or the
+repeat-view rule).
+
+The choice for requests without our cookie: each one gets a fresh random id (and the cookie
+that carries it). A fresh browser's first request is cookieless too, and nothing in it tells
+it apart from a client that never keeps cookies; counting such requests by the IP+UA hash
+would fold ten new customers in one office into one. So every cookieless request is a new
+visitor: a client that refuses cookies is counted once per page load (never merged with
+anyone), and what that could earn is bounded by the points cap per network
+(`bot/tracking.py`: at most 10 rewarded visitors per /24 or /64, share and day).
 """
 
 from __future__ import annotations
 
+import ipaddress
+import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -13,17 +27,23 @@ from aiohttp import web
 
 from bot.errors import DomainError
 from bot.service import ShareTrail
-from bot.tracking import visitor_hash
+from bot.tracking import network_hash, visitor_hash
 
 COOKIE = "st_v"
 OWN_COOKIE = "st_own"  # set by the employee's own preview link: their visits are not counted
 COOKIE_MAX_AGE = 365 * 24 * 3600
 
 
+def new_visitor_id() -> str:
+    """128 random bits: unguessable, and unique across replicas without coordination."""
+    return secrets.token_hex(16)
+
+
 @dataclass(frozen=True)
 class Visitor:
-    key: str
-    hash: str
+    key: str  # the browser's random id: from our cookie, or made for this request
+    hash: str  # the day's IP+UA hash: stored for counting, never used to link anyone
+    network: str  # the day's keyed hash of the /24 or /64: the points cap per network
     new_cookie: str | None
 
     @property
@@ -32,31 +52,68 @@ class Visitor:
         return self.new_cookie is None
 
 
-TRUSTED_PROXIES = frozenset({"127.0.0.1", "::1"})
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+class TrustedProxies:
+    """The reverse proxies whose X-Forwarded-For entries are believed (TRUSTED_PROXIES)."""
+
+    def __init__(self, networks: Iterable[Network]) -> None:
+        self._networks = tuple(networks)
+        self._seen: dict[str, bool] = {}
+
+    def trusts(self, address: str) -> bool:
+        known = self._seen.get(address)
+        if known is None:
+            if len(self._seen) > 4096:  # the peers are few; forwarded entries are not
+                self._seen.clear()
+            known = self._seen[address] = self._lookup(address)
+        return known
+
+    def _lookup(self, address: str) -> bool:
+        try:
+            ip = ipaddress.ip_address(address)
+        except ValueError:
+            return False
+        return any(ip in network for network in self._networks)
+
+
+LOOPBACK_PROXIES = TrustedProxies(
+    [ipaddress.ip_network("127.0.0.1/32"), ipaddress.ip_network("::1/128")]
+)
+PROXIES = web.AppKey("trusted_proxies", TrustedProxies)
 
 
 def client_ip(request: web.Request) -> str:
-    """The client's address; X-Forwarded-For counts only from a proxy on this host
-    (anyone else could forge it to dodge rate limits or pose as another visitor)."""
+    """The client's address. X-Forwarded-For is read right to left, skipping our own proxies:
+    each proxy appends the address it was reached from, so the right-most entry not ours is
+    the last one a trusted proxy vouched for (anything left of it is the client's own claim)."""
     peer = request.remote or ""
+    proxies = request.app.get(PROXIES) or LOOPBACK_PROXIES
+    if not proxies.trusts(peer):
+        return peer
     forwarded = request.headers.get("X-Forwarded-For", "")
-    if peer in TRUSTED_PROXIES and forwarded:
-        return forwarded.split(",")[0].strip() or peer
-    return peer
+    entries = [entry.strip() for entry in forwarded.split(",") if entry.strip()]
+    for entry in reversed(entries):
+        if not proxies.trusts(entry):
+            return entry
+    return entries[0] if entries else peer
 
 
 def identify(request: web.Request, services: ShareTrail) -> Visitor:
-    user_agent = request.headers.get("User-Agent", "")
-    hashed = visitor_hash(
-        services.hash_key, client_ip(request), user_agent, datetime.now(UTC).date()
-    )
+    """The visitor of this request; see the module's docstring for cookieless requests."""
+    ip = client_ip(request)
+    today = datetime.now(UTC).date()
+    hashed = visitor_hash(services.hash_key, ip, request.headers.get("User-Agent", ""), today)
+    network = network_hash(services.hash_key, ip, today)
     cookie = request.cookies.get(COOKIE)
     if cookie:
         try:
-            return Visitor(services.visitor_cookies.unsign(cookie), hashed, None)
+            return Visitor(services.visitor_cookies.unsign(cookie), hashed, network, None)
         except DomainError:
             pass  # A forged or stale cookie is ignored, like no cookie at all.
-    return Visitor(hashed, hashed, services.visitor_cookies.sign(hashed))
+    key = new_visitor_id()
+    return Visitor(key, hashed, network, services.visitor_cookies.sign(key))
 
 
 def own_employee_id(request: web.Request, services: ShareTrail) -> int | None:

@@ -20,6 +20,7 @@ from aiohttp.test_utils import unused_port
 from bot.demo import DEMO_ACTIVITY_NAME
 from handlers.sandbox_runner import Sandbox, start_sandbox
 from sandbox.workspace import Message
+from tests.flows import signup_form
 
 FETCH = {"X-Requested-With": "fetch"}
 MOBILE_UA = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 Chrome/130 Mobile"
@@ -85,9 +86,11 @@ async def share_card(sandbox: Sandbox, user: str) -> Message:
 
 
 async def sign_up(http: aiohttp.ClientSession, link: str, name: str, phone: str) -> None:
+    """Open the page, then send its form (with the page's signed form token), as a browser."""
     headers = {"User-Agent": MOBILE_UA}
+    form = await signup_form(http, link, headers)
     async with http.post(
-        f"{link}/signup", data={"name": name, "phone": phone}, headers=headers
+        f"{link}/signup", data={**form, "name": name, "phone": phone}, headers=headers
     ) as response:
         assert response.status == 200, await response.text()
 
@@ -138,6 +141,7 @@ async def test_restart_keeps_conversations_files_home_and_live_buttons(
     await sign_up(http, link.group(0), "Wang Fang", "+86 138 1234 5678")
     salesperson, lead = await lead_dm(sandbox, "Wang Fang")
     await wait_for(sandbox, f"D_{EMPLOYEE}", EMPLOYEE, r"Wang Fang\*? signed up")
+    await wait_for(sandbox, f"D_{EMPLOYEE}", EMPLOYEE, r"viewing your card")  # her page view
     reply = await slack.say(salesperson, f"D_{salesperson}", "Calling her now", thread_ts=lead.ts)
     await slack.open_app_home(EMPLOYEE)
     await slack.wait_until(lambda: slack.workspace.home_of(EMPLOYEE))

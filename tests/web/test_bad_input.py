@@ -9,7 +9,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.conftest import ADMIN, EMPLOYEE, MOBILE_UA, Stack
-from tests.flows import Card, create_activity, get_share_card
+from tests.flows import Card, create_activity, get_share_card, signup_form
 from tests.records_flows import lead_setup, reply_to
 from tests.web.test_checkin import good_form, request_link
 
@@ -215,7 +215,8 @@ async def test_non_ascii_check_in_token_is_not_valid(stack: Stack, token: str, m
 
 @pytest.mark.parametrize("token", NON_ASCII_TOKENS[:3])
 async def test_non_ascii_offer_still_signs_up(stack: Stack, card: Card, token: str) -> None:
-    fields = {"name": "Wang Wei", "phone": "+86 138 1234 5678", "offer": token}
+    form = await signup_form(stack.http, card.url, {})
+    fields = {**form, "name": "Wang Wei", "phone": "+86 138 1234 5678", "offer": token}
     async with stack.http.post(f"{card.url}/signup", data=fields) as response:
         assert response.status == 200, await response.text()
 
