@@ -9,8 +9,12 @@ import time
 
 import aiohttp
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import make_mocked_request
 from sqlmodel import func, select
 
+from bot.settings import Settings, SettingsError, load_settings
+from handlers.web.visitors import PROXIES, TrustedProxies, client_ip
 from store.models import Lead, PointsEntry
 from tests.conftest import ADMIN, EMPLOYEE, MOBILE_UA, SALES, Stack
 from tests.flows import (
@@ -266,3 +270,38 @@ async def test_only_the_same_browser_hears_it_was_already_signed_up(
     assert "already" not in told and salesperson not in told and "Wang" not in told
     await stack.settle()
     assert await rows(stack, Lead) == 1
+
+
+# --- TRUSTED_PROXIES -----------------------------------------------------------------------
+
+
+def request_via(peer: str, forwarded: str, proxies: str) -> web.Request:
+    app = web.Application()
+    app[PROXIES] = TrustedProxies(Settings(_env_file=None, trusted_proxies=proxies).proxy_networks)
+    request = make_mocked_request("GET", "/", headers={"X-Forwarded-For": forwarded}, app=app)
+    return request.clone(remote=peer)
+
+
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "proxies", "client"),
+    [
+        # A chain of our proxies: skip them all, right to left.
+        ("10.0.0.2", "6.6.6.6, 198.51.100.7, 10.0.0.9", "10.0.0.0/8", "198.51.100.7"),
+        ("::1", "6.6.6.6, 2001:db8::7, fd00::3", "::1,fd00::/8", "2001:db8::7"),
+        # Not from a proxy: the header is the client's own claim, ignored.
+        ("203.0.113.5", "198.51.100.7", "127.0.0.1,::1", "203.0.113.5"),
+        # Every entry is ours: the left-most is as far as anyone vouches.
+        ("127.0.0.1", "10.0.0.1, 10.0.0.2", "127.0.0.1,10.0.0.0/8", "10.0.0.1"),
+        ("127.0.0.1", "", "127.0.0.1", "127.0.0.1"),
+    ],
+)
+def test_trusted_proxies_are_skipped_right_to_left(
+    peer: str, forwarded: str, proxies: str, client: str
+) -> None:
+    assert client_ip(request_via(peer, forwarded, proxies)) == client
+
+
+def test_trusted_proxies_must_be_addresses_or_cidrs() -> None:
+    with pytest.raises(SettingsError, match="TRUSTED_PROXIES"):
+        load_settings(_env_file=None, trusted_proxies="127.0.0.1,proxy.example")
+    assert Settings(_env_file=None).trusted_proxies == "127.0.0.1,::1"
