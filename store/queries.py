@@ -63,8 +63,9 @@ async def bump_stats(session: AsyncSession, changes: Sequence[StatChange]) -> No
     concurrent writers on PostgreSQL lock them in the same order.
 
     Lock order, for every unit of work on PostgreSQL (the tracking writer, sign-ups,
-    outcomes): share_visitors rows (by id), then share_stats (by key), then employee_stats
-    (by employee), then the outbox. Write the visitor rows first; a deadlock that still
+    outcomes): share_visitors rows (by id), then network_visitors (by share and network;
+    the writer only), then share_stats (by key), then employee_stats (by employee), then
+    the outbox. Write the visitor rows first; a deadlock that still
     happens is retried whole by store.db.Database.transaction.
     """
     shares: dict[tuple[int, str], list[int]] = {}
