@@ -1,7 +1,7 @@
 """honest points: new visitors per network (the points cap), own sign-ups marked
 
 Revision ID: 7f3c1a9d2b64
-Revises: c967adc02d5e
+Revises: e3b1c4a7f2d9
 Create Date: 2026-12-04 16:30:00.000000
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "7f3c1a9d2b64"
-down_revision: str | None = "c967adc02d5e"
+down_revision: str | None = "e3b1c4a7f2d9"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
