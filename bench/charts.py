@@ -108,21 +108,27 @@ KINDS: tuple[tuple[str, Callable[[int], series.Chart]], ...] = (
 )
 
 
-CPU_MS: dict[int, list[float]] = {}  # id(wall list) -> this process's CPU per call
+class Wall(list[float]):
+    """Wall milliseconds per call, with this process's CPU milliseconds per call beside
+    them (empty when the work ran elsewhere: the worker, the database)."""
+
+    cpu: list[float]
+
+    def __init__(self, wall: list[float], cpu: list[float] | None = None) -> None:
+        super().__init__(wall)
+        self.cpu = cpu or []
 
 
-def timings(fn: Callable[[int], object], runs: int, warmup: int = 3) -> list[float]:
-    """Wall milliseconds per call; the CPU milliseconds go to CPU_MS (load shows apart)."""
+def timings(fn: Callable[[int], object], runs: int, warmup: int = 3) -> Wall:
     for i in range(warmup):
         fn(10_000 + i)
-    out, cpu = [], []
+    wall, cpu = [], []
     for i in range(runs):
         start, start_cpu = time.perf_counter(), time.process_time()
         fn(i)
-        out.append((time.perf_counter() - start) * 1000)
+        wall.append((time.perf_counter() - start) * 1000)
         cpu.append((time.process_time() - start_cpu) * 1000)
-    CPU_MS[id(out)] = cpu
-    return out
+    return Wall(wall, cpu)
 
 
 def q(values: list[float], p: float) -> float:
@@ -264,7 +270,7 @@ def main() -> int:
         verdict = ("PASS" if p95 <= P95_TARGET_MS else "MISS") if target else "-"
         if verdict == "MISS":
             missed.append(name)
-        cpu = CPU_MS.get(id(values))
+        cpu = values.cpu if isinstance(values, Wall) else []
         cpu_p50 = f"{q(cpu, 50):8.1f}" if cpu else f"{'':8}"
         print(f"{name:38} {p50:8.1f} {p95:8.1f} {cpu_p50} {p50 / floor:16.2f}  {verdict}")
     print(
