@@ -8,12 +8,13 @@ are rescheduled with exponential backoff and jitter, or honour the platform's
 Retry-After exactly. Permanent refusals (unknown channel or user, revoked token…) are
 not retried: the row is marked failed, with the reason, for `/sharetrail health`.
 
-Exactly once across crashes: a row claimed ("sending") when the process died may or
-may not have reached the platform. Deliverers stamp every message with its key (Slack:
-message metadata); on start-up `reconcile` puts such rows back in the queue marked as
-retries, and a retry first asks the platform whether a message with that key already
-exists (`careful_since`) before sending it again. Ordinary retries after an unclear
-failure (a timeout, a 500) take the same careful path.
+Exactly once across crashes: a row claimed ("sending") when the process died may or may
+not have reached the platform. Deliverers stamp every message with its key (Slack:
+message metadata); once the claim is CLAIM_LEASE old, `reconcile` (run by every
+replica's sender, from start-up on) puts such rows back in the queue marked as retries,
+and a retry first asks the platform whether a message with that key already exists
+(`careful_since`) before sending it again. Ordinary retries after an unclear failure (a
+timeout, a 500) take the same careful path.
 """
 
 from __future__ import annotations
@@ -44,6 +45,11 @@ MAX_BACKOFF = timedelta(minutes=10)
 BATCH = 100
 CONCURRENCY = 8
 MARK_WINDOW = 0.02  # seconds: "sent" marks are written in batches
+# A claim older than this is a dead sender's (a replica killed mid-send): a send is a
+# lookup and a post of at most 10 s each (handlers/main.py SLACK_TIMEOUT_S). Any replica
+# then puts the row back as a careful retry. A younger claim may be another live
+# replica's send under way, and is left alone so it is not sent twice.
+CLAIM_LEASE = timedelta(seconds=60)
 
 _KINDS: dict[str, type[Any]] = {cls.__name__: cls for cls in get_args(Notification)}
 _ADAPTERS: dict[str, TypeAdapter[Any]] = {name: TypeAdapter(cls) for name, cls in _KINDS.items()}
@@ -219,6 +225,7 @@ class Outbox:
         self._clock = clock
         self._rng = rng or random.Random()
         self._slots = asyncio.Semaphore(concurrency)
+        self._next_reclaim = clock()
         self._wake = asyncio.Event()
         self._runner: asyncio.Task[None] | None = None
         self._in_flight: set[asyncio.Task[None]] = set()
@@ -231,7 +238,6 @@ class Outbox:
     # lifecycle ---------------------------------------------------------------------
 
     async def start(self) -> None:
-        await self.reconcile()
         self._stopping = False
         self._runner = asyncio.create_task(self._run(), name="outbox")
 
@@ -268,6 +274,9 @@ class Outbox:
 
     async def _run(self) -> None:
         while not self._stopping:
+            if self._clock() >= self._next_reclaim:  # rows a dead replica had claimed
+                self._next_reclaim = self._clock() + CLAIM_LEASE / 4
+                await self.reconcile()
             self._claiming = True  # until every claimed row has its task (see `drain`)
             claimed = await self._claim()
             for claim in claimed:
@@ -459,11 +468,16 @@ class Outbox:
     # crash recovery -------------------------------------------------------------------
 
     async def reconcile(self) -> int:
-        """Rows left "sending" by a crash go back in the queue as careful retries."""
+        """Rows left "sending" by a crash (this process's last run, or another replica that
+        died) go back in the queue as careful retries, once their claim is CLAIM_LEASE old:
+        on start-up and every quarter lease while running."""
+        stale = self._clock() - CLAIM_LEASE
         async with self._db.session() as session:
             result = await session.exec(
                 update(OutboxMessage)
                 .where(col(OutboxMessage.status) == "sending")
+                .where(col(OutboxMessage.claimed_at) < stale)
+                .where(col(OutboxMessage.key).not_in(list(self._sending)))
                 .values(
                     status="pending",
                     attempts=OutboxMessage.attempts + 1,
