@@ -552,8 +552,12 @@ class SlackEmulator:
         return {"channel": channel.to_json()}
 
     def _readable(self, args: JSON) -> str:
-        """The channel to read; the bot reads only conversations it is in."""
-        channel = self._channel_id(args.get("channel"))
+        """The channel to read; the bot reads only conversations it is in. A user id is
+        not a conversation here (only chat.postMessage takes one, for the DM)."""
+        raw = str(args.get("channel") or "")
+        if raw in self.workspace.users:
+            raise SlackError("channel_not_found")
+        channel = self._channel_id(raw)
         self._check_member(channel)
         return channel
 

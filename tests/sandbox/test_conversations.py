@@ -145,6 +145,12 @@ async def test_the_bot_reads_only_conversations_it_is_in(
 ) -> None:
     emulator.workspace.add_channel(Channel("C_OPEN", "open", ["U_ANN"]))
     assert await error_of(client.conversations_history(channel="C_OPEN")) == "not_in_channel"
+    # A DM is read by its id (conversations.open gives it), not by the user's id.
+    await client.chat_postMessage(channel="U_ANN", text="hi")
+    assert await error_of(client.conversations_history(channel="U_ANN")) == "channel_not_found"
+    dm = (await client.conversations_open(users="U_ANN"))["channel"]["id"]
+    history = await client.conversations_history(channel=dm)
+    assert [m["text"] for m in history["messages"]] == ["hi"]
 
 
 @pytest.mark.parametrize("fault", ["http_500_after", "dropped"])
