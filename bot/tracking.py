@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import ipaddress
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -127,9 +128,47 @@ def visitor_hash(secret: bytes, ip: str, user_agent: str, day: date) -> str:
     return hashlib.sha256(salt + ip.encode() + b"\0" + user_agent.encode()).hexdigest()[:32]
 
 
+_IPV6_TEXT = re.compile(r"[0-9A-Fa-f:]{2,39}")
+
+
 def network_of(ip: str) -> str:
     """The address's network as one household or office sees it: the /24 of an IPv4
-    address (also IPv4-mapped IPv6), the /64 of an IPv6 one; an unreadable address as is."""
+    address (also IPv4-mapped IPv6), the /64 of an IPv6 one; an unreadable address as is.
+    Plain dotted and colon forms are cut as text (on every landing request: the
+    ipaddress module costs tens of microseconds a call); anything else goes through it."""
+    if ":" not in ip:
+        octets = ip.split(".")
+        if len(octets) == 4 and all(o.isdigit() and len(o) <= 3 for o in octets):
+            return f"{int(octets[0])}.{int(octets[1])}.{int(octets[2])}"
+    else:
+        prefix = _ipv6_prefix(ip)
+        if prefix is not None:
+            return prefix
+    return _network_slowly(ip)
+
+
+def _ipv6_prefix(ip: str) -> str | None:
+    """The first four groups of an IPv6 address in full ("2001:0db8:0000:0000"); None for
+    forms left to the ipaddress module (zones, embedded IPv4, anything malformed)."""
+    if not _IPV6_TEXT.fullmatch(ip):
+        return None
+    head, compressed, tail = ip.partition("::")
+    groups = head.split(":") if head else []
+    if compressed:
+        rest = tail.split(":") if tail else []
+        missing = 8 - len(groups) - len(rest)
+        if missing < 1 or "::" in tail:
+            return None
+        groups += ["0"] * missing + rest
+    if len(groups) != 8 or "" in groups or max(map(len, groups)) > 4:
+        return None
+    if not int(groups[0], 16) and not any(int(g, 16) for g in groups[1:5]):
+        return None  # ::/80 holds the IPv4-mapped and -compatible forms: the slow path
+    a, b, c, d = groups[:4]
+    return f"{a:0>4}:{b:0>4}:{c:0>4}:{d:0>4}".lower()
+
+
+def _network_slowly(ip: str) -> str:
     try:
         address = ipaddress.ip_address(ip.split("%", 1)[0])
     except ValueError:

@@ -59,10 +59,23 @@ class TrustedProxies:
     """The reverse proxies whose X-Forwarded-For entries are believed (TRUSTED_PROXIES)."""
 
     def __init__(self, networks: Iterable[Network]) -> None:
-        self._networks = tuple(networks)
+        networks = tuple(networks)
+        # Single addresses are matched as text, so the default (loopback) parses nothing on
+        # the landing page's path; only real ranges need the ipaddress module.
+        self._addresses = frozenset(
+            text
+            for n in networks
+            if n.num_addresses == 1
+            for text in (str(n.network_address), n.network_address.exploded)
+        )
+        self._networks = tuple(n for n in networks if n.num_addresses > 1)
         self._seen: dict[str, bool] = {}
 
     def trusts(self, address: str) -> bool:
+        if address in self._addresses:
+            return True
+        if not self._networks:
+            return False
         known = self._seen.get(address)
         if known is None:
             if len(self._seen) > 4096:  # the peers are few; forwarded entries are not
