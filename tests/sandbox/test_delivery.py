@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl
@@ -17,7 +17,6 @@ from urllib.parse import parse_qsl
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer
 from slack_sdk.signature import SignatureVerifier
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -25,7 +24,7 @@ import sandbox.delivery
 from sandbox.delivery import sign, verify
 from sandbox.emulator import SlackEmulator
 from sandbox.forms import view_state
-from tests.conftest import BOT_TOKEN, SIGNING_SECRET
+from tests.conftest import SIGNING_SECRET
 
 JSON = dict[str, Any]
 
@@ -101,29 +100,6 @@ class FakeApp:
 
     def of_kind(self, kind: str) -> list[Received]:
         return [r for r in self.received if r.kind == kind]
-
-
-@pytest.fixture
-async def app(slack_server: tuple[SlackEmulator, TestServer]) -> AsyncIterator[FakeApp]:
-    emulator, _ = slack_server
-    fake = FakeApp()
-    server = TestServer(fake.make_app(), host="127.0.0.1")
-    await server.start_server()
-    emulator.app_url = str(server.make_url(""))
-    yield fake
-    fake.release.set()
-    await server.close()
-
-
-@pytest.fixture
-def client(slack_server: tuple[SlackEmulator, TestServer]) -> AsyncWebClient:
-    _, server = slack_server
-    return AsyncWebClient(token=BOT_TOKEN, base_url=str(server.make_url("/api/")))
-
-
-@pytest.fixture
-def emulator(slack_server: tuple[SlackEmulator, TestServer]) -> SlackEmulator:
-    return slack_server[0]
 
 
 async def trigger_for(emulator: SlackEmulator, app: FakeApp, user: str) -> str:
