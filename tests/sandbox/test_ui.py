@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,8 @@ import aiohttp
 import pytest
 from aiohttp.test_utils import unused_port
 
+from bot.activities import ActivityDraft
+from bot.shares import get_or_create_share
 from handlers.sandbox_runner import Sandbox, start_sandbox
 from sandbox.ui import SandboxUI
 from sandbox.workspace import BOT_USER_ID, Message, View
@@ -440,3 +443,26 @@ async def test_failed_actions_are_reported_not_hidden(
     assert not answer["ok"] and "Could not reach the app" in answer["error"]
     async with http.post(url, data="not json", headers=FETCH) as response:
         assert response.status == 400
+
+
+async def test_a_pasted_share_link_unfurls_in_the_chat(
+    sandbox: Sandbox, http: aiohttp.ClientSession
+) -> None:
+    """The sandbox registers the app's host as an unfurl domain, as the manifest does."""
+    services = sandbox.runtime.services
+    starts = datetime.now(UTC) + timedelta(days=3)
+    draft = ActivityDraft("Harbour tour", starts, starts + timedelta(hours=2), "event_invitation")
+    activity = await services.create_activity(draft, created_by=ADMIN)
+    employee = await services.sync_employee(EMPLOYEE)
+    async with sandbox.runtime.db.session() as session:
+        share = await get_or_create_share(session=session, activity=activity, employee=employee)
+    assert share.id is not None
+    link = services.share_link(share.id, "channel")
+
+    since = sandbox.emulator.mark()
+    await post(
+        http, f"{sandbox.ui_url}/u/{EMPLOYEE}/say", data={"channel": "C_GENERAL", "text": link}
+    )
+    await sandbox.emulator.wait_for_call("chat.unfurl", since=since)
+    pane = (await fragment(sandbox, http, EMPLOYEE, "C_GENERAL"))["pane"]
+    assert re.search(r'class="blocks unfurl".*Harbour tour.*card\.png', pane, re.DOTALL)
