@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 CODE = [p for folder in ("bot", "handlers") for p in (ROOT / folder).rglob("*.py")]
 
 # Bot scopes per Web API method (https://api.slack.com/methods/<method>, "Required scopes").
-# The code reads history of DMs only (lead threads, outbox look-ups): im:history.
+# History is read in DMs (lead threads, outbox look-ups) and in the public or private channel
+# an activity was published to (publishing's look-up of a post whose answer was lost).
+HISTORY = {"im:history", "channels:history", "groups:history"}
 METHOD_SCOPES: dict[str, set[str]] = {
     "auth_test": set(),
     "chat_delete": {"chat:write"},
@@ -23,11 +25,11 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "chat_postMessage": {"chat:write"},
     "chat_unfurl": {"links:write"},
     "chat_update": {"chat:write"},
-    "conversations_history": {"im:history"},
+    "conversations_history": HISTORY,
     "conversations_info": {"channels:read", "groups:read"},
     "conversations_join": {"channels:join"},
     "conversations_open": {"im:write"},
-    "conversations_replies": {"im:history"},
+    "conversations_replies": HISTORY,
     "files_info": {"files:read"},
     "files_upload_v2": {"files:write"},
     "reactions_add": {"reactions:write"},
