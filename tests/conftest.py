@@ -3,9 +3,10 @@ sandbox's Slack Web API emulator, which also delivers signed requests back to th
 
 from __future__ import annotations
 
+import asyncio
 import random
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
@@ -82,17 +83,41 @@ async def slack_server() -> AsyncIterator[tuple[SlackEmulator, TestServer]]:
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
 
 
-async def _postgres_database() -> str | None:
+def _postgres_url(name: str) -> str:
+    return f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+
+
+async def _postgres_database(template: str | None = None) -> str | None:
+    """A new database (a copy of `template`, else empty); None when PostgreSQL is down."""
     try:
         connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
     except (OSError, asyncpg.PostgresError):
         return None
     name = f"sharetrail_{uuid.uuid4().hex[:12]}"
+    copy = f' TEMPLATE "{template}"' if template else ""
     try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
+        await connection.execute(f'CREATE DATABASE "{name}"{copy}')
     finally:
         await connection.close()
     return name
+
+
+async def _migrated_postgres_database() -> str | None:
+    name = await _postgres_database()
+    if name is not None:
+        database = Database.from_url(_postgres_url(name))
+        await upgrade(database.engine)
+        await database.dispose()  # a template must have no connections
+        await _admin(f'ALTER DATABASE "{name}" WITH IS_TEMPLATE true ALLOW_CONNECTIONS false')
+    return name
+
+
+async def _admin(sql: str) -> None:
+    connection = await asyncpg.connect(PG_ADMIN_DSN, timeout=3)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
 
 
 async def _drop_postgres_database(name: str) -> None:
@@ -103,6 +128,32 @@ async def _drop_postgres_database(name: str) -> None:
         await connection.close()
 
 
+@dataclass
+class PostgresTemplate:
+    """A migrated database each PostgreSQL test's database is copied from: CREATE DATABASE
+    … TEMPLATE copies files, where running every migration took ~1 s a test on this
+    machine. Made by the first PostgreSQL test, so a SQLite-only run never touches it.
+    Nobody may connect to it (autovacuum included: a connection makes the copy fail)."""
+
+    name: str | None = None
+    tried: bool = False
+
+    async def get(self) -> str | None:
+        if not self.tried:
+            self.tried = True
+            self.name = await _migrated_postgres_database()
+        return self.name
+
+
+@pytest.fixture(scope="session")
+def postgres_template() -> Iterator[PostgresTemplate]:
+    template = PostgresTemplate()
+    yield template
+    if template.name is not None:
+        asyncio.run(_admin(f'ALTER DATABASE "{template.name}" WITH IS_TEMPLATE false'))
+        asyncio.run(_drop_postgres_database(template.name))
+
+
 # The app-level tests run on both backends the product supports: CI runs the suite on
 # SQLite and on PostgreSQL (skipped, saying why, when PostgreSQL is not running).
 BACKENDS = ["sqlite", "postgresql"]
@@ -110,15 +161,18 @@ BACKENDS = ["sqlite", "postgresql"]
 
 @pytest.fixture(params=BACKENDS)
 async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[str]:
-    """A fresh, empty database for one test: a SQLite file, or a new PostgreSQL database."""
+    """A fresh database for one test: a new SQLite file, or a new PostgreSQL database (a copy
+    of the migrated template)."""
     if request.param == "sqlite":
         yield f"sqlite+aiosqlite:///{tmp_path / 'sharetrail.db'}"
         return
-    pg_name = await _postgres_database()
+    template = request.getfixturevalue("postgres_template")
+    name = await template.get()
+    pg_name = await _postgres_database(name) if name else None
     if pg_name is None:
         pytest.skip("PostgreSQL is not running on 127.0.0.1:5432")
     try:
-        yield f"postgresql+asyncpg://postgres@127.0.0.1:5432/{pg_name}"
+        yield _postgres_url(pg_name)
     finally:
         await _drop_postgres_database(pg_name)
 
