@@ -7,16 +7,16 @@ from __future__ import annotations
 import csv
 import io
 from datetime import UTC, datetime
-from typing import Any
-
-from openpyxl import Workbook
-from openpyxl.worksheet.worksheet import Worksheet
+from typing import TYPE_CHECKING, Any
 
 from bot.i18n import _
 from bot.lead_lists import LeadFilter, leads_for
 from bot.reports.series import MAX_DAYS, daily_series
 from bot.service import ShareTrail
 from store.models import aware
+
+if TYPE_CHECKING:  # openpyxl (and the numpy it pulls in) load on the first download only:
+    from openpyxl.worksheet.worksheet import Worksheet  # the landing server stays small
 
 LEAD_COLUMNS = (
     "lead_id",
@@ -56,6 +56,8 @@ async def activity_workbook(
 ) -> bytes:
     """The .xlsx bytes; NotFound for an unknown activity."""
     activity = await services.activity(activity_id)
+    from openpyxl import Workbook
+
     book = Workbook()
     employees = book.active
     assert employees is not None
