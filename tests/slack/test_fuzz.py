@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 from handlers.slack import ids
 from sandbox.delivery import Delivery
 from tests.conftest import ADMIN, EMPLOYEE, SALES, Stack
+from tests.fuzz_support import any_text, json_scalars, json_values
 from tests.records_flows import lead_setup
 
 EXPLORE = os.environ.get("FUZZ_EXAMPLES")
@@ -33,19 +34,9 @@ FUZZ = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 
-ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=30)
-JSON_SCALAR = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(10**30), max_value=10**30),
-    st.floats(allow_nan=False, allow_infinity=False),
-    ANY_TEXT,
-)
-JSON = st.recursive(
-    JSON_SCALAR,
-    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(ANY_TEXT, inner, max_size=3),
-    max_leaves=10,
-)
+ANY_TEXT = any_text(30)
+JSON_SCALAR = json_scalars(ANY_TEXT)
+JSON = json_values(ANY_TEXT, max_size=3, max_leaves=10)
 
 
 def values(*known: Any) -> st.SearchStrategy[Any]:

@@ -25,6 +25,7 @@ from yarl import URL
 
 from handlers.web import limits
 from tests.conftest import Stack
+from tests.fuzz_support import any_text, json_values
 from tests.records_flows import LeadSetup, lead_setup
 from tests.web.test_checkin import request_link
 
@@ -41,19 +42,8 @@ FUZZ = settings(
 HEADER_TEXT = st.text(
     st.characters(blacklist_categories=("Cc", "Cs"), blacklist_characters="\x7f"), max_size=40
 )
-ANY_TEXT = st.text(st.characters(blacklist_categories=("Cs",)), max_size=40)
-JSON_SCALAR = st.one_of(
-    st.none(),
-    st.booleans(),
-    st.integers(min_value=-(10**30), max_value=10**30),
-    st.floats(allow_nan=False, allow_infinity=False),
-    ANY_TEXT,
-)
-JSON = st.recursive(
-    JSON_SCALAR,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(ANY_TEXT, inner, max_size=4),
-    max_leaves=12,
-)
+ANY_TEXT = any_text(40)
+JSON = json_values(ANY_TEXT, max_size=4, max_leaves=12)
 # Python's json writes these, and reads them back: the beacon must refuse them.
 NON_JSON_NUMBERS = st.sampled_from([b"NaN", b"Infinity", b"-Infinity", b"1e400", b"-0.0"])
 
