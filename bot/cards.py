@@ -27,7 +27,7 @@ from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from qrcode.constants import ERROR_CORRECT_M
 
 # Bump on any design change: cached cards made by an older design are then never served.
-CARD_VERSION = 1
+CARD_VERSION = 2
 
 REGULAR_FONT = "NotoSansCJKsc-Regular-subset.otf"
 BOLD_FONT = "NotoSansCJKsc-Bold-subset.otf"
@@ -129,6 +129,11 @@ class CardContent:
     share_url: str
     short_url: str
     headline: str | None = None
+
+
+def _same_words(a: str, b: str) -> bool:
+    """Equal but for case and spacing."""
+    return " ".join(a.casefold().split()) == " ".join(b.casefold().split())
 
 
 def _units(text: str) -> list[str]:
@@ -536,6 +541,9 @@ class CardRenderer:
                 short_url=self._printable(content.short_url),
                 headline=self._printable(content.headline or ""),
             )
+            if _same_words(printable.headline or "", printable.activity_name):
+                # An activity without its own headline stores its name there: print it once.
+                printable = replace(printable, headline="")
             draw = ImageDraw.Draw(image)
             self._draw_header(image, draw, printable)
             self._draw_employee(image, draw, printable)
@@ -545,6 +553,7 @@ class CardRenderer:
         """Text without characters the fonts lack (emoji, rare scripts): no tofu boxes.
 
         An accented letter the fonts lack keeps its base letter (NFKD). Call under _draw_lock.
+        Spaces left around a dropped character close up when the text is wrapped (`_units`).
         """
         out: list[str] = []
         for char in text:

@@ -206,6 +206,25 @@ def test_characters_the_fonts_lack_are_left_out_not_drawn_as_tofu(
     assert card("Antonín Dvořák", "") == card("Antonín Dvorák", "")  # ř keeps its base letter
 
 
+def test_left_out_emoji_leave_no_gap(renderer: CardRenderer) -> None:
+    """Emoji the fonts lack are dropped and the spaces around them close up (wrapping joins
+    words with single spaces), so no text starts with a blank or has a hole where one was."""
+
+    def card(name: str, headline: str) -> bytes:
+        return renderer.render(dataclasses.replace(LATIN, activity_name=name, headline=headline))
+
+    assert card("🎉 Spring launch 🚀 party", "☕️ Coffee and demos") == card(
+        "Spring launch party", "Coffee and demos"
+    )
+
+
+def test_an_empty_headline_does_not_repeat_the_title(renderer: CardRenderer) -> None:
+    """The store keeps the name as the headline when none was given: printed once only."""
+    repeated = dataclasses.replace(LATIN, headline=" annual partner  SUMMIT 2026 ")
+    assert renderer.render(repeated) == renderer.render(dataclasses.replace(LATIN, headline=None))
+    assert renderer.render(LATIN) != renderer.render(dataclasses.replace(LATIN, headline=None))
+
+
 def test_cjk_name_and_title_are_drawn(renderer: CardRenderer) -> None:
     def ink(content: CardContent) -> int:
         info = image_of(renderer.render(content)).crop(
