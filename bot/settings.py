@@ -2,10 +2,22 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import ipaddress
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _encoding_aes_key(value: str) -> bool:
+    """43 characters of base64 that decode to a 32-byte AES key (WeCom's EncodingAESKey)."""
+    if len(value) != 43:
+        return False
+    try:
+        return len(base64.b64decode(value + "=", validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
 
 
 class SettingsError(Exception):
@@ -37,6 +49,14 @@ class Settings(BaseSettings):
     # Multiplies the client-side Slack rate budgets (handlers/slack/pacing.py). Keep 1.0
     # against real Slack; stand-ins and benchmarks with scaled limits raise it.
     slack_pacing_scale: float = Field(default=1.0, gt=0, le=1000)
+    # A WeCom self-built app (DESIGN.md section 8): served beside Slack when all are set.
+    wecom_corp_id: str | None = None
+    wecom_agent_id: str | None = None
+    wecom_secret: SecretStr | None = None
+    wecom_token: SecretStr | None = None
+    wecom_aes_key: SecretStr | None = None
+    wecom_api_url: str = "https://qyapi.weixin.qq.com/cgi-bin/"
+    wecom_oauth_url: str = "https://open.weixin.qq.com/connect/oauth2/authorize"
 
     @field_validator("slack_api_url")
     @classmethod
@@ -44,6 +64,36 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must be an http(s) URL, e.g. https://slack.com/api/")
         return value if value.endswith("/") else value + "/"
+
+    @field_validator("wecom_api_url")
+    @classmethod
+    def _wecom_api_url_ends_with_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL, e.g. https://qyapi.weixin.qq.com/cgi-bin/")
+        return value if value.endswith("/") else value + "/"
+
+    @field_validator("wecom_oauth_url")
+    @classmethod
+    def _wecom_oauth_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must be an http(s) URL")
+        return value
+
+    @field_validator("wecom_aes_key")
+    @classmethod
+    def _aes_key_shape(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and not _encoding_aes_key(value.get_secret_value()):
+            raise ValueError("must be the 43-character EncodingAESKey of the app's callback")
+        return value
+
+    @model_validator(mode="after")
+    def _wecom_all_or_none(self) -> Settings:
+        names = ("wecom_corp_id", "wecom_agent_id", "wecom_secret", "wecom_token", "wecom_aes_key")
+        given = [name for name in names if getattr(self, name) is not None]
+        if given and len(given) != len(names):
+            missing = ", ".join(name.upper() for name in names if name not in given)
+            raise ValueError(f"WeCom is half configured: also set {missing}")
+        return self
 
     @field_validator("public_base_url")
     @classmethod
@@ -102,6 +152,15 @@ class Settings(BaseSettings):
         """TRUSTED_PROXIES parsed (a bare address is a network of one)."""
         parts = (part.strip() for part in self.trusted_proxies.split(","))
         return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
+
+    @property
+    def wecom(self) -> bool:
+        """Whether WeCom is served (every WECOM_* credential set)."""
+        return self.wecom_corp_id is not None
+
+    @property
+    def slack(self) -> bool:
+        return self.slack_bot_token is not None
 
     @property
     def socket_mode(self) -> bool:
