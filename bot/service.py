@@ -20,6 +20,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import activities as activities_mod
+from bot import audit as audit_mod
 from bot import broadcasts as broadcasts_mod
 from bot import leads as leads_mod
 from bot import outbox as outbox_mod
@@ -235,6 +236,21 @@ class ShareTrail:
     def _activities_changed(self) -> None:
         for listener in list(self.activity_listeners):
             listener()
+
+    async def audit(
+        self,
+        *,
+        actor: str,
+        action: str,
+        subject: str = "",
+        details: dict[str, object] | None = None,
+    ) -> None:
+        """An audit entry in its own unit of work, for actions that change nothing else
+        (downloads); changes record theirs in their own transaction (bot/audit.py)."""
+        async with self.db.session() as session:
+            await audit_mod.record(
+                session, actor=actor, action=action, subject=subject, details=details
+            )
 
     # --- people -------------------------------------------------------------------------
 

@@ -365,3 +365,23 @@ class JobLock(SQLModel, table=True):
     name: str = Field(primary_key=True, max_length=64)
     holder: str = Field(max_length=64)
     expires_at: datetime
+
+
+class AuditEntry(SQLModel, table=True):
+    """Who did what, when (bot/audit.py). Append-only: the product has no update or delete
+    path, and a trigger refuses UPDATE and DELETE on both backends (migration a1d17c0ffee5).
+    Never holds a customer's name or phone: erasures log counts and a keyed hash."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_at", "at"),
+        Index("ix_audit_log_actor_at", "actor", "at"),
+        Index("ix_audit_log_action_at", "action", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow)
+    actor: str = Field(max_length=64)  # a chat user id, or "cli" / "system"
+    action: str = Field(max_length=64)  # e.g. "activity.create" (bot/audit.py ACTIONS)
+    subject: str = Field(default="", max_length=200)  # e.g. "activity:12"
+    details: str = Field(default="{}", sa_type=Text)  # JSON object
