@@ -72,7 +72,9 @@ OWN_LINK_TTL = 90 * 24 * 3600
 SIGNUP_FORM_PURPOSE = "signup-form"
 # Long enough for someone who opens the page in the evening and signs up in the morning.
 SIGNUP_FORM_TTL = 2 * 24 * 3600
-CLOSED_MESSAGE = "This activity has ended and takes no more sign-ups. Nothing was sent."
+SIGNED_UP_PURPOSE = "signed-up"
+# Closed is not "ended": an activity may be closed to sign-ups weeks before it starts.
+CLOSED_MESSAGE = "This activity takes no more sign-ups. Nothing was sent."
 
 
 @dataclass(frozen=True)
@@ -144,6 +146,7 @@ class ShareTrail:
         self.own_links = Signer(secret, OWN_LINK_PURPOSE)
         self.own_cookies = Signer(secret, OWN_COOKIE_PURPOSE)
         self.signup_forms = Signer(secret, SIGNUP_FORM_PURPOSE)
+        self.signed_up_cookies = Signer(secret, SIGNED_UP_PURPOSE)  # "you signed up" pages
         self.hash_key = secret.encode()
         self.landing_cache = TTLCache(ttl=30.0)
         # The landing page as rendered, per (code, salesperson offered): a few KB each.

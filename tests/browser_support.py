@@ -11,8 +11,10 @@ from typing import Any
 
 import pytest
 
-PACKAGES = ("chromium",)
+PACKAGES = ("chromium", "fonts-noto-color-emoji")
 CHROMIUM = "/usr/bin/chromium"
+# Without an emoji font headless Chromium draws 📅 and ✅ as boxes in the screenshots.
+EMOJI_FONT = "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"
 # Headless Chromium says "HeadlessChrome", which crawler detection rightly treats as a bot;
 # people use ordinary phones, so browser contexts present one.
 MOBILE_CHROME_UA = (
@@ -47,6 +49,8 @@ def _apt(*args: str) -> str | None:
 def _find_or_install() -> tuple[str | None, str]:
     for path in (CHROMIUM, shutil.which("chromium")):
         if path and os.access(path, os.X_OK):
+            if not os.path.exists(EMOJI_FONT):
+                _apt("install", "-y", "fonts-noto-color-emoji")  # screenshots only: best effort
             return path, ""
     reason = _apt("update") or _apt("install", "-y", *PACKAGES) or ""
     path = shutil.which("chromium")

@@ -6,11 +6,15 @@ import json
 import math
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urlsplit
 
 import aiohttp_jinja2
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
+from assets import STATIC_DIR
 from bot.cache import MISSING
+from bot.calendar import activity_ics
 from bot.errors import DomainError, Forbidden, Gone, InvalidInput
 from bot.service import LandingPage, ShareTrail
 from bot.tracking import Visit, classify
@@ -24,6 +28,8 @@ from handlers.web.visitors import (
     own_employee_id,
     remember,
     remember_owner,
+    remember_signup,
+    signed_up_activities,
 )
 
 SIGNUP_FIELDS = ("name", "phone", "company", "note")
@@ -47,9 +53,12 @@ def _page_context(
     values: dict[str, str] | None = None,
     errors: dict[str, str] | None = None,
     message: str = "",
+    signed_up: bool = False,
 ) -> dict[str, Any]:
     base = services.public_base_url
     return {
+        "signed_up": signed_up,
+        "calendar_url": f"/s/{page.code}/calendar.ics",
         "page": page,
         "activity": page.activity,
         "employee": page.employee,
@@ -92,9 +101,14 @@ async def landing(request: web.Request) -> web.StreamResponse:
     page = None if visitor.known else services.cached_landing(code, visitor_key=visitor.key)
     if page is None:
         page = await services.landing(code, visitor_key=visitor.key, known_visitor=visitor.known)
-    body = services.page_cache.peek(page.cache_key)
-    if body is MISSING:
-        body = await _rendered(request, services, page)
+    if page.activity.id in signed_up_activities(request, services):
+        # Rare, and different for each browser: rendered for this one, never cached.
+        context = _page_context(request, services, page, signed_up=True)
+        body = aiohttp_jinja2.render_string("landing.html", request, context).encode()
+    else:
+        body = services.page_cache.peek(page.cache_key)
+        if body is MISSING:
+            body = await _rendered(request, services, page)
     response = web.Response(body=body, headers=PAGE_HEADERS)
     remember(response, visitor, secure=_secure(request))
     committed = services.record_visit(page, visit=_visit(request, services, page, visitor))
@@ -201,6 +215,7 @@ async def signup(request: web.Request) -> web.StreamResponse:
         # Someone else's browser: naming the salesperson would tell them the phone is known.
         response = _thanks(request)
     else:
+        page = await services.landing(code, visitor_key=visitor.key, known_visitor=False)
         response = aiohttp_jinja2.render_template(
             "signup_done.html",
             request,
@@ -209,10 +224,40 @@ async def signup(request: web.Request) -> web.StreamResponse:
                 "salesperson": outcome.salesperson,
                 "employee": outcome.employee,
                 "duplicate": outcome.duplicate,
+                "activity": page.activity,
+                "when": page.when,
+                "calendar_url": f"/s/{code}/calendar.ics",
             },
         )
     remember(response, visitor, secure=_secure(request))
+    remember_signup(response, request, services, outcome.lead.activity_id, secure=_secure(request))
     return response
+
+
+async def calendar(request: web.Request) -> web.StreamResponse:
+    """The activity as an .ics file ("add to calendar" after signing up)."""
+    services = request.app[SERVICES]
+    code = request.match_info["code"]
+    page = await services.landing(code, visitor_key="", known_visitor=False)
+    activity = page.activity
+    url = f"{services.public_base_url}/s/{code}"
+    headline = activity.headline if activity.headline != activity.name else ""
+    description = "\n\n".join(part for part in (headline, activity.intro, url) if part)
+    body = activity_ics(
+        activity,
+        url=url,
+        host=urlsplit(services.public_base_url).hostname or "sharetrail",
+        description=description,
+        now=datetime.now(UTC),
+    )
+    return web.Response(
+        body=body,
+        headers={
+            "Content-Type": "text/calendar; charset=utf-8",
+            "Content-Disposition": f'attachment; filename="activity-{activity.id}.ics"',
+            "Cache-Control": "private, no-store",
+        },
+    )
 
 
 async def card_image(request: web.Request) -> web.StreamResponse:
@@ -264,9 +309,26 @@ async def beacon(request: web.Request) -> web.StreamResponse:
     return web.Response(status=204)
 
 
+def favicon_route(svg: bytes) -> Handler:
+    """The ShareTrail mark: linked from every page, and at /favicon.ico where browsers
+    look by themselves (they read an SVG served there too)."""
+
+    async def favicon(request: web.Request) -> web.StreamResponse:
+        return web.Response(
+            body=svg,
+            headers={"Content-Type": "image/svg+xml", "Cache-Control": "public, max-age=86400"},
+        )
+
+    return favicon
+
+
 def register(app: web.Application) -> None:
     limits.setup(app)
+    favicon = favicon_route((STATIC_DIR / "favicon.svg").read_bytes())
+    app.router.add_get("/favicon.svg", favicon)
+    app.router.add_get("/favicon.ico", favicon)
     app.router.add_get("/s/{code}", landing)
     app.router.add_post("/s/{code}/signup", limits.limited("signup")(signup))
     app.router.add_get("/s/{code}/card.png", card_image)
+    app.router.add_get("/s/{code}/calendar.ics", calendar)
     app.router.add_post("/s/{code}/beacon", limits.limited("beacon")(beacon))

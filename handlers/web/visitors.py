@@ -160,3 +160,35 @@ def cookie_header(name: str, value: str, *, secure: bool) -> str:
 def remember(response: web.StreamResponse, visitor: Visitor, *, secure: bool) -> None:
     if visitor.new_cookie:
         response.headers.add("Set-Cookie", cookie_header(COOKIE, visitor.new_cookie, secure=secure))
+
+
+SIGNED_UP_COOKIE = "st_su"  # the activities this browser signed up for (signed ids)
+SIGNED_UP_KEPT = 20
+
+
+def signed_up_activities(request: web.Request, services: ShareTrail) -> frozenset[int]:
+    """The activities this browser signed up for: our signed cookie says so, not the
+    network address (strangers behind one office address are different people)."""
+    cookie = request.cookies.get(SIGNED_UP_COOKIE)
+    if not cookie:
+        return frozenset()
+    try:
+        value = services.signed_up_cookies.unsign(cookie)
+    except DomainError:
+        return frozenset()
+    return frozenset(int(part) for part in value.split("-") if part.isdigit() and len(part) < 10)
+
+
+def remember_signup(
+    response: web.StreamResponse,
+    request: web.Request,
+    services: ShareTrail,
+    activity_id: int,
+    *,
+    secure: bool,
+) -> None:
+    """Add the activity to the browser's signed list (the latest SIGNED_UP_KEPT)."""
+    earlier = [a for a in signed_up_activities(request, services) if a != activity_id]
+    kept = [*sorted(earlier)[-(SIGNED_UP_KEPT - 1) :], activity_id]
+    signed = services.signed_up_cookies.sign("-".join(str(a) for a in kept))
+    response.headers.add("Set-Cookie", cookie_header(SIGNED_UP_COOKIE, signed, secure=secure))

@@ -1,0 +1,53 @@
+"""The customer's page on a phone in headless Chromium: the sign-up button at the top
+takes them to the form; a form sent with a mistake comes back scrolled to the form with
+the error on screen (not at the top of a long page); buttons and inputs are set in the
+page's font. Screenshots for the README land in docs/."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.browser_support import phone
+from tests.conftest import EMPLOYEE, SALES, Stack
+from tests.flows import add_global_roster, create_activity, get_share_card
+
+pytestmark = pytest.mark.browser
+
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+LONG_INTRO = "\n".join(f"Session {n}: a talk, a demo and time for questions." for n in range(24))
+
+
+async def test_sign_up_button_and_errors_in_view(stack: Stack, browser: Any) -> None:
+    from playwright.async_api import expect
+
+    await add_global_roster(stack, *SALES)
+    activity_id = await create_activity(stack, intro=LONG_INTRO)
+    card = await get_share_card(stack, EMPLOYEE, activity_id)
+    page = await phone(browser)
+    await page.goto(card.url)
+    form = page.locator("#signup")
+    await expect(form).not_to_be_in_viewport()  # a long page: the form is far below
+    await page.screenshot(path=str(DOCS / "landing-phone.png"))
+    await page.get_by_role("link", name="Sign up", exact=True).click()
+    await expect(page.get_by_label("Name")).to_be_in_viewport()
+
+    await page.get_by_label("Phone").fill("call me maybe")
+    await page.get_by_role("button", name="Sign me up").click()
+    error = page.get_by_text("That does not look like a phone number")
+    await expect(error).to_be_visible()
+    await expect(error).to_be_in_viewport()
+    await expect(page.get_by_role("alert")).to_be_in_viewport()
+    body_font = await page.evaluate("getComputedStyle(document.body).fontFamily")
+    for control in (page.get_by_role("button", name="Sign me up"), page.get_by_label("Name")):
+        assert await control.evaluate("e => getComputedStyle(e).fontFamily") == body_font
+
+    await page.get_by_label("Name").fill("Wang Fang")
+    await page.get_by_label("Phone").fill("+86 138 0000 1111")
+    await page.get_by_role("button", name="Sign me up").click()
+    await expect(page.get_by_role("heading", name="You're signed up, Wang Fang!")).to_be_visible()
+    await expect(page.get_by_role("link", name="Add to calendar")).to_be_visible()
+    await page.screenshot(path=str(DOCS / "landing-signed-up.png"))
+    await page.context.close()
