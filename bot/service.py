@@ -73,6 +73,18 @@ SIGNUP_FORM_PURPOSE = "signup-form"
 # Long enough for someone who opens the page in the evening and signs up in the morning.
 SIGNUP_FORM_TTL = 2 * 24 * 3600
 SIGNED_UP_PURPOSE = "signed-up"
+# The activity fields an edit's audit entry names when they change.
+AUDITED_FIELDS = (
+    "name",
+    "starts_at",
+    "ends_at",
+    "material_type",
+    "headline",
+    "intro",
+    "kpi_views",
+    "kpi_signups",
+    "kpi_attendance",
+)
 # Closed is not "ended": an activity may be closed to sign-ups weeks before it starts.
 CLOSED_MESSAGE = "This activity takes no more sign-ups. Nothing was sent."
 
@@ -283,6 +295,13 @@ class ShareTrail:
             activity = await activities_mod.create_activity(
                 session=session, draft=draft, created_by=created_by
             )
+            await audit_mod.record(
+                session,
+                actor=created_by,
+                action=audit_mod.ACTIVITY_CREATE,
+                subject=audit_mod.subject("activity", activity.id),
+                details={"name": activity.name, "salespeople": list(draft.salespeople)},
+            )
         for user_id in draft.salespeople:
             await self.sync_employee(user_id)
         self._activities_changed()
@@ -296,8 +315,24 @@ class ShareTrail:
         for user_id in draft.salespeople:
             await self.sync_employee(user_id)  # NotFound for someone Slack does not know
         async with self.db.session() as session:
+            before = await activities_mod.get_activity(session=session, activity_id=activity_id)
+            old = {name: getattr(before, name) for name in AUDITED_FIELDS}
+            old_roster = await roster_mod.own_roster(session=session, activity_id=activity_id)
             activity = await activities_mod.update_activity(
                 session=session, activity_id=activity_id, draft=draft
+            )
+            changed = [n for n in AUDITED_FIELDS if getattr(activity, n) != old[n]]
+            details: dict[str, object] = {"name": activity.name, "changed": changed}
+            new_roster = list(dict.fromkeys(draft.salespeople))
+            if set(new_roster) != set(old_roster):
+                details["roster_added"] = [u for u in new_roster if u not in old_roster]
+                details["roster_removed"] = [u for u in old_roster if u not in new_roster]
+            await audit_mod.record(
+                session,
+                actor=by_user_id,
+                action=audit_mod.ACTIVITY_EDIT,
+                subject=audit_mod.subject("activity", activity_id),
+                details=details,
             )
         self.changed()
         self._activities_changed()
@@ -311,10 +346,19 @@ class ShareTrail:
         async with self.db.session() as session:
             return await activities_mod.list_activities(session=session)
 
-    async def mark_published(self, activity_id: int, *, channel_id: str, ts: str) -> Activity:
+    async def mark_published(
+        self, activity_id: int, *, channel_id: str, ts: str, by_user_id: str
+    ) -> Activity:
         async with self.db.session() as session:
             activity = await activities_mod.mark_published(
                 session=session, activity_id=activity_id, channel_id=channel_id, message_ts=ts
+            )
+            await audit_mod.record(
+                session,
+                actor=by_user_id,
+                action=audit_mod.ACTIVITY_PUBLISH,
+                subject=audit_mod.subject("activity", activity_id),
+                details={"name": activity.name, "channel": channel_id},
             )
         self.changed()
         self._activities_changed()
@@ -324,6 +368,13 @@ class ShareTrail:
         await self.require_admin(by_user_id)
         async with self.db.session() as session:
             activity = await activities_mod.close_activity(session=session, activity_id=activity_id)
+            await audit_mod.record(
+                session,
+                actor=by_user_id,
+                action=audit_mod.ACTIVITY_CLOSE,
+                subject=audit_mod.subject("activity", activity_id),
+                details={"name": activity.name},
+            )
         self.changed()
         self._activities_changed()
         return activity
@@ -336,6 +387,14 @@ class ShareTrail:
             await self.sync_employee(user_id)
         async with self.db.session() as session:
             added = await roster_mod.add_salespeople(session=session, user_ids=user_ids)
+            if added:
+                await audit_mod.record(
+                    session,
+                    actor=by_user_id,
+                    action=audit_mod.ROSTER_ADD,
+                    subject="roster:global",
+                    details={"users": added},
+                )
         self.changed()
         return added
 
@@ -343,6 +402,14 @@ class ShareTrail:
         await self.require_admin(by_user_id)
         async with self.db.session() as session:
             removed = await roster_mod.remove_salespeople(session=session, user_ids=user_ids)
+            if removed:
+                await audit_mod.record(
+                    session,
+                    actor=by_user_id,
+                    action=audit_mod.ROSTER_REMOVE,
+                    subject="roster:global",
+                    details={"users": removed},
+                )
         self.changed()
         return removed
 
@@ -445,9 +512,20 @@ class ShareTrail:
                 session=session, activity_id=activity_id, limit=limit
             )
 
-    async def export_csv(self, activity_id: int) -> str:
+    async def export_csv(self, activity_id: int, *, audited_by: str | None = None) -> str:
+        """The activity's CSV; `audited_by` (who downloads it) records the export, in the
+        same unit of work (None: a part of something audited as a whole, like the XLSX)."""
         async with self.db.session() as session:
-            return await stats_mod.export_csv(session=session, activity_id=activity_id)
+            text = await stats_mod.export_csv(session=session, activity_id=activity_id)
+            if audited_by is not None:
+                await audit_mod.record(
+                    session,
+                    actor=audited_by,
+                    action=audit_mod.EXPORT_CSV,
+                    subject=audit_mod.subject("activity", activity_id),
+                    details={"rows": max(0, text.count("\n") - 1)},
+                )
+            return text
 
     # --- landing page -------------------------------------------------------------------
 

@@ -121,11 +121,19 @@ async def migrate(settings: Settings) -> None:
 
 
 async def export(settings: Settings, activity_id: int) -> None:
-    from bot import stats
+    from bot import audit, stats
 
     async def work(db: Database) -> None:
         async with db.session() as session:
-            sys.stdout.write(await stats.export_csv(session=session, activity_id=activity_id))
+            text = await stats.export_csv(session=session, activity_id=activity_id)
+            await audit.record(
+                session,
+                actor=audit.CLI,
+                action=audit.EXPORT_CSV,
+                subject=audit.subject("activity", activity_id),
+                details={"rows": max(0, text.count("\n") - 1)},
+            )
+        sys.stdout.write(text)
 
     await _with_db(settings, work)
 

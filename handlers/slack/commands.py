@@ -74,7 +74,9 @@ async def cmd_publish(inv: Invocation) -> None:
         if channel is None:
             raise InvalidInput(f"`{args[1]}` is not a channel. Use `#channel`.")
     channel = channel or activity.channel_id or inv.channel_id
-    activity = await publishing.publish(inv.services, inv.client, activity, channel)
+    activity = await publishing.publish(
+        inv.services, inv.client, activity, channel, by_user_id=inv.user_id
+    )
     text, words = compose(
         "Published ",
         Said(activity.name, strong=True),
@@ -155,7 +157,7 @@ async def cmd_leaderboard(inv: Invocation) -> None:
 async def cmd_export(inv: Invocation) -> None:
     await inv.services.require_admin(inv.user_id)
     activity_id = parse_id(inv.args[0] if inv.args else None)
-    csv_text = await inv.services.export_csv(activity_id)
+    csv_text = await inv.services.export_csv(activity_id, audited_by=inv.user_id)
     await dm_file(
         inv.client,
         inv.user_id,

@@ -20,9 +20,15 @@ from store.models import Activity
 
 
 async def publish(
-    services: ShareTrail, client: AsyncWebClient, activity: Activity, channel_id: str
+    services: ShareTrail,
+    client: AsyncWebClient,
+    activity: Activity,
+    channel_id: str,
+    *,
+    by_user_id: str,
 ) -> Activity:
-    """Post the activity with its buttons; joins a public channel first if needed."""
+    """Post the activity with its buttons; joins a public channel first if needed;
+    `by_user_id` (who published it) goes into the audit log."""
     assert activity.id is not None
     payload: dict[str, Any] = {
         "channel": channel_id,
@@ -49,7 +55,9 @@ async def publish(
             raise InvalidInput(
                 f"I am not in <#{channel_id}>. Invite me with `/invite @ShareTrail` and try again."
             ) from None
-    return await services.mark_published(activity.id, channel_id=channel, ts=ts)
+    return await services.mark_published(
+        activity.id, channel_id=channel, ts=ts, by_user_id=by_user_id
+    )
 
 
 async def post_once(client: AsyncWebClient, payload: dict[str, Any]) -> MessageRef:

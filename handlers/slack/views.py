@@ -126,20 +126,29 @@ async def submit_activity(
     except DomainError as exc:
         note = [f"⚠️ {exc}"]
     else:
-        note += await publish_chosen(services, client, activity, draft.channel_id)
+        note += await publish_chosen(
+            services, client, activity, draft.channel_id, by_user_id=user_id
+        )
     text, words = compose(*note)
     await client.chat_postMessage(channel=user_id, text=text, blocks=words)
 
 
 async def publish_chosen(
-    services: ShareTrail, client: AsyncWebClient, activity: Activity, channel_id: str | None
+    services: ShareTrail,
+    client: AsyncWebClient,
+    activity: Activity,
+    channel_id: str | None,
+    *,
+    by_user_id: str,
 ) -> list[Piece]:
     """Publish a new activity where the modal said; a refusal (say, a private channel
     I am not in) is told after "Created", since the activity exists either way."""
     if not channel_id:
         return [" Publish it with ", Code(f"/sharetrail publish {activity.id} #channel"), "."]
     try:
-        activity = await publishing.publish(services, client, activity, channel_id)
+        activity = await publishing.publish(
+            services, client, activity, channel_id, by_user_id=by_user_id
+        )
     except DomainError as exc:
         return [f" ⚠️ {exc}"]
     return [" Published in ", ChannelRef(str(activity.channel_id)), "."]

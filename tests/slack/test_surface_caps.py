@@ -37,7 +37,10 @@ async def shared_activities(stack: Stack, user: str, count: int, suffix: str = "
         activity = await services.create_activity(draft, created_by=ADMIN)
         assert activity.id is not None
         activity = await services.mark_published(
-            activity.id, channel_id="C_MARKETING", ts=f"1700000000.{number:06d}"
+            activity.id,
+            channel_id="C_MARKETING",
+            ts=f"1700000000.{number:06d}",
+            by_user_id=ADMIN,
         )
         async with stack.runtime.db.session() as session:
             share = await get_or_create_share(session=session, activity=activity, employee=employee)

@@ -11,6 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
+from bot import audit
 from bot.activities import (
     KPI_ERROR,
     MATERIAL_TYPES,
@@ -214,17 +215,22 @@ async def create_activity(request: web.Request, viewer: Viewer) -> web.StreamRes
     assert activity.id is not None
     if draft.channel_id:
         try:
-            await _publish(request, activity, draft.channel_id)
+            await _publish(request, viewer, activity, draft.channel_id)
         except InvalidInput as exc:  # created, not posted: say why on its page
             return await _detail(request, viewer, activity.id, message=str(exc), status=400)
         raise web.HTTPSeeOther(f"/console/activities/{activity.id}?published=1")
     raise web.HTTPSeeOther(f"/console/activities/{activity.id}")
 
 
-async def _publish(request: web.Request, activity: Activity, channel_id: str) -> Activity:
+async def _publish(
+    request: web.Request, viewer: Viewer, activity: Activity, channel_id: str
+) -> Activity:
     """Post the activity in the channel (handlers/slack/publishing.py, as `publish` does)."""
     services = services_of(request)
-    return await publishing.publish(services, request.app[CONSOLE].slack, activity, channel_id)
+    slack = request.app[CONSOLE].slack
+    return await publishing.publish(
+        services, slack, activity, channel_id, by_user_id=viewer.user_id
+    )
 
 
 @routes.get("/console/activities/{activity_id}")
@@ -305,7 +311,7 @@ async def publish_activity(request: web.Request, viewer: Viewer) -> web.StreamRe
         message = _("Give a channel ID like C0123ABCD (Slack: channel details).")
     else:
         try:
-            await _publish(request, activity, channel_id)
+            await _publish(request, viewer, activity, channel_id)
         except InvalidInput as exc:
             message = str(exc)
         else:
@@ -331,7 +337,7 @@ async def close_activity(request: web.Request, viewer: Viewer) -> web.StreamResp
 async def export_csv(request: web.Request, viewer: Viewer) -> web.StreamResponse:
     """DESIGN.md §5: UTF-8 with a byte-order mark, so Excel reads Chinese names."""
     activity_id = _activity_id(request)
-    text = await services_of(request).export_csv(activity_id)
+    text = await services_of(request).export_csv(activity_id, audited_by=viewer.user_id)
     return web.Response(
         body=("\ufeff" + text).encode("utf-8"),
         headers={
@@ -350,8 +356,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 async def export_xlsx(request: web.Request, viewer: Viewer) -> web.StreamResponse:
     """Employees, leads and the daily series in one workbook (bot/workbook.py)."""
     activity_id = _activity_id(request)
+    services = services_of(request)
     body = await activity_workbook(
-        services_of(request), activity_id, viewer_id=viewer.user_id, is_admin=viewer.is_admin
+        services, activity_id, viewer_id=viewer.user_id, is_admin=viewer.is_admin
+    )
+    await services.audit(
+        actor=viewer.user_id,
+        action=audit.EXPORT_XLSX,
+        subject=audit.subject("activity", activity_id),
+        details={"bytes": len(body)},
     )
     return web.Response(
         body=body,
