@@ -21,12 +21,15 @@ from bot.activities import (
     validate_draft,
     zone,
 )
+from bot.codes import PUSH_SOURCE_LABELS, PUSH_SOURCES
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import _
+from bot.reports.service import KINDS
 from bot.roles import Role, names_of
 from bot.workbook import activity_workbook
 from handlers.slack import publishing
 from handlers.slack.parsing import parse_channel, parse_user
+from handlers.web.console.charts import safe_svg
 from handlers.web.console.core import (
     CONSOLE,
     Viewer,
@@ -266,6 +269,39 @@ async def _detail(
         "notice": next((n for n in NOTICES if n in request.query), "") if status == 200 else "",
     }
     return render(request, "console/activity.html", context, viewer=viewer, status=status)
+
+
+REPORT_EMPLOYEES = 500  # rows in the per-employee table; the CSV has everyone
+
+
+@routes.get("/console/activities/{activity_id}/report")
+@require_role(Role.ADMIN)
+async def show_report(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+    """Charts (inline SVG), then the numbers per employee and per push source."""
+    services = services_of(request)
+    activity_id = _activity_id(request)
+    report = await services.report(activity_id)
+    charts = []
+    for kind in KINDS:
+        chart = await services.reports.chart(activity_id, kind, "svg")
+        charts.append((kind, safe_svg(chart.content, prefix=f"{kind}-", label=chart.title)))
+    order = {source: i for i, source in enumerate(PUSH_SOURCES)}
+    sources = sorted(
+        (
+            (PUSH_SOURCE_LABELS.get(str(key), _("Other")), row)
+            for key, row in report.by_source.items()
+        ),
+        key=lambda pair: (-pair[1].views, -pair[1].signups, order.get(str(pair[1].key), 99)),
+    )
+    context: dict[str, Any] = {
+        "activity": report.activity,
+        "report": report,
+        "when": format_when(report.activity),
+        "charts": charts,
+        "employees": await services.leaderboard(activity_id, limit=REPORT_EMPLOYEES),
+        "sources": sources,
+    }
+    return render(request, "console/report.html", context, viewer=viewer)
 
 
 async def _named(request: web.Request, user_ids: list[str]) -> list[str]:
