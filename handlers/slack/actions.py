@@ -11,6 +11,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.leads import OutcomeChange
 from bot.service import ShareTrail
 from handlers.slack import blocks, ids, records_blocks
 from handlers.slack.errors import reporting_errors, slack_error
@@ -18,6 +19,7 @@ from handlers.slack.markup import Said, compose, escape
 from handlers.slack.parsing import parse_id
 from handlers.slack.payloads import action_value, user_of
 from handlers.slack.uploads import dm_file
+from store.models import Activity, Employee, Lead
 
 log = logging.getLogger(__name__)
 
@@ -99,23 +101,32 @@ async def record_outcome(
     )
     if not (channel and message.get("ts")):
         return
+    text, message_blocks = lead_dm_after_outcome(lead, activity, employee, status, change, user_id)
+    await client.chat_update(channel=channel, ts=message["ts"], text=text, blocks=message_blocks)
+
+
+def lead_dm_after_outcome(
+    lead: Lead,
+    activity: Activity,
+    employee: Employee,
+    status: str,
+    change: OutcomeChange,
+    user_id: str,
+) -> tuple[str, list[dict[str, Any]]]:
+    """The salesperson's lead DM once an outcome is recorded (from its buttons or the
+    console): the lead again, and who recorded what."""
     line = (
         blocks.outcome_line(status, change.previous, user_id)
         if change.changed
         else f"Outcome already {blocks.OUTCOME_LABELS[status]}; nothing changed."
     )
-    text, _ = compose(f"Lead #{lead_id}: ", Said(lead.name), f" — {blocks.OUTCOME_LABELS[status]}")
-    await client.chat_update(
-        channel=channel,
-        ts=message["ts"],
-        text=text,
-        blocks=[
-            *blocks.lead_dm(
-                lead, activity_name=activity.name, employee_user_id=employee.user_id, sticky=False
-            ),
-            blocks.context(line),
-        ],
-    )
+    text, _ = compose(f"Lead #{lead.id}: ", Said(lead.name), f" — {blocks.OUTCOME_LABELS[status]}")
+    return text, [
+        *blocks.lead_dm(
+            lead, activity_name=activity.name, employee_user_id=employee.user_id, sticky=False
+        ),
+        blocks.context(line),
+    ]
 
 
 async def ignore_unknown(ack: AsyncAck, body: dict[str, Any]) -> None:

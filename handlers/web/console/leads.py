@@ -4,15 +4,28 @@ scopes it; outcome buttons for the lead's salesperson (and admins)."""
 
 from __future__ import annotations
 
+import logging
+
 from aiohttp import web
+from slack_sdk.errors import SlackApiError, SlackClientError
 
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import _
 from bot.lead_lists import STATES, LeadFilter, leads_for
+from bot.leads import OutcomeChange
 from bot.points import OUTCOMES
 from bot.roles import Role
-from handlers.web.console.core import Viewer, posted_form, render, require_role, services_of
+from handlers.slack.actions import lead_dm_after_outcome
+from handlers.web.console.core import (
+    CONSOLE,
+    Viewer,
+    posted_form,
+    render,
+    require_role,
+    services_of,
+)
 
+log = logging.getLogger(__name__)
 routes = web.RouteTableDef()
 
 
@@ -77,5 +90,24 @@ async def record_outcome(request: web.Request, viewer: Viewer) -> web.StreamResp
         raise InvalidInput(_("Pick one of the outcome buttons."))
     services = services_of(request)
     await services.records.timeline(lead_id, user_id=viewer.user_id)  # NotFound if not theirs
-    await services.set_outcome(lead_id, status, by_user_id=viewer.user_id)
+    change = await services.set_outcome(lead_id, status, by_user_id=viewer.user_id)
+    await _update_lead_dm(request, lead_id, status, change, viewer.user_id)
     raise web.HTTPSeeOther(f"/console/leads/{lead_id}?saved=1")
+
+
+async def _update_lead_dm(
+    request: web.Request, lead_id: int, status: str, change: OutcomeChange, user_id: str
+) -> None:
+    """The salesperson's lead DM shows the outcome, as when its button is tapped (the
+    employee's DM about it is queued by set_outcome). Slack being down loses only this
+    refresh: the outcome is saved, and the DM's buttons still work."""
+    lead, activity, employee = await services_of(request).lead_context(lead_id)
+    if not (lead.sales_channel and lead.sales_ts):
+        return
+    text, blocks = lead_dm_after_outcome(lead, activity, employee, status, change, user_id)
+    try:
+        await request.app[CONSOLE].slack.chat_update(
+            channel=lead.sales_channel, ts=lead.sales_ts, text=text, blocks=blocks
+        )
+    except (SlackApiError, SlackClientError, OSError, TimeoutError) as exc:
+        log.warning("lead %s: its DM could not be updated (%s)", lead_id, type(exc).__name__)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 from tests.conftest import ADMIN, EMPLOYEE, Stack
+from tests.flows import wait_for_dm
 from tests.records_flows import SALESPERSON, lead_setup
 from tests.web.console.conftest import SignIn
 
@@ -37,10 +38,16 @@ async def test_salesperson_lists_filters_and_records_an_outcome(
     assert (await sam.post(f"/console/leads/{lead_id}/outcome", {"csrf": csrf, "outcome": "won"}))[
         0
     ] == 400
+    since = console_stack.slack.mark()
     status, _, back = await sam.post(
         f"/console/leads/{lead_id}/outcome", {"csrf": csrf, "outcome": "converted"}
     )
     assert (status, back) == (303, f"/console/leads/{lead_id}?saved=1")
+    # The lead DM in Slack says so, as after a tap on its button; the employee is told.
+    update = await console_stack.slack.wait_for_call("chat.update", since=since)
+    assert update.args["ts"] == setup.lead_dm.ts and setup.lead_dm.edited
+    assert "Converted by <@U_SALES1>" in str(update.args["blocks"])
+    await wait_for_dm(console_stack, EMPLOYEE, "converted")
     lead, _, _ = await console_stack.services.lead_context(lead_id)
     assert lead.outcome == "converted"
     assert "Outcome recorded." in (await sam.get(back))[1]
