@@ -12,7 +12,7 @@ import secrets
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -37,6 +37,7 @@ from store.models import (
     Outcome,
     Share,
     View,
+    aware,
     utcnow,
 )
 from store.queries import StatRow, insert_if_absent, stats_by
@@ -129,8 +130,10 @@ def validate_contact(
     file: FileMeta | None,
     now: datetime,
     max_file_bytes: int = MAX_FILE_BYTES,
+    lead_since: datetime | None = None,
 ) -> ContactDraft:
-    """A clean record, or InvalidInput naming each bad field (kind, at, summary, file)."""
+    """A clean record, or InvalidInput naming each bad field (kind, at, summary, file).
+    `lead_since`: when the lead signed up; nobody was contacted about it before that."""
     errors: dict[str, str] = {}
     if kind not in CONTACT_KINDS:
         errors["kind"] = "Pick call, email, chat or meeting."
@@ -138,6 +141,11 @@ def validate_contact(
         errors["at"] = "When did it happen?"
     elif at > now + CONTACT_FUTURE_SLACK:
         errors["at"] = "That is in the future. Log a contact once it has happened."
+    elif lead_since is not None and at < aware(lead_since).replace(second=0, microsecond=0):
+        # Slack's picker has whole minutes: the minute of the sign-up itself is allowed.
+        errors["at"] = (
+            "That is before this customer signed up ({when} UTC). Pick a later time."
+        ).format(when=aware(lead_since).astimezone(UTC).strftime("%Y-%m-%d %H:%M"))
     text = summary.strip()
     if not text:
         errors["summary"] = "Write a line or two about what was said."
@@ -654,6 +662,7 @@ class LeadRecords:
         file: FileMeta | None = None,
     ) -> ContactRecord:
         now = self.clock()
+        lead = await self.contact_target(lead_id, user_id=user_id)
         draft = validate_contact(
             kind=kind,
             at=at,
@@ -661,8 +670,8 @@ class LeadRecords:
             file=file,
             now=now,
             max_file_bytes=self.max_file_bytes,
+            lead_since=lead.created_at,
         )
-        lead = await self.contact_target(lead_id, user_id=user_id)
         async with self.trail.db.session() as session:
             record = await add_contact(
                 session=session, lead=lead, by_user_id=user_id, draft=draft, now=now

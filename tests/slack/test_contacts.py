@@ -61,7 +61,7 @@ async def test_log_contact_with_a_file_is_stored_and_confirmed_in_the_thread(
     assert file_input["type"] == "file_input" and file_input["max_files"] == 1
 
     recording = stack.slack.user_file(SALESPERSON, "call-wang-fang.m4a", b"\x00" * 2048)
-    met = datetime.now(UTC).replace(microsecond=0) - timedelta(hours=2)
+    met = datetime.now(UTC).replace(microsecond=0)  # after the sign-up: not refused
     since = stack.slack.mark()
     delivery = await stack.slack.submit_view(
         SALESPERSON,
@@ -133,6 +133,40 @@ async def test_bad_input_keeps_the_modal_open_with_messages(stack: Stack) -> Non
     delivery = await stack.slack.submit_view(SALESPERSON, view.id, {"contact_kind": "call"})
     assert delivery.status == 0 and "contact_summary" in stack.slack.workspace.views[view.id].errors
     assert await records(stack) == []
+
+
+async def test_a_contact_before_the_lead_existed_is_refused(stack: Stack) -> None:
+    setup = await lead_setup(stack)
+    lead, _, _ = await stack.services.lead_context(1)
+    signed_up = lead.created_at.replace(tzinfo=UTC)
+    view = await click_and_open(stack, SALESPERSON, "log_contact", MODAL, ts=setup.lead_dm.ts)
+    delivery = await stack.slack.submit_view(
+        SALESPERSON,
+        view.id,
+        {
+            "contact_kind": "call",
+            "contact_at": signed_up - timedelta(days=1),
+            "contact_summary": "Called about the webinar",
+        },
+    )
+    answer = delivery.json
+    assert isinstance(answer, dict) and answer["response_action"] == "errors"
+    assert "before this customer signed up" in answer["errors"]["contact_at"]
+    assert signed_up.strftime("%Y-%m-%d %H:%M") in answer["errors"]["contact_at"]
+    assert not stack.slack.workspace.views[view.id].closed
+    assert await records(stack) == []
+    # The minute of the sign-up itself is fine (the picker has whole minutes).
+    delivery = await stack.slack.submit_view(
+        SALESPERSON,
+        view.id,
+        {
+            "contact_kind": "call",
+            "contact_at": signed_up.replace(second=0, microsecond=0),
+            "contact_summary": "Called right away",
+        },
+    )
+    assert delivery.status == 200 and delivery.json is None
+    assert [r.summary for r in await records(stack)] == ["Called right away"]
 
 
 async def test_only_the_salesperson_or_an_admin_logs_contacts(stack: Stack) -> None:
