@@ -13,6 +13,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from assets import STATIC_DIR
+from bot import phones
 from bot.cache import MISSING
 from bot.calendar import activity_ics
 from bot.errors import DomainError, Forbidden, Gone, InvalidInput
@@ -324,6 +325,10 @@ def favicon_route(svg: bytes) -> Handler:
 
 def register(app: web.Application) -> None:
     limits.setup(app)
+    filters = aiohttp_jinja2.get_env(app).filters
+    filters["phone"] = phones.display  # one way to show a number, everywhere
+    filters["tel"] = phones.bare  # the href of a tel: link
+    aiohttp_jinja2.get_env(app).tests["dialable"] = phones.dialable
     favicon = favicon_route((STATIC_DIR / "favicon.svg").read_bytes())
     app.router.add_get("/favicon.svg", favicon)
     app.router.add_get("/favicon.ico", favicon)

@@ -21,7 +21,8 @@ async def test_salesperson_lists_filters_and_records_an_outcome(
     setup = await lead_setup(console_stack, phone=PHONE)
     sam = await signed_in(SALESPERSON)
     status, body, _ = await sam.get("/console/leads")
-    assert status == 200 and "Wang Fang" in body and STORED in body
+    assert status == 200 and "Wang Fang" in body
+    assert f'<a href="tel:{STORED}">+86 138 1234 5678</a>' in body  # tappable, one format
     assert "Wang Fang" not in (await sam.get("/console/leads?state=converted"))[1]
     assert (
         "Wang Fang" in (await sam.get(f"/console/leads?activity={setup.activity_id}&state=new"))[1]
@@ -33,6 +34,7 @@ async def test_salesperson_lists_filters_and_records_an_outcome(
     [lead_id] = {int(n) for n in re.findall(r'href="/console/leads/(\d+)"', body)}
     status, body, _ = await sam.get(f"/console/leads/{lead_id}")
     assert status == 200 and "Signed up" in body and 'value="attended"' in body
+    assert f'<a href="tel:{STORED}">+86 138 1234 5678</a>' in body
     csrf = await sam.csrf(f"/console/leads/{lead_id}")
     assert (await sam.post(f"/console/leads/{lead_id}/outcome", {"outcome": "converted"}))[0] == 403
     assert (await sam.post(f"/console/leads/{lead_id}/outcome", {"csrf": csrf, "outcome": "won"}))[
@@ -63,6 +65,7 @@ async def test_employee_sees_a_masked_timeline_and_no_buttons(
     assert (await ann.get("/console/leads"))[0] == 403
     status, body, _ = await ann.get(f"/console/leads/{lead_id}")
     assert status == 200 and "Wang Fang" in body and STORED not in body and "+86" in body
+    assert "tel:" not in body  # a masked number is no link
     assert 'name="outcome"' not in body
     csrf = await ann.csrf()
     status, _, _ = await ann.post(
