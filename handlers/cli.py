@@ -58,7 +58,7 @@ async def serve(settings: Settings) -> None:
     site = web.TCPSite(runner, settings.host, settings.port)
     await site.start()
     socket_handler = None
-    if settings.socket_mode:
+    if settings.socket_mode and runtime.bolt is not None:
         from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
         assert settings.slack_app_token is not None
@@ -74,6 +74,10 @@ async def serve(settings: Settings) -> None:
     # to the page loop after 1 ms instead of the interpreter's default 5 ms.
     sys.setswitchinterval(0.001)
     mode = "Socket Mode" if settings.socket_mode else "HTTP mode, Slack events at /slack/events"
+    if not settings.slack:
+        mode = "WeCom only"
+    if settings.wecom:
+        mode += ", WeCom callbacks at /wecom/callback"
     log.info("ShareTrail listening on http://%s:%s (%s)", settings.host, _bound_port(runner), mode)
     try:
         await stop.wait()
@@ -183,15 +187,20 @@ def main(argv: list[str] | None = None) -> int:
             )
         settings = load_settings()
         if args.command == "serve":
-            if settings.slack_bot_token is None:
+            if not settings.slack and not settings.wecom:
                 print(
-                    "SLACK_BOT_TOKEN is not set, so there is no Slack workspace to talk to.\n"
+                    "SLACK_BOT_TOKEN is not set (nor the WECOM_* settings), so there is no "
+                    "Slack workspace or WeCom company to talk to.\n"
                     "Set it (and SLACK_SIGNING_SECRET) in .env, or try everything locally with:"
                     "\n    sharetrail sandbox",
                     file=sys.stderr,
                 )
                 return 2
-            if not settings.socket_mode and settings.slack_signing_secret is None:
+            if (
+                settings.slack
+                and not settings.socket_mode
+                and settings.slack_signing_secret is None
+            ):
                 print(
                     "SLACK_SIGNING_SECRET is not set: HTTP mode cannot verify Slack's requests.\n"
                     "Copy it from your app's Basic Information page, or set SLACK_APP_TOKEN "

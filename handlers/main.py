@@ -18,6 +18,9 @@ from slack_sdk.web.async_client import AsyncWebClient
 from assets import FONTS_DIR, STATIC_DIR, TEMPLATES_DIR
 from bot.background import BackgroundTasks
 from bot.cards import CardRenderer
+from bot.directory import Directory
+from bot.notifications import Notifier
+from bot.platforms import SLACK, WECOM, PlatformDirectory, PlatformNotifier
 from bot.scheduler import Scheduler
 from bot.secret import load_or_create_secret
 from bot.service import ShareTrail
@@ -33,6 +36,12 @@ from handlers.web import checkin, console, landing, logs, security
 from handlers.web.errors import error_pages
 from handlers.web.keys import BOLT, SERVICES, SIGNATURES, SLACK_CLIENT
 from handlers.web.visitors import PROXIES, TrustedProxies
+from handlers.wecom import routes as wecom_routes
+from handlers.wecom.api import WeComApi
+from handlers.wecom.crypto import CallbackCrypto
+from handlers.wecom.directory import WeComDirectory
+from handlers.wecom.events import WeComBot
+from handlers.wecom.notifier import WeComNotifier
 from store.db import Database
 from store.migrate import upgrade
 
@@ -49,52 +58,88 @@ class Runtime:
     """Everything that lives as long as the server, closed in reverse order on shutdown."""
 
     db: Database
-    client: AsyncWebClient
+    client: AsyncWebClient  # without a token when only WeCom is configured
     services: ShareTrail
-    bolt: AsyncApp
+    bolt: AsyncApp | None  # None: Slack is not configured (WeCom only)
     scheduler: Scheduler | None = None
     slack_http: aiohttp.ClientSession | None = None  # the Web API clients' connections
+    wecom: WeComBot | None = None
+    wecom_http: aiohttp.ClientSession | None = None
+
+
+WECOM_TIMEOUT_S = 10
+
+
+def _wecom(settings: Settings, db: Database, http: aiohttp.ClientSession) -> WeComApi:
+    assert settings.wecom_corp_id and settings.wecom_agent_id and settings.wecom_secret
+    return WeComApi(
+        http=http,
+        base_url=settings.wecom_api_url,
+        corp_id=settings.wecom_corp_id,
+        secret=settings.wecom_secret.get_secret_value(),
+        agent_id=settings.wecom_agent_id,
+        db=db,
+    )
 
 
 async def start_runtime(settings: Settings) -> Runtime:
-    if settings.slack_bot_token is None:
-        raise RuntimeError("SLACK_BOT_TOKEN is not set")
+    if not settings.slack and not settings.wecom:
+        raise RuntimeError("neither SLACK_BOT_TOKEN nor the WECOM_* settings are set")
     db = Database.from_url(settings.database_url)
     await upgrade(db.engine)
     configured = settings.sharetrail_secret
     secret = await load_or_create_secret(db, configured.get_secret_value() if configured else None)
-    token = settings.slack_bot_token.get_secret_value()
+    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
     # One connection pool for every Web API call (slack_sdk otherwise opens a session, and
     # a TCP and TLS connection, per call).
     slack_http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SLACK_TIMEOUT_S))
-    client = make_client(token, settings.slack_api_url, session=slack_http)
+    client = AsyncWebClient(token=None, base_url=settings.slack_api_url, session=slack_http)
+    # One notifier and one directory per platform; each person's user id picks theirs.
+    notifiers: dict[str, Notifier] = {}
+    directories: dict[str, Directory] = {}
+    if token is not None:
+        client = make_client(token, settings.slack_api_url, session=slack_http)
+        directories[SLACK] = SlackDirectory(client)
+        # The outbox's client handles 429s itself (pacer + Retry-After rescheduling).
+        notifiers[SLACK] = SlackNotifier(
+            make_client(token, settings.slack_api_url, session=slack_http, rate_limits=False),
+            Pacer(scale=settings.slack_pacing_scale),
+        )
+    wecom_http = wecom_api = None
+    if settings.wecom:
+        wecom_http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=WECOM_TIMEOUT_S))
+        wecom_api = _wecom(settings, db, wecom_http)
+        directories[WECOM] = WeComDirectory(wecom_api)
+        notifiers[WECOM] = WeComNotifier(wecom_api)
     warm_up()
     services = ShareTrail(
         db=db,
         secret=secret,
         public_base_url=settings.public_base_url,
         admin_ids=settings.admin_ids,
-        directory=SlackDirectory(client),
-        # The outbox's client handles 429s itself (pacer + Retry-After rescheduling).
-        notifier=SlackNotifier(
-            make_client(token, settings.slack_api_url, session=slack_http, rate_limits=False),
-            Pacer(scale=settings.slack_pacing_scale),
-        ),
+        directory=PlatformDirectory(directories),
+        notifier=PlatformNotifier(notifiers),
         cards=CardRenderer(FONTS_DIR),
         tasks=BackgroundTasks(),
         tracking_flush_ms=settings.tracking_flush_ms,
     )
     services.recorder.start()
     await services.outbox.start()
-    await broadcast.resume(services, client)
+    if token is not None:
+        await broadcast.resume(services, client)
     # Reminders, auto-close, the weekly report; only the replica holding the lease acts.
     scheduler = Scheduler(services)
     await scheduler.start()
     signing = settings.slack_signing_secret
-    bolt = build_bolt_app(
-        services, client=client, signing_secret=signing.get_secret_value() if signing else None
-    )
-    return Runtime(db, client, services, bolt, scheduler, slack_http)
+    bolt = None
+    if token is not None:
+        bolt = build_bolt_app(
+            services, client=client, signing_secret=signing.get_secret_value() if signing else None
+        )
+    wecom = None
+    if wecom_api is not None:
+        wecom = WeComBot(services, wecom_api, f"{settings.public_base_url}/console")
+    return Runtime(db, client, services, bolt, scheduler, slack_http, wecom, wecom_http)
 
 
 async def stop_runtime(runtime: Runtime) -> None:
@@ -107,6 +152,8 @@ async def stop_runtime(runtime: Runtime) -> None:
     await runtime.services.reports.close()  # the chart workers, if any were started
     if runtime.slack_http is not None:
         await runtime.slack_http.close()
+    if runtime.wecom_http is not None:
+        await runtime.wecom_http.close()
     await runtime.db.dispose()
 
 
@@ -157,7 +204,7 @@ async def healthz(request: web.Request) -> web.StreamResponse:
 
 
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.Application:
-    """The one aiohttp app: landing routes and POST /slack/events."""
+    """The one aiohttp app: landing routes, POST /slack/events, /wecom/callback."""
     logs.install()
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_pages])
     aiohttp_jinja2.setup(
@@ -172,8 +219,11 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.App
     async def lifecycle(app: web.Application) -> AsyncIterator[None]:
         active = runtime or await start_runtime(settings)
         app[SERVICES] = active.services
-        app[BOLT] = active.bolt
+        if active.bolt is not None:
+            app[BOLT] = active.bolt
         app[SLACK_CLIENT] = active.client
+        if active.wecom is not None:
+            app[wecom_routes.WECOM_BOT] = active.wecom
         signing = settings.slack_signing_secret
         app[SIGNATURES] = RequestSigning(signing.get_secret_value()) if signing else None
         yield
@@ -186,6 +236,14 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.App
     checkin.register(app)
     console.register(app, settings)
     app.router.add_get("/healthz", healthz)
-    if not settings.socket_mode:
+    if settings.slack and not settings.socket_mode:
         app.router.add_post("/slack/events", slack_events)
+    if settings.wecom:
+        assert settings.wecom_token and settings.wecom_aes_key and settings.wecom_corp_id
+        app[wecom_routes.WECOM_CRYPTO] = CallbackCrypto(
+            token=settings.wecom_token.get_secret_value(),
+            aes_key=settings.wecom_aes_key.get_secret_value(),
+            corp_id=settings.wecom_corp_id,
+        )
+        wecom_routes.register(app)
     return app

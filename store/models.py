@@ -342,6 +342,16 @@ class SlackDelivery(SQLModel, table=True):
     at: datetime = Field(default_factory=utcnow, index=True)
 
 
+class PlatformToken(SQLModel, table=True):
+    """An access token a chat platform issued (WeCom's gettoken), shared by every replica."""
+
+    __tablename__ = "platform_tokens"
+
+    name: str = Field(primary_key=True, max_length=64)
+    value: str = Field(sa_type=Text)
+    expires_at: datetime
+
+
 class Broadcast(SQLModel, table=True):
     """`publish ID --dm-all`: one DM per employee, with a progress message for the admin."""
 

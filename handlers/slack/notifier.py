@@ -44,6 +44,7 @@ from bot.notifications import (
     WeeklyReport,
 )
 from bot.outbox import DeliveryError
+from bot.platforms import SLACK, platform_of
 from handlers.slack import blocks, ids, records_blocks
 from handlers.slack.errors import slack_error
 from handlers.slack.markup import Block, Code, Mention, Piece, Said, compose, mrkdwn
@@ -318,11 +319,11 @@ class SlackNotifier:
         return Outgoing(part, thread.salesperson_user_id, text, blocks=words)
 
     def _lead_created(self, event: LeadCreated) -> list[Outgoing]:
-        by: list[Piece] = (
-            [Mention(event.salesperson_user_id), " will follow up."]
-            if event.salesperson_user_id
-            else ["An admin will assign a salesperson."]
-        )
+        by: list[Piece] = ["An admin will assign a salesperson."]
+        if event.salesperson_user_id and platform_of(event.salesperson_user_id) == SLACK:
+            by = [Mention(event.salesperson_user_id), " will follow up."]
+        elif event.salesperson_user_id:  # a WeCom salesperson: no Slack mention exists
+            by = [Said(event.salesperson_name or "A salesperson"), " will follow up."]
         signed_up, words = compose(
             "🎉 ",
             Said(event.customer_name, strong=True),
