@@ -12,7 +12,14 @@ from aiohttp import web
 from bot.settings import Settings
 from handlers.web.console import activities, audit, auth, dashboard, health, leads, people
 from handlers.web.console.activities import local_time
-from handlers.web.console.core import CONSOLE, Console, entry_kind, role_name, state_name
+from handlers.web.console.core import (
+    CONSOLE,
+    Console,
+    entry_kind,
+    role_name,
+    source_label,
+    state_name,
+)
 from handlers.web.console.oidc import SlackSignIn
 from handlers.web.console.session import Cookies
 from handlers.web.keys import SERVICES, SLACK_CLIENT
@@ -30,6 +37,7 @@ def _translations(app: web.Application) -> None:
     env.globals["local_time"] = local_time
     env.globals["state_name"] = state_name
     env.globals["entry_kind"] = entry_kind
+    env.globals["source_label"] = source_label
 
 
 def register(app: web.Application, settings: Settings) -> None:

@@ -282,7 +282,7 @@ async def show_report(request: web.Request, viewer: Viewer) -> web.StreamRespons
     activity_id = _activity_id(request)
     report = await services.report(activity_id)
     charts = []
-    for kind in KINDS:
+    for kind in KINDS if report.totals.views or report.totals.signups else ():
         chart = await services.reports.chart(activity_id, kind, "svg")
         charts.append((kind, safe_svg(chart.content, prefix=f"{kind}-", label=chart.title)))
     order = {source: i for i, source in enumerate(PUSH_SOURCES)}

@@ -14,6 +14,7 @@ from aiohttp import web
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.codes import PUSH_SOURCE_LABELS
 from bot.errors import DomainError, Forbidden, Gone, InvalidInput, NotFound
 from bot.i18n import _
 from bot.roles import Role, role_of
@@ -92,6 +93,11 @@ def state_name(state: str) -> str:
         "converted": _("Converted"),
     }
     return names.get(state, state)
+
+
+def source_label(source: str) -> str:
+    """A push source as people say it: "WeChat", "Card QR", never `card_qr`."""
+    return _(PUSH_SOURCE_LABELS.get(source, "Other"))
 
 
 def entry_kind(kind: str) -> str:

@@ -26,8 +26,8 @@ async def dashboard(request: web.Request, viewer: Viewer) -> web.StreamResponse:
             assert activity.id is not None
             reports.append(await services.report(activity.id))
     charts = {}
-    for report in reports[:CHARTS_SHOWN]:
-        assert report.activity.id is not None
+    for report in [r for r in reports if r.totals.views or r.totals.signups][:CHARTS_SHOWN]:
+        assert report.activity.id is not None  # an empty chart says nothing: none is shown
         chart = await services.reports.chart(report.activity.id, "daily", "svg")
         charts[report.activity.id] = safe_svg(
             chart.content, prefix=f"daily{report.activity.id}-", label=chart.title

@@ -7,26 +7,51 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from tests.browser_support import phone
-from tests.conftest import Stack
+from tests.conftest import EMPLOYEE, MOBILE_UA, SALES, Stack
+from tests.flows import add_global_roster, get_share_card, sign_up
 
 pytestmark = pytest.mark.browser
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
-async def sign_in_as_admin(page: Any, stack: Stack) -> None:
+async def sign_in_as(page: Any, stack: Stack, name: str, role: str) -> None:
+    """Through the stand-in's Sign in with Slack page, as anyone of the sandbox."""
     from playwright.async_api import expect
 
     await page.goto(f"{stack.app_url}/console")
     await expect(page.get_by_role("heading", name="ShareTrail console")).to_be_visible()
     await page.get_by_role("link", name="Sign in with Slack").click()
     await expect(page.get_by_role("heading", name="Sign in to ShareTrail Sandbox")).to_be_visible()
-    await page.get_by_role("button", name="Alex Admin").click()
+    await page.get_by_role("button", name=name).click()
     await expect(page.get_by_role("heading", name="Dashboard")).to_be_visible()
-    await expect(page.get_by_text("Alex Admin · Admin")).to_be_visible()
+    await expect(page.get_by_text(f"{name} · {role}")).to_be_visible()
+
+
+async def sign_in_as_admin(page: Any, stack: Stack) -> None:
+    await sign_in_as(page, stack, "Alex Admin", "Admin")
+
+
+async def customers(stack: Stack, activity_id: int) -> None:
+    """Ann shares the activity; three people open her link (two from WeChat), two sign up
+    and go to Sam, the salesperson."""
+    await add_global_roster(stack, SALES[0])
+    card = await get_share_card(stack, EMPLOYEE, activity_id)
+    share_id = stack.services.codec.decode(card.url.rsplit("/", 1)[1]).share_id
+    wechat = stack.services.share_link(share_id, "wechat")
+    for n, url in enumerate((card.url, wechat, wechat)):
+        async with aiohttp.ClientSession() as visitor:
+            if n:
+                fields = {"name": f"Customer {n}", "phone": f"+86 138 0000 000{n}"}
+                await sign_up(stack, url, fields, browser=visitor)
+            else:
+                async with visitor.get(url, headers={"User-Agent": MOBILE_UA}) as response:
+                    assert response.status == 200
+    await stack.settle()
 
 
 async def test_admin_creates_and_publishes_an_activity(console_stack: Stack, browser: Any) -> None:
@@ -67,9 +92,54 @@ async def test_admin_creates_and_publishes_an_activity(console_stack: Stack, bro
     assert "Spring product tour" in posted.text
     await page.screenshot(path=str(DOCS / "console-activity.png"), full_page=True)
 
+    await customers(console_stack, 1)
+    await page.get_by_role("link", name="Open the report: charts, employees, sources").click()
+    await expect(page.get_by_role("heading", name="Report: Spring product tour")).to_be_visible()
+    await expect(page.locator("svg.chart")).to_have_count(4)
+    sources = page.locator("section", has=page.get_by_role("heading", name="By push source"))
+    await expect(sources.get_by_role("cell", name="WeChat")).to_be_visible()
+    await expect(sources.get_by_role("cell", name="Card QR")).to_be_visible()
+    await page.screenshot(path=str(DOCS / "console-report.png"), full_page=True)
+
     await page.get_by_role("link", name="Dashboard").click()
     await expect(page.get_by_role("link", name="Spring product tour")).to_be_visible()
+    await expect(page.locator("svg.chart")).to_have_count(1)
     await page.screenshot(path=str(DOCS / "console-dashboard.png"), full_page=True)
+
+    await page.get_by_role("link", name="People").click()
+    await page.get_by_label("Or a Slack user ID").fill("U_BOB")
+    await page.get_by_role("button", name="Add salesperson").click()
+    await expect(page.get_by_text("Added to the salespeople.")).to_be_visible()
+    await expect(page.get_by_role("cell", name="Bob Smith", exact=True)).to_be_visible()
+    await page.screenshot(path=str(DOCS / "console-people.png"), full_page=True)
+    await context.close()
+
+    # The salesperson: their leads, one opened, an outcome recorded.
+    context = await browser.new_context(viewport={"width": 1100, "height": 900})
+    page = await context.new_page()
+    await sign_in_as(page, console_stack, "Sam Sales", "Salesperson")
+    await page.get_by_role("link", name="My new leads").click()
+    await page.get_by_role("link", name="Customer 1").click()
+    await expect(page.get_by_role("link", name="+86 138 0000 0001")).to_have_attribute(
+        "href", "tel:+8613800000001"
+    )
+    await page.get_by_role("button", name="Attended").click()
+    await expect(page.get_by_text("Outcome recorded.")).to_be_visible()
+    timeline = page.locator("section", has=page.get_by_role("heading", name="Timeline"))
+    await expect(timeline.get_by_role("cell", name="(WeChat)")).to_be_visible()
+    await expect(timeline.get_by_role("cell", name="Attended", exact=True)).to_be_visible()
+    assert "wechat" not in await timeline.inner_text()
+    await page.screenshot(path=str(DOCS / "console-lead.png"), full_page=True)
+    await context.close()
+
+    # The employee: their own numbers, no admin pages.
+    context = await browser.new_context(viewport={"width": 1100, "height": 900})
+    page = await context.new_page()
+    await sign_in_as(page, console_stack, "Ann Lee", "Employee")
+    shares = page.locator("section", has=page.get_by_role("heading", name="Your shares"))
+    await expect(shares.get_by_role("cell", name="Spring product tour")).to_be_visible()
+    await expect(page.get_by_role("link", name="Activities")).to_have_count(0)
+    await page.screenshot(path=str(DOCS / "console-employee.png"), full_page=True)
     await context.close()
 
 

@@ -41,6 +41,10 @@ def test_safe_svg_keeps_drawing_and_drops_everything_else() -> None:
 async def test_report_page_charts_and_tables(console_stack: Stack, signed_in: SignIn) -> None:
     stack = console_stack
     activity_id = await create_activity(stack, name=HOSTILE)
+    admin = await signed_in(ADMIN)
+    status, body, _ = await admin.get(f"/console/activities/{activity_id}/report")
+    assert status == 200 and "<svg" not in body and "Charts appear here once" in body
+    assert "<svg" not in (await admin.get("/console"))[1]  # no empty charts
     card = await get_share_card(stack, EMPLOYEE, activity_id)
     await view_landing(stack, card.url)
     share_id = stack.services.codec.decode(card.url.rsplit("/", 1)[1]).share_id
@@ -48,7 +52,6 @@ async def test_report_page_charts_and_tables(console_stack: Stack, signed_in: Si
     await sign_up(stack, wechat, {"name": "Wang Fang", "phone": "+86 138 0000 1111"})
     await stack.settle()
 
-    admin = await signed_in(ADMIN)
     path = f"/console/activities/{activity_id}/report"
     status, body, _ = await admin.get(path)
     assert status == 200, body
