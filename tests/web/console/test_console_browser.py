@@ -12,7 +12,7 @@ import pytest
 
 from tests.browser_support import phone
 from tests.conftest import EMPLOYEE, MOBILE_UA, SALES, Stack
-from tests.flows import add_global_roster, get_share_card, sign_up
+from tests.flows import add_global_roster, create_activity, get_share_card, sign_up
 
 pytestmark = pytest.mark.browser
 
@@ -158,3 +158,17 @@ async def test_readable_on_a_phone(console_stack: Stack, browser: Any) -> None:
     assert font == await page.evaluate("getComputedStyle(document.body).fontFamily")
     assert await name.evaluate("e => getComputedStyle(e).fontSize") == "16px"
     await page.screenshot(path=str(DOCS / "console-phone.png"), full_page=True)
+
+    # The report and the people page fit the phone too (wide tables scroll in their card).
+    activity_id = await create_activity(console_stack, name="Spring product tour")
+    await customers(console_stack, activity_id)
+    for path in (f"/console/activities/{activity_id}/report", "/console/people"):
+        await page.goto(console_stack.app_url + path)
+        await expect(page.locator("main h1")).to_be_visible()
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 390, path
+    await page.goto(f"{console_stack.app_url}/console/activities/{activity_id}/report")
+    await expect(page.locator("svg.chart").first).to_be_visible()
+    card = await page.locator(".chart-card").first.bounding_box()
+    assert card is not None and card["width"] <= 390  # the chart scrolls inside its card
+    assert await page.evaluate("document.documentElement.scrollWidth") <= 390
+    await page.screenshot(path=str(DOCS / "console-report-phone.png"), full_page=True)
