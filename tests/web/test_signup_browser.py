@@ -17,7 +17,19 @@ from tests.flows import add_global_roster, create_activity, get_share_card
 pytestmark = pytest.mark.browser
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-LONG_INTRO = "\n".join(f"Session {n}: a talk, a demo and time for questions." for n in range(24))
+AGENDA = (
+    "Welcome and coffee",
+    "What is new in ShareTrail 2: a tour of the release",
+    "Live demo: from a share card to a signed-up customer in two minutes",
+    "Customer story: how a 40-person sales team doubled its sign-ups",
+    "Reports and charts your managers will actually read",
+    "Roadmap and Q&A with the product team",
+    "Hands-on: set up your first activity with our engineers",
+    "Drinks and networking",
+)
+LONG_INTRO = "A 45-minute tour of the release, then time with the team.\n\n" + "\n\n".join(
+    f"{14 + n // 2}:{30 * (n % 2):02d}  {item}" for n, item in enumerate(AGENDA * 2)
+)
 
 
 async def test_sign_up_button_and_errors_in_view(stack: Stack, browser: Any) -> None:
