@@ -55,6 +55,7 @@ from bot.records import LeadRecords
 from bot.reports.pool import ChartPool
 from bot.reports.service import Reports
 from bot.shares import get_or_create_share, share_url, short_url
+from bot.spending import Spending
 from bot.tracking import ViewResult, Visit
 from store.db import Database
 from store.models import Activity, Employee, Lead, Share, SlackDelivery, View
@@ -174,6 +175,7 @@ class ShareTrail:
         self._deliveries_seen = 0
         self.records = LeadRecords(self)  # contacts, check-ins, timelines (bot/records.py)
         self.reports = Reports(db, charts)  # charts, drawn in worker processes (bot/reports/)
+        self.spending = Spending(self)  # rewards, redemptions, leaderboards (bot/spending.py)
         # Called when an activity is created, published or closed (the scheduler listens).
         self.activity_listeners: list[Callable[[], None]] = []
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import Index, Text, UniqueConstraint, desc
+from sqlalchemy import CheckConstraint, Index, LargeBinary, Text, UniqueConstraint, desc
 from sqlmodel import Field, SQLModel
 
 
@@ -44,6 +44,7 @@ class Employee(SQLModel, table=True):
     is_admin: bool = False
     notify: bool = True  # live DMs (views, sign-ups)
     digest: bool = False  # a daily summary DM (`me notify digest on`)
+    on_leaderboard: bool = True  # shown on the public leaderboards (`me leaderboard off`)
     updated_at: datetime = Field(default_factory=utcnow)
 
 
@@ -395,3 +396,49 @@ class AuditEntry(SQLModel, table=True):
     action: str = Field(max_length=64)  # e.g. "activity.create" (bot/audit.py ACTIONS)
     subject: str = Field(default="", max_length=200)  # e.g. "activity:12"
     details: str = Field(default="{}", sa_type=Text)  # JSON object
+
+class Reward(SQLModel, table=True):
+    """An item of the rewards catalogue (bot/rewards.py). `stock` only goes down by a
+    conditional UPDATE (stock > 0), so two replicas cannot sell the last item twice."""
+
+    __tablename__ = "rewards"
+    __table_args__ = (CheckConstraint("stock >= 0", name="ck_rewards_stock"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=120)
+    cost: int
+    stock: int = 0
+    active: bool = True  # retired rewards stay for the redemptions that name them
+    picture_type: str | None = Field(default=None, max_length=32)  # image/png | image/jpeg
+    picture_version: int = 0  # bumped on each new picture: part of its URL (caching)
+    created_by: str = Field(default="", max_length=64)
+    created_at: datetime = Field(default_factory=utcnow)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class RewardPicture(SQLModel, table=True):
+    """A reward's picture as re-encoded by bot/rewards.py (never the uploaded bytes), kept in
+    the database so every replica serves it."""
+
+    __tablename__ = "reward_pictures"
+
+    reward_id: int = Field(foreign_key="rewards.id", primary_key=True)
+    data: bytes = Field(sa_type=LargeBinary)
+
+
+class Redemption(SQLModel, table=True):
+    """An employee's redemption: debited at once, then fulfilled or refused (refunded)."""
+
+    __tablename__ = "redemptions"
+    __table_args__ = (Index("ix_redemptions_status_at", "status", "requested_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    reward_id: int = Field(foreign_key="rewards.id")
+    employee_id: int = Field(foreign_key="employees.id", index=True)
+    reward_name: str = Field(max_length=120)  # as it was when redeemed
+    cost: int
+    status: str = Field(default="pending", max_length=12)  # pending | fulfilled | refused
+    note: str = Field(default="", max_length=500)  # the admin's word to the employee
+    decided_by: str = Field(default="", max_length=64)
+    decided_at: datetime | None = None
+    requested_at: datetime = Field(default_factory=utcnow)

@@ -160,11 +160,13 @@ async def stats_by(
 
 
 async def leaderboard(session: AsyncSession, *, activity_id: int | None, limit: int) -> list[Any]:
-    """(employee, StatRow) pairs ordered by points, then sign-ups, then views.
+    """(employee, StatRow) pairs ordered by points, then sign-ups, then views; people who
+    left the public board (`me leaderboard off`) are not in it.
 
     All activities: read employee_stats in the order of its index (no grouping, no sort);
     one activity: sum that activity's share_stats rows.
     """
+    people = Employee.__table__  # type: ignore[attr-defined]
     if activity_id is None:
         table = EmployeeStats.__table__  # type: ignore[attr-defined]
         stats: list[Any] = [table.c[column] for column in STAT_COLUMNS]
@@ -177,6 +179,9 @@ async def leaderboard(session: AsyncSession, *, activity_id: int | None, limit: 
             .where(table.c.activity_id == activity_id)
             .group_by(table.c.employee_id)
         )
+    statement = statement.join(people, people.c.id == table.c.employee_id).where(
+        people.c.on_leaderboard.is_(True)
+    )
     statement = statement.order_by(
         stats[-1].desc(), stats[2].desc(), stats[0].desc(), table.c.employee_id
     ).limit(limit)

@@ -30,7 +30,7 @@ from handlers.slack.markup import (
     plain_text,
     rich_text,
 )
-from store.models import Activity, Employee, Lead
+from store.models import Activity, Lead
 from store.queries import StatRow
 
 Block = dict[str, Any]
@@ -443,24 +443,6 @@ def report_blocks(report: ActivityReport) -> list[Block]:
     return blocks
 
 
-def leaderboard_blocks(
-    title: str,
-    rows: list[tuple[Employee, StatRow]],
-    by_source: dict[int, dict[str, StatRow]] | None = None,
-) -> list[Block]:
-    header: Block = {"type": "header", "text": plain_text(title)}
-    if not rows:
-        return [header, section("No shares yet.")]
-    medals = {1: "🥇", 2: "🥈", 3: "🥉"}
-    lines = [
-        f"{medals.get(rank, f'{rank}.')} <@{employee.user_id}> — *{row.points} pts* "
-        f"({row.unique_visitors} visitors, {row.signups} sign-ups, {row.attended} attended)"
-        + source_line((by_source or {}).get(employee.id or 0, {}))
-        for rank, (employee, row) in enumerate(rows, start=1)
-    ]
-    return [header, section("\n".join(lines))]
-
-
 def source_line(sources: dict[str, StatRow]) -> str:
     """Per push source, busiest first: where this employee's views and sign-ups came from."""
     ranked = sorted(sources.items(), key=lambda kv: (-kv[1].views, -kv[1].signups, kv[0]))
@@ -688,9 +670,10 @@ HELP_TEXT = """*ShareTrail commands*
 `/sharetrail close ID` — close an activity (admins)
 `/sharetrail sales add|remove @user …` / `sales list` — the salespeople roster (admins)
 `/sharetrail stats [ID]` — an activity's numbers and targets
-`/sharetrail leaderboard [ID]` — top sharers
+`/sharetrail leaderboard [ID | month [YYYY-MM] | quarter [YYYY-Qn]]` — top sharers
 `/sharetrail export ID` — CSV of every sharer's numbers (admins)
 `/sharetrail me [page]` — your numbers; `me notify on|off` — live alerts
+`/sharetrail me leaderboard on|off` — show or hide you on the leaderboards
 `/sharetrail me notify digest on|off` — a morning summary of yesterday
 `/sharetrail lead ID` — a lead's details and timeline
 `/sharetrail health` — is everything working (admins)

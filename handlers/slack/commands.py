@@ -14,7 +14,14 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot.digests import DIGEST_HOUR
 from bot.errors import InvalidInput
 from bot.service import ShareTrail
-from handlers.slack import blocks, broadcast, publishing, records_blocks, reports
+from handlers.slack import (
+    blocks,
+    broadcast,
+    publishing,
+    records_blocks,
+    reports,
+    rewards_blocks,
+)
 from handlers.slack.errors import reporting_errors
 from handlers.slack.markup import ChannelRef, Code, Mention, Piece, Said, compose, escape
 from handlers.slack.parsing import parse_channel, parse_id, parse_users
@@ -145,13 +152,26 @@ async def cmd_stats(inv: Invocation) -> None:
 
 
 async def cmd_leaderboard(inv: Invocation) -> None:
-    activity_id = parse_id(inv.args[0]) if inv.args else None
-    rows = await inv.services.leaderboard(activity_id)
-    title = "Leaderboard — all activities"
-    if activity_id is not None:
-        title = f"Leaderboard — {(await inv.services.activity(activity_id)).name}"
-    by_source = await inv.services.records.source_breakdown(activity_id)
-    await inv.reply(escape(title), blocks=blocks.leaderboard_blocks(title, rows, by_source))
+    """`leaderboard [ID]`, `leaderboard month [YYYY-MM]`, `leaderboard quarter [YYYY-Qn]`."""
+    spending = inv.services.spending
+    kind = inv.args[0].lower() if inv.args else ""
+    by_source = None
+    if kind in ("month", "quarter"):
+        season = spending.season(kind, inv.args[1] if len(inv.args) > 1 else None)
+        rows = await spending.board(season=season)
+        title = f"Leaderboard — {season.label} (UTC)"
+    else:
+        activity_id = parse_id(inv.args[0]) if inv.args else None
+        rows = await spending.board(activity_id=activity_id)
+        title = "Leaderboard — all activities"
+        if activity_id is not None:
+            title = f"Leaderboard — {(await inv.services.activity(activity_id)).name}"
+        by_source = await inv.services.records.source_breakdown(activity_id)
+    hidden = not await spending.on_board(inv.user_id)
+    await inv.reply(
+        escape(title),
+        blocks=rewards_blocks.leaderboard_blocks(title, rows, by_source, viewer_hidden=hidden),
+    )
 
 
 async def cmd_export(inv: Invocation) -> None:
@@ -178,6 +198,9 @@ async def cmd_me(inv: Invocation) -> None:
     if inv.args and inv.args[0].lower() == "notify":
         await _set_notify(inv, [a.lower() for a in inv.args[1:]])
         return
+    if inv.args and inv.args[0].lower() == "leaderboard":
+        await _set_leaderboard(inv, [a.lower() for a in inv.args[1:]])
+        return
     page = parse_id(inv.args[0], "page") if inv.args else 1
     overview, settings = await inv.services.overview(inv.user_id)
     await inv.reply("Your ShareTrail numbers", blocks=blocks.me_blocks(overview, settings, page))
@@ -198,6 +221,25 @@ async def _set_notify(inv: Invocation, args: list[str]) -> None:
         await inv.reply(f"Daily digest {args[1]}: {when}.")
     else:
         raise InvalidInput(NOTIFY_USAGE)
+
+
+LEADERBOARD_USAGE = (
+    "Use `me leaderboard off` (leave the public leaderboards) or `me leaderboard on`."
+)
+
+
+async def _set_leaderboard(inv: Invocation, args: list[str]) -> None:
+    """`me leaderboard on|off`, parsed like `me notify on|off`."""
+    if len(args) != 1 or args[0] not in ("on", "off"):
+        raise InvalidInput(LEADERBOARD_USAGE)
+    await inv.services.spending.set_on_board(inv.user_id, args[0] == "on")
+    if args[0] == "on":
+        await inv.reply("You are on the leaderboards again.")
+    else:
+        await inv.reply(
+            "You are off the public leaderboards; your points and rewards are unchanged. "
+            "`/sharetrail me leaderboard on` puts you back."
+        )
 
 
 async def cmd_lead(inv: Invocation) -> None:
