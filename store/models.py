@@ -397,6 +397,7 @@ class AuditEntry(SQLModel, table=True):
     subject: str = Field(default="", max_length=200)  # e.g. "activity:12"
     details: str = Field(default="{}", sa_type=Text)  # JSON object
 
+
 class Reward(SQLModel, table=True):
     """An item of the rewards catalogue (bot/rewards.py). `stock` only goes down by a
     conditional UPDATE (stock > 0), so two replicas cannot sell the last item twice."""
