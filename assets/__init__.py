@@ -6,3 +6,4 @@ ASSETS_DIR = Path(__file__).resolve().parent
 FONTS_DIR = ASSETS_DIR / "fonts"
 TEMPLATES_DIR = ASSETS_DIR / "templates"
 STATIC_DIR = ASSETS_DIR / "static"
+LOCALE_DIR = ASSETS_DIR / "locale"

@@ -1,21 +1,240 @@
-"""The one place user-facing strings are marked for translation.
+"""The one place user-facing strings are translated and dates, numbers and zones formatted.
 
-Today `_` and `ngettext` pass English through; when the Babel catalogues land they become
-lookups in the viewer's catalogue, and `pybabel extract` finds every string marked here
-(Python) and by `{% trans %}` / `_()` in the Jinja2 templates, with no rewrite.
+Mark strings with `_("...")` and plurals with `ngettext("%(num)d sign-up", "%(num)d sign-ups",
+n) % {"num": n}`; never an f-string inside `_()`. Strings defined at import time (tables of
+labels) are marked with `N_("...")` and translated where they are shown with `_(label)`.
+
+Whose language: the current unit of work's locale, kept in a contextvar (one value per asyncio
+task, like Flask-Babel's `force_locale`), never a process-wide "current language". Entry points
+set it with `use_locale(...)`; `translate(message, locale=...)` asks one locale explicitly.
+
+The catalogues are assets/locale/{en,zh}/LC_MESSAGES/messages.po (English msgids; the en
+catalogue is identity). They are compiled in memory on first use, once per process and locale,
+so a fresh `pip install` shows Chinese with no build step and no binary .mo to merge.
+`python -m tools.i18n update` adds newly marked strings; `tests/test_i18n_catalogue.py` fails on
+any marked string without a zh translation.
 """
 
 from __future__ import annotations
 
+import io
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from babel import dates, numbers
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.support import Translations
+
+LOCALES: tuple[str, ...] = ("en", "zh")
+DEFAULT_LOCALE = "en"
+LOCALE_DIR = Path(__file__).resolve().parent.parent / "assets" / "locale"
+DOMAIN = "messages"
+
+_current: ContextVar[str] = ContextVar("sharetrail_locale", default=DEFAULT_LOCALE)
+
+
+# --- which locale -------------------------------------------------------------------------
+
+
+def normalize_locale(tag: str | None) -> str | None:
+    """`en`/`zh` for a language tag in any usual spelling (zh-CN, zh_Hans, en-US), else None."""
+    if not tag:
+        return None
+    primary = re.split(r"[-_.@]", tag.strip(), maxsplit=1)[0].lower()
+    return primary if primary in LOCALES else None
+
+
+def supported(tag: str | None, default: str = DEFAULT_LOCALE) -> str:
+    """The supported locale for `tag`, or `default` when it names none."""
+    return normalize_locale(tag) or default
+
+
+def negotiate(accept_language: str | None, default: str = DEFAULT_LOCALE) -> str:
+    """The locale a browser prefers (HTTP Accept-Language with q-values, RFC 9110 §12.5.4).
+
+    Tags are tried by falling q (ties keep their order); q=0 means "not this one". `*` or no
+    supported tag gives `default` (the activity's language on a landing page).
+    """
+    if not accept_language:
+        return default
+    ranked: list[tuple[float, int, str]] = []
+    for index, part in enumerate(accept_language.split(",")[:32]):
+        pieces = part.strip().split(";")
+        tag = pieces[0].strip()
+        quality = 1.0
+        for param in pieces[1:]:
+            name, _sep, value = param.strip().partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    quality = float(value.strip())
+                except ValueError:
+                    quality = 0.0
+        if tag and 0.0 < quality <= 1.0:
+            ranked.append((-quality, index, tag))
+    for _quality, _index, tag in sorted(ranked):
+        if tag == "*":
+            return default
+        found = normalize_locale(tag)
+        if found:
+            return found
+    return default
+
+
+def current_locale() -> str:
+    """The locale of the unit of work running now."""
+    return _current.get()
+
+
+@contextmanager
+def use_locale(locale: str | None) -> Iterator[str]:
+    """Run a block (a request, a Slack event, one recipient's message) in `locale`."""
+    chosen = supported(locale)
+    token = _current.set(chosen)
+    try:
+        yield chosen
+    finally:
+        _current.reset(token)
+
+
+# --- catalogues ---------------------------------------------------------------------------
+
+
+@lru_cache(maxsize=len(LOCALES))
+def translations(locale: str) -> Translations:
+    """The compiled catalogue of `locale`, loaded once per process."""
+    path = LOCALE_DIR / supported(locale) / "LC_MESSAGES" / f"{DOMAIN}.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle, locale=supported(locale), domain=DOMAIN)
+    compiled = io.BytesIO()
+    write_mo(compiled, catalog, use_fuzzy=False)
+    compiled.seek(0)
+    return Translations(fp=compiled, domain=DOMAIN)
+
+
+def translate(message: str, *, locale: str | None = None) -> str:
+    """`message` in `locale` (default: the current one)."""
+    return translations(locale or _current.get()).gettext(message)
+
 
 def gettext(message: str) -> str:
-    """The message in the viewer's language (English until the catalogues exist)."""
-    return message
+    """`message` in the current unit of work's language."""
+    return translations(_current.get()).gettext(message)
 
 
 def ngettext(singular: str, plural: str, n: int) -> str:
-    """The singular or plural form for `n` (English rules until the catalogues exist)."""
-    return singular if n == 1 else plural
+    """The form for `n` in the current language (Chinese has one form; English two)."""
+    return translations(_current.get()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
+    """Mark a string defined at import time; translate it with `_()` where it is shown."""
+    return message
 
 
 _ = gettext
+
+
+# --- formatting ---------------------------------------------------------------------------
+
+
+def zone(name: str | tzinfo | None) -> tzinfo:
+    """A tzinfo for an IANA name; unknown or empty names are UTC."""
+    if isinstance(name, tzinfo):
+        return name
+    if not name:
+        return UTC
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return UTC
+
+
+def _aware(value: datetime) -> datetime:
+    """The store keeps naive UTC; make it explicit before converting."""
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def format_datetime(
+    value: datetime,
+    tz: str | tzinfo | None = None,
+    *,
+    format: str = "medium",  # noqa: A002 - Babel's name
+    locale: str | None = None,
+) -> str:
+    """A date and time in the viewer's zone and language (`short`, `medium`, `long` or a
+    CLDR pattern)."""
+    return dates.format_datetime(
+        _aware(value), format=format, tzinfo=zone(tz), locale=locale or _current.get()
+    )
+
+
+def format_date(
+    value: date | datetime,
+    tz: str | tzinfo | None = None,
+    *,
+    format: str = "medium",  # noqa: A002 - Babel's name
+    locale: str | None = None,
+) -> str:
+    """A date (a datetime is first moved into the viewer's zone)."""
+    if isinstance(value, datetime):
+        value = _aware(value).astimezone(zone(tz)).date()
+    return dates.format_date(value, format=format, locale=locale or _current.get())
+
+
+def format_time(
+    value: datetime,
+    tz: str | tzinfo | None = None,
+    *,
+    format: str = "short",  # noqa: A002 - Babel's name
+    locale: str | None = None,
+) -> str:
+    """A time of day in the viewer's zone."""
+    return dates.format_time(
+        _aware(value), format=format, tzinfo=zone(tz), locale=locale or _current.get()
+    )
+
+
+def format_skeleton(
+    skeleton: str,
+    value: datetime,
+    tz: str | tzinfo | None = None,
+    *,
+    locale: str | None = None,
+) -> str:
+    """A datetime by CLDR skeleton (e.g. `MMMEdHm`: "Fri, Dec 4, 14:30" / "12月4日周五 14:30")."""
+    return dates.format_skeleton(
+        skeleton, _aware(value), tzinfo=zone(tz), locale=locale or _current.get()
+    )
+
+
+def format_delta(value: timedelta, *, locale: str | None = None) -> str:
+    """A duration in words ("30 minutes", "30分钟")."""
+    return dates.format_timedelta(value, locale=locale or _current.get())
+
+
+def format_number(value: float, *, locale: str | None = None) -> str:
+    """A number with the locale's grouping ("12,345")."""
+    return numbers.format_decimal(value, locale=locale or _current.get())
+
+
+def format_percent(value: float, *, locale: str | None = None) -> str:
+    """A ratio as a percentage (0.25 -> "25%")."""
+    return numbers.format_percent(value, locale=locale or _current.get())
+
+
+def zone_label(name: str | tzinfo | None, *, locale: str | None = None) -> str:
+    """An activity's zone by its city ("Los Angeles time", "洛杉矶时间"), not its IANA id."""
+    tz = zone(name)
+    key = getattr(tz, "key", None) or str(tz)
+    if key in ("UTC", "Etc/UTC", "UTC+00:00"):
+        return "UTC"
+    chosen = locale or _current.get()
+    city = dates.get_timezone_location(tz, locale=chosen, return_city=True)
+    return translate("%(city)s time", locale=chosen) % {"city": city}

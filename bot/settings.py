@@ -9,6 +9,8 @@ import ipaddress
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.i18n import normalize_locale
+
 
 def _encoding_aes_key(value: str) -> bool:
     """43 characters of base64 that decode to a 32-byte AES key (WeCom's EncodingAESKey)."""
@@ -57,6 +59,8 @@ class Settings(BaseSettings):
     wecom_aes_key: SecretStr | None = None
     wecom_api_url: str = "https://qyapi.weixin.qq.com/cgi-bin/"
     wecom_oauth_url: str = "https://open.weixin.qq.com/connect/oauth2/authorize"
+    # Default language (en or zh): new activities, the console, people with no chat locale.
+    language: str = "en"
 
     @field_validator("slack_api_url")
     @classmethod
@@ -123,6 +127,16 @@ class Settings(BaseSettings):
                         f"{part.strip()!r} is not an address or CIDR, e.g. 10.0.0.0/8,::1"
                     ) from None
         return value
+
+    @field_validator("language")
+    @classmethod
+    def _language_is_supported(cls, value: str) -> str:
+        # GNU gettext's LANGUAGE may be a list ("zh_CN:en"): the first supported entry wins.
+        for part in value.split(":"):
+            found = normalize_locale(part)
+            if found:
+                return found
+        raise ValueError("must be en or zh")
 
     @field_validator("slack_bot_token")
     @classmethod

@@ -32,7 +32,7 @@ from handlers.slack.directory import SlackDirectory
 from handlers.slack.notifier import SlackNotifier
 from handlers.slack.pacing import Pacer
 from handlers.slack.signing import RequestSigning
-from handlers.web import checkin, console, landing, logs, security
+from handlers.web import checkin, console, landing, languages, logs, security
 from handlers.web.errors import error_pages
 from handlers.web.keys import BOLT, SERVICES, SIGNATURES, SLACK_CLIENT
 from handlers.web.visitors import PROXIES, TrustedProxies
@@ -206,13 +206,17 @@ async def healthz(request: web.Request) -> web.StreamResponse:
 def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.Application:
     """The one aiohttp app: landing routes, POST /slack/events, /wecom/callback."""
     logs.install()
-    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[error_pages])
+    app = web.Application(
+        client_max_size=MAX_BODY_BYTES,
+        middlewares=[languages.middleware(settings.language), error_pages],
+    )
     aiohttp_jinja2.setup(
         app,
         loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
         autoescape=jinja2.select_autoescape(default=True),
         auto_reload=False,  # templates are package data: no stat() per request
     )
+    languages.install(aiohttp_jinja2.get_env(app))
     scripts = security.install(app, STATIC_DIR)
     aiohttp_jinja2.get_env(app).globals["inline_script"] = scripts.markup
 

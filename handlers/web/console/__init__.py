@@ -28,11 +28,8 @@ SLACK_TIMEOUT_S = 10
 
 
 def _translations(app: web.Application) -> None:
-    """`{% trans %}` and `_()` in the templates; English until the catalogues land."""
+    """The console's template helpers (`_()` and `{% trans %}`: handlers/web/languages.py)."""
     env = aiohttp_jinja2.get_env(app)
-    if "jinja2.ext.InternationalizationExtension" not in env.extensions:
-        env.add_extension("jinja2.ext.i18n")
-        env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
     env.globals["role_name"] = role_name
     env.globals["local_time"] = local_time
     env.globals["state_name"] = state_name
