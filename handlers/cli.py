@@ -161,7 +161,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--platform",
         choices=("slack", "wecom"),
         default="slack",
-        help="which chat platform the stand-in plays (default slack; wecom is not ready yet)",
+        help="which chat platform the stand-in plays (default slack)",
     )
     commands.add_parser("demo", help="seed demo data and print one share URL per line")
     commands.add_parser("migrate", help="apply database migrations")

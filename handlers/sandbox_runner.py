@@ -24,6 +24,7 @@ import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 from sqlalchemy.engine import make_url
@@ -35,6 +36,9 @@ from sandbox.emulator import SlackEmulator
 from sandbox.persistence import WorkspaceStore, open_workspace
 from sandbox.ui import attach_ui
 from sandbox.workspace import Workspace, seeded_workspace
+
+if TYPE_CHECKING:
+    from handlers.wecom_sandbox import WeComSandbox
 
 log = logging.getLogger("sharetrail")
 
@@ -345,12 +349,8 @@ async def run_sandbox(
     platform: str = "slack",
 ) -> int:
     """Run until Ctrl-C or SIGTERM; the exit code for the CLI."""
-    if platform != "slack":
-        print(
-            f"error: the {platform!r} stand-in is not available yet; "
-            "use --platform slack (the default).",
-            file=sys.stderr,
-        )
+    if platform not in ("slack", "wecom"):
+        print(f"error: no {platform!r} stand-in; use --platform slack or wecom.", file=sys.stderr)
         return 2
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -361,7 +361,13 @@ async def run_sandbox(
             _port(app_port, APP_PORT_ENV, DEFAULT_APP_PORT),
             _port(ui_port, UI_PORT_ENV, DEFAULT_UI_PORT),
         )
-        sandbox = await start_sandbox(app_port=ports[0], ui_port=ports[1], host=host)
+        sandbox: Sandbox | WeComSandbox
+        if platform == "wecom":
+            from handlers.wecom_sandbox import start_wecom_sandbox
+
+            sandbox = await start_wecom_sandbox(app_port=ports[0], ui_port=ports[1], host=host)
+        else:
+            sandbox = await start_sandbox(app_port=ports[0], ui_port=ports[1], host=host)
     except ValueError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
@@ -374,7 +380,7 @@ async def run_sandbox(
             file=sys.stderr,
         )
         return 1
-    log.info("ShareTrail app on %s, Slack stand-in on %s", sandbox.app_url, sandbox.ui_url)
+    log.info("ShareTrail app on %s, %s stand-in on %s", sandbox.app_url, platform, sandbox.ui_url)
     print(
         f"ShareTrail sandbox is running: open {sandbox.ui_url}/ in your browser (Ctrl-C to stop).",
         flush=True,

@@ -115,7 +115,7 @@ def button_card(
         "main_title": {"title": cut(title, TITLE_LIMIT), "desc": cut(desc, 40)},
         "task_id": task_id(key),
         "button_list": [
-            {"text": cut(label, 10), "style": style, "key": button_key}
+            {"text": cut(label, 20), "style": style, "key": button_key}
             for label, button_key, style in buttons[:6]
         ],
     }
