@@ -10,10 +10,11 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import ledger
 from bot.errors import Forbidden, InvalidInput, NotFound
-from bot.points import OUTCOMES, POINTS_PER, outcome_deltas
+from bot.points import OUTCOMES, outcome_deltas, rules_for
 from bot.roster import Assignment, assign_salesperson
-from store.models import Lead, LeadNote, Outcome, PointsEntry, Share, ShareVisitor, utcnow
+from store.models import Lead, LeadNote, Outcome, Share, ShareVisitor, utcnow
 from store.queries import bump_share_stats, insert_if_absent
 
 FIELD_LIMITS = {"name": 100, "phone": 32, "company": 200, "note": 1000}
@@ -120,24 +121,34 @@ async def create_lead(
     await _link_visitor(session, share.id, visitor_key, lead.id, at)
     if is_own:
         return SignupResult(lead, assignment, duplicate=False)
-    session.add(
-        PointsEntry(
-            employee_id=share.employee_id,
-            activity_id=share.activity_id,
-            share_id=share.id,
-            points=POINTS_PER["signup"],
-            reason="signup",
-            ref=f"lead:{lead.id}",
-            at=at,
-        )
-    )
+    rules = await rules_for(session=session, activity_id=share.activity_id)
+    day = (share.id, at.date())
+    points = (await ledger.cap_daily(session, {day: (rules.signup, rules.daily_cap)}))[day]
     await bump_share_stats(
         session,
         share_id=share.id,
         source=source,
         activity_id=share.activity_id,
         employee_id=share.employee_id,
-        deltas={"signups": 1, "points": POINTS_PER["signup"]},
+        deltas={"signups": 1, "points": points},
+    )
+    # On hold until the lead has an outcome or HOLD_DAYS pass (bot/holds.py).
+    await ledger.post(
+        session,
+        [
+            ledger.Entry(
+                share.employee_id,
+                points,
+                "signup",
+                f"lead:{lead.id}",
+                kind="pending",
+                bucket="pending",
+                activity_id=share.activity_id,
+                share_id=share.id,
+                lead_id=lead.id,
+                at=at,
+            )
+        ],
     )
     return SignupResult(lead, assignment, duplicate=False)
 
@@ -209,20 +220,20 @@ async def set_outcome(
     lead.outcome = status
     session.add(lead)
     session.add(Outcome(lead_id=lead.id, status=status, by_user_id=by_user_id))
-    deltas = outcome_deltas(previous, status)
+    rules = await rules_for(session=session, activity_id=lead.activity_id)
+    deltas = outcome_deltas(previous, status, rules)
     if lead.is_own:  # the employee's own sign-up: its outcome counts nowhere either
         deltas = dict.fromkeys(deltas, 0)
-    if deltas["points"]:
-        session.add(
-            PointsEntry(
-                employee_id=lead.employee_id,
-                activity_id=lead.activity_id,
-                share_id=lead.share_id,
-                points=deltas["points"],
-                reason=f"outcome:{status}",
-                ref=f"lead:{lead.id}:outcome:{previous or 'none'}->{status}",
-            )
-        )
+    if lead.marked:  # spam, duplicate or rejected: counted, never rewarded again
+        deltas["points"] = 0
+    held = await ledger.lead_buckets(session, lead.id)
+    # A lead in review keeps its outcome points in review; otherwise they are available.
+    bucket = "review" if held["review"] > 0 else "available"
+    if deltas["points"] < 0:  # a downgrade takes back at most what is still there
+        there = held["review"] if bucket == "review" else None
+        if there is None:
+            there = await ledger.take_available(session, lead.employee_id, -deltas["points"])
+        deltas["points"] = -min(-deltas["points"], there)
     await bump_share_stats(
         session,
         share_id=lead.share_id,
@@ -231,6 +242,24 @@ async def set_outcome(
         employee_id=lead.employee_id,
         deltas=deltas,
     )
+    await ledger.post(
+        session,
+        [
+            ledger.Entry(
+                lead.employee_id,
+                deltas["points"],
+                f"outcome:{status}",
+                f"lead:{lead.id}:outcome:{previous or 'none'}->{status}",
+                bucket=bucket,
+                activity_id=lead.activity_id,
+                share_id=lead.share_id,
+                lead_id=lead.id,
+                by_user_id=by_user_id,
+            )
+        ],
+    )
+    # The lead is real: its sign-up points are no longer on hold.
+    await ledger.move_lead(session, lead, source="pending", target="available", kind="released")
     return OutcomeChange(lead, previous, changed=True)
 
 

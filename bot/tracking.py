@@ -28,7 +28,8 @@ from sqlalchemy import tuple_
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot.points import POINTS_PER
+from bot import ledger
+from bot.points import rules_for_many
 from store.bulk import BulkInsert, BulkUpdate, insert_rows, update_rows
 from store.models import ShareVisitor, View, aware
 from store.queries import StatChange, bump_stats
@@ -360,11 +361,6 @@ _NETWORK_VISITORS = BulkInsert(
     add_on_conflict=("visitors",),
     datetime_columns=("day",),
 )
-_NEW_POINTS = BulkInsert(
-    table="points_ledger",
-    columns=("employee_id", "activity_id", "share_id", "points", "reason", "ref", "at"),
-    datetime_columns=("at",),
-)
 
 
 async def _insert_views(session: AsyncSession, rows: Sequence[tuple[Any, ...]]) -> list[int]:
@@ -413,7 +409,7 @@ async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[Vi
     results: list[tuple[bool, bool, int, int | None]] = []
     deltas: dict[tuple[int, str], dict[str, int]] = {}
     owners: dict[tuple[int, str], tuple[int, int]] = {}
-    points: list[tuple[object, ...]] = []
+    points: list[ledger.Entry] = []
     for visit in visits:
         counted = first = False
         visits_so_far, lead_id = 0, None
@@ -430,6 +426,19 @@ async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[Vi
     rewarded = await _rewarded(
         session, [v for v, (_, first, _, _) in zip(visits, results, strict=True) if first]
     )
+    newly = [
+        visit
+        for visit, (counted, first, _, _) in zip(visits, results, strict=True)
+        if counted and first and id(visit) in rewarded
+    ]
+    rules = await rules_for_many(session=session, activity_ids={v.activity_id for v in newly})
+    asks: dict[tuple[int, date], tuple[int, int]] = {}
+    for visit in newly:
+        share_day = (visit.share_id, visit.at.date())
+        asked, _ = asks.get(share_day, (0, 0))
+        rule = rules[visit.activity_id]
+        asks[share_day] = (asked + rule.unique_visitor, rule.daily_cap)
+    allowed = await ledger.cap_daily(session, asks)
     for visit, (counted, first, _, _) in zip(visits, results, strict=True):
         if counted:
             key = (visit.share_id, visit.source)
@@ -439,16 +448,21 @@ async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[Vi
             if first:
                 bucket["unique_visitors"] += 1
             if first and id(visit) in rewarded:
-                bucket["points"] += POINTS_PER["unique_visitor"]
+                today = (visit.share_id, visit.at.date())
+                earned = min(rules[visit.activity_id].unique_visitor, allowed[today])
+                allowed[today] -= earned
+                if not earned:
+                    continue
+                bucket["points"] += earned
                 points.append(
-                    (
+                    ledger.Entry(
                         visit.employee_id,
-                        visit.activity_id,
-                        visit.share_id,
-                        POINTS_PER["unique_visitor"],
+                        earned,
                         "unique_visitor",
                         f"visitor:{visit.share_id}:{visit.visitor_key}",
-                        visit.at,
+                        activity_id=visit.activity_id,
+                        share_id=visit.share_id,
+                        at=visit.at,
                     )
                 )
     changed = sorted((v for v in state.values() if v.changed), key=lambda v: v.id)  # lock order
@@ -474,8 +488,6 @@ async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[Vi
         for v, (counted, _, _, lead_id) in zip(visits, results, strict=True)
     ]
     view_ids = await _insert_views(session, view_rows)
-    if points:
-        await insert_rows(session, _NEW_POINTS, points)
     await bump_stats(
         session,
         [
@@ -483,6 +495,7 @@ async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[Vi
             for (share_id, source), bucket in deltas.items()
         ],
     )
+    await ledger.post(session, points)
     return [
         ViewResult(view_id, counted, first, visits_so_far, lead_id)
         for view_id, (counted, first, visits_so_far, lead_id) in zip(view_ids, results, strict=True)

@@ -167,6 +167,10 @@ class Lead(SQLModel, table=True):
     source: str = Field(default="card_qr", max_length=16)
     # The sharing employee signed up on their own link: kept, but counted and rewarded nowhere.
     is_own: bool = False
+    # Marked spam or duplicate (or its review rejected): its points were reversed and it
+    # earns nothing more.
+    marked: str | None = Field(default=None, max_length=16)
+    marked_by: str = Field(default="", max_length=64)
     outcome: str | None = Field(default=None, max_length=16)
     sales_channel: str | None = Field(default=None, max_length=64)
     sales_ts: str | None = Field(default=None, max_length=32, index=True)
@@ -198,19 +202,100 @@ class LeadNote(SQLModel, table=True):
 
 
 class PointsEntry(SQLModel, table=True):
-    """Append-only points ledger; a changed outcome adds a compensating row."""
+    """Append-only points ledger (bot/ledger.py is its only writer): rows are never edited.
+
+    `bucket` says where the points sit: `available` (spendable), `pending` (a sign-up on
+    hold until its lead has an outcome or HOLD_DAYS pass) or `review` (flagged, waiting for
+    an admin). A move between buckets is two rows (minus here, plus there) with one `kind`;
+    every balance is the sum of its rows (`point_balances` keeps that sum, same transaction).
+    `share_id`/`activity_id` are None for rows that belong to no activity (redemptions).
+    """
 
     __tablename__ = "points_ledger"
-    __table_args__ = (Index("ix_points_activity_employee", "activity_id", "employee_id"),)
+    __table_args__ = (
+        Index("ix_points_activity_employee", "activity_id", "employee_id"),
+        Index("ix_points_employee_bucket", "employee_id", "bucket"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     employee_id: int
-    activity_id: int
-    share_id: int
+    activity_id: int | None = None
+    share_id: int | None = None
     points: int
-    reason: str = Field(max_length=32)
+    reason: str = Field(max_length=32)  # what for: unique_visitor, signup, attended, redemption…
     ref: str = Field(max_length=120)
+    # earned | pending | released | held | approved | rejected | clawed_back | redeemed |
+    # refunded | adjusted (bot/ledger.py KINDS)
+    kind: str = Field(default="earned", max_length=16)
+    bucket: str = Field(default="available", max_length=12)
+    lead_id: int | None = Field(default=None, index=True)
+    by_user_id: str = Field(default="", max_length=64)
     at: datetime = Field(default_factory=utcnow)
+
+
+class PointBalance(SQLModel, table=True):
+    """An employee's balances: always the sums of their ledger rows per bucket, bumped in
+    the transaction of every ledger row (the row a redemption locks / updates conditionally)."""
+
+    __tablename__ = "point_balances"
+
+    employee_id: int = Field(foreign_key="employees.id", primary_key=True)
+    available: int = 0
+    pending: int = 0
+    review: int = 0
+
+
+class PointRules(SQLModel, table=True):
+    """An activity's points rules; an activity without a row uses bot/points.py DEFAULT_RULES."""
+
+    __tablename__ = "point_rules"
+
+    activity_id: int = Field(foreign_key="activities.id", primary_key=True)
+    unique_visitor: int
+    signup: int
+    attended: int
+    converted: int
+    daily_cap: int  # points from visitors and sign-ups per employee per activity per day
+    updated_by: str = Field(default="", max_length=64)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class DailyPoints(SQLModel, table=True):
+    """Points asked for per (share, UTC day) from visitors and sign-ups: the daily cap's
+    counter, bumped and read back in one upsert like network_visitors."""
+
+    __tablename__ = "daily_points"
+    __table_args__ = (UniqueConstraint("share_id", "day", name="uq_daily_points"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    share_id: int = Field(foreign_key="shares.id")
+    day: date
+    points: int = 0
+
+
+class PointFlag(SQLModel, table=True):
+    """A fraud suspicion with its reason; its points wait in the `review` bucket until an
+    admin approves (released) or rejects (reversed). `key` makes each suspicion once."""
+
+    __tablename__ = "point_flags"
+    __table_args__ = (
+        UniqueConstraint("key", name="uq_point_flags_key"),
+        Index("ix_point_flags_status", "status", "created_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=160)
+    employee_id: int = Field(index=True)
+    activity_id: int | None = None
+    share_id: int | None = None
+    lead_id: int | None = None
+    reason: str = Field(max_length=32)  # bot/flags.py REASONS
+    detail: str = Field(default="", max_length=300)
+    points: int = 0  # moved into review when flagged
+    status: str = Field(default="open", max_length=12)  # open | approved | rejected
+    decided_by: str = Field(default="", max_length=64)
+    decided_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class ShareStats(SQLModel, table=True):
