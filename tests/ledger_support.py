@@ -39,9 +39,7 @@ async def assert_ledger_consistent(session: AsyncSession) -> dict[int, dict[str,
         await session.exec(select(ShareStats).execution_options(populate_existing=True))
     ).all():
         stats_share[row.share_id] += row.points
-    assert {k: v for k, v in stats_share.items() if v} == {
-        k: v for k, v in per_share.items() if v
-    }
+    assert {k: v for k, v in stats_share.items() if v} == {k: v for k, v in per_share.items() if v}
     stats_employee = {
         row.employee_id: row.points
         for row in (
