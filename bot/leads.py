@@ -10,7 +10,7 @@ from datetime import datetime
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import ledger
+from bot import ledger, points_flags
 from bot.errors import Forbidden, InvalidInput, NotFound
 from bot.points import OUTCOMES, outcome_deltas, rules_for
 from bot.roster import Assignment, assign_salesperson
@@ -118,9 +118,12 @@ async def create_lead(
     session.add(lead)
     await session.flush()
     assert lead.id is not None
-    await _link_visitor(session, share.id, visitor_key, lead.id, at)
+    first_seen = await _link_visitor(session, share.id, visitor_key, lead.id, at)
     if is_own:
         return SignupResult(lead, assignment, duplicate=False)
+    suspicions = await points_flags.signup_suspicions(
+        session=session, lead=lead, visitor_first_seen=first_seen
+    )
     rules = await rules_for(session=session, activity_id=share.activity_id)
     day = (share.id, at.date())
     points = (await ledger.cap_daily(session, {day: (rules.signup, rules.daily_cap)}))[day]
@@ -132,7 +135,12 @@ async def create_lead(
         employee_id=share.employee_id,
         deltas={"signups": 1, "points": points},
     )
-    # On hold until the lead has an outcome or HOLD_DAYS pass (bot/holds.py).
+    # On hold until the lead has an outcome or HOLD_DAYS pass (bot/points_holds.py); a
+    # suspicious one waits for an admin's review instead (bot/points_flags.py).
+    if suspicions:
+        await points_flags.raise_flags(
+            session=session, lead=lead, suspicions=suspicions, points=points
+        )
     await ledger.post(
         session,
         [
@@ -141,8 +149,8 @@ async def create_lead(
                 points,
                 "signup",
                 f"lead:{lead.id}",
-                kind="pending",
-                bucket="pending",
+                kind="held" if suspicions else "pending",
+                bucket="review" if suspicions else "pending",
                 activity_id=share.activity_id,
                 share_id=share.id,
                 lead_id=lead.id,
@@ -155,8 +163,9 @@ async def create_lead(
 
 async def _link_visitor(
     session: AsyncSession, share_id: int, visitor_key: str, lead_id: int, at: datetime
-) -> None:
-    """Remember that this visitor is now a known customer (their later visits name them)."""
+) -> datetime | None:
+    """Remember that this visitor is now a known customer (their later visits name them);
+    when they first viewed the page (None: never, they only posted the form)."""
     await insert_if_absent(
         session,
         ShareVisitor,
@@ -178,6 +187,7 @@ async def _link_visitor(
     ).one()
     visitor.lead_id = lead_id
     session.add(visitor)
+    return visitor.first_seen if visitor.visits else None
 
 
 async def get_lead(*, session: AsyncSession, lead_id: int) -> Lead:
