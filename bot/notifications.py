@@ -242,6 +242,16 @@ class DailyDigest:
     lines: tuple[DigestLine, ...]
 
 
+@dataclass(frozen=True)
+class ReviewWaiting:
+    """The daily DM to an admin while flagged points wait in the review queue."""
+
+    admin_user_id: str
+    day: str  # the UTC date it is sent for, e.g. "2026-12-04"
+    flags: int
+    points: int
+
+
 Notification = (
     CardViewed
     | ViewsTallied
@@ -257,6 +267,7 @@ Notification = (
     | ShareReminder
     | OutcomeReminder
     | WeeklyReport
+    | ReviewWaiting
 )
 
 # (conversation id, message id) of a message the platform posted.

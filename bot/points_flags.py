@@ -15,8 +15,8 @@ from sqlalchemy import func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from bot import audit, ledger
 from bot import leads as leads_mod  # (leads imports this module: attribute access only)
-from bot import ledger
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import _
 from store.models import (
@@ -311,6 +311,18 @@ async def decide(
     flag.decided_at = now
     session.add(flag)
     await session.flush()
+    await audit.record(
+        session,
+        actor=by_user_id,
+        action=audit.REVIEW_APPROVE if decision == "approve" else audit.REVIEW_REJECT,
+        subject=audit.subject("flag", flag_id),
+        details={
+            "reason": flag.reason,
+            "points": flag.points,
+            "lead": flag.lead_id,
+            "employee": flag.employee_id,
+        },
+    )
     if flag.lead_id is not None:
         lead = await session.get(Lead, flag.lead_id)
         assert lead is not None

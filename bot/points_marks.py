@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import ledger
+from bot import audit, ledger
 from bot.errors import Forbidden, InvalidInput
 from bot.i18n import _
 from bot.leads import get_lead
@@ -40,6 +40,13 @@ async def mark_lead(
     session.add(lead)
     await session.flush()
     taken = await ledger.reverse_lead(session, lead, kind="clawed_back", by_user_id=by_user_id)
+    await audit.record(
+        session,
+        actor=by_user_id,
+        action=audit.LEAD_CLAWBACK,
+        subject=audit.subject("lead", lead_id),
+        details={"mark": mark, "points": taken},
+    )
     # Its open review flags are settled: nothing is left to approve.
     flags = await session.exec(
         select(PointFlag).where(PointFlag.lead_id == lead.id, PointFlag.status == "open")

@@ -40,7 +40,15 @@ from bot import roster as roster_mod
 from bot import stats as stats_mod
 from bot.activities import format_when
 from bot.digests import daily_digests
-from bot.notifications import ActivityWeek, OutcomeReminder, ShareReminder, WeeklyReport
+from bot.notifications import (
+    ActivityWeek,
+    OutcomeReminder,
+    ReviewWaiting,
+    ShareReminder,
+    WeeklyReport,
+)
+from bot.points_flags import scan_views
+from bot.points_holds import release_due
 from store.db import Database
 from store.models import (
     Activity,
@@ -48,6 +56,7 @@ from store.models import (
     JobLock,
     Lead,
     OutboxMessage,
+    PointFlag,
     Share,
     View,
     aware,
@@ -89,10 +98,19 @@ class RunReport:
     closed: tuple[int, ...] = ()
     weekly_reports: int = 0
     digests: int = 0
+    released: int = 0  # leads whose held sign-up points were released
+    flagged: int = 0  # new view flags
+    review_reminders: int = 0
 
     @property
     def queued(self) -> int:
-        return self.share_reminders + self.outcome_reminders + self.weekly_reports + self.digests
+        return (
+            self.share_reminders
+            + self.outcome_reminders
+            + self.weekly_reports
+            + self.digests
+            + self.review_reminders
+        )
 
 
 # --- the rules ----------------------------------------------------------------------------
@@ -110,7 +128,36 @@ async def run_due(*, db: Database, now: datetime, admin_ids: Iterable[str] = ())
         weekly = await weekly_reports(session=session, now=now, admin_ids=admin_ids)
     async with db.session() as session:
         digests = await daily_digests(session=session, now=now)
-    return RunReport(shares, outcomes, tuple(closed), weekly, digests)
+    released = await db.transaction(lambda session: release_due(session=session, now=now))
+    flagged = await db.transaction(lambda session: scan_views(session=session, now=now))
+    async with db.session() as session:
+        reminders = await review_reminders(session=session, now=now, admin_ids=admin_ids)
+    return RunReport(shares, outcomes, tuple(closed), weekly, digests, released, flagged, reminders)
+
+
+async def review_reminders(
+    *, session: AsyncSession, now: datetime, admin_ids: Iterable[str] = ()
+) -> int:
+    """Once a day, while flagged points wait for review, a DM to each admin."""
+    waiting = (
+        await session.exec(
+            select(func.count(), func.coalesce(func.sum(PointFlag.points), 0)).where(
+                PointFlag.status == "open"
+            )
+        )
+    ).one()
+    flags, points = int(waiting[0]), int(waiting[1])
+    if not flags:
+        return 0
+    day = now.date().isoformat()
+    queued = 0
+    for admin in sorted(set(admin_ids)):
+        queued += await outbox_mod.enqueue(
+            session=session,
+            event=ReviewWaiting(admin, day, flags, points),
+            key=f"review:{day}:{admin}",
+        )
+    return queued
 
 
 async def _missing(session: AsyncSession, keys: list[str]) -> set[str]:

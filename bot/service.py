@@ -49,6 +49,7 @@ from bot.notifications import (
     OutcomeRecorded,
     ViewEngaged,
 )
+from bot.points_desk import PointsDesk
 from bot.previews import PREVIEW_VISITOR, LinkPreview, preview_visit, share_code_in
 from bot.recorder import BeaconItem, Followups, ViewItem, ViewRecorder
 from bot.records import LeadRecords
@@ -174,6 +175,7 @@ class ShareTrail:
         self.outbox = outbox_mod.Outbox(db, notifier, on_sent=self._delivered)
         self._deliveries_seen = 0
         self.records = LeadRecords(self)  # contacts, check-ins, timelines (bot/records.py)
+        self.points = PointsDesk(self)  # rules, balances, clawback, review (bot/points_desk.py)
         self.reports = Reports(db, charts)  # charts, drawn in worker processes (bot/reports/)
         self.spending = Spending(self)  # rewards, redemptions, leaderboards (bot/spending.py)
         # Called when an activity is created, published or closed (the scheduler listens).

@@ -75,9 +75,12 @@ async def show_my_stats(
 ) -> None:
     await ack()
     services: ShareTrail = context["services"]
-    activity, row = await services.my_stats(user_of(body), parse_id(action_value(body)))
+    user_id, activity_id = user_of(body), parse_id(action_value(body))
+    activity, row = await services.my_stats(user_id, activity_id)
+    rules = await services.points.rules(activity_id)
+    balance = await services.points.activity_balance(user_id, activity_id)
     await client.views_open(
-        trigger_id=body["trigger_id"], view=blocks.my_stats_modal(activity, row)
+        trigger_id=body["trigger_id"], view=blocks.my_stats_modal(activity, row, rules, balance)
     )
 
 
@@ -129,6 +132,46 @@ def lead_dm_after_outcome(
     ]
 
 
+async def mark_lead(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: dict[str, Any],
+) -> None:
+    """Spam or duplicate: claw the lead's points back and redraw the lead DM."""
+    await ack()
+    services: ShareTrail = context["services"]
+    mark = ids.MARK_BY_ACTION[str(action.get("action_id"))]
+    user_id = user_of(body)
+    lead_id = parse_id(action_value(body), "lead")
+    result = await services.points.mark_lead(lead_id, mark, by_user_id=user_id)
+    lead, activity, employee = await services.lead_context(lead_id)
+    message = body.get("message") or {}
+    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
+        "channel_id"
+    )
+    if not (channel and message.get("ts")):
+        return
+    line = (
+        f"{result.reversed_points} points taken back from <@{employee.user_id}>."
+        if result.changed
+        else "This lead was already marked; nothing changed."
+    )
+    text, _ = compose(f"Lead #{lead_id}: ", Said(lead.name), f" — marked {lead.marked}")
+    await client.chat_update(
+        channel=channel,
+        ts=message["ts"],
+        text=text,
+        blocks=[
+            *blocks.lead_dm(
+                lead, activity_name=activity.name, employee_user_id=employee.user_id, sticky=False
+            ),
+            blocks.context(line),
+        ],
+    )
+
+
 async def ignore_unknown(ack: AsyncAck, body: dict[str, Any]) -> None:
     """Unknown or retired action ids: acknowledge so the user sees no error, change nothing."""
     await ack()
@@ -142,6 +185,8 @@ def register(app: AsyncApp) -> None:
     app.action(ids.MY_STATS)(reporting_errors(show_my_stats))
     for action_id in ids.OUTCOME_BY_ACTION:
         app.action(action_id)(reporting_errors(record_outcome))
+    for action_id in ids.MARK_BY_ACTION:
+        app.action(action_id)(reporting_errors(mark_lead))
 
 
 def register_fallbacks(app: AsyncApp) -> None:

@@ -7,14 +7,16 @@ from typing import Any
 from bot import richtext
 from bot.activities import MATERIAL_TYPES, format_when, intro_doc
 from bot.directory import NotifySettings
+from bot.ledger import Balance
 from bot.notifications import (
     ActivityWeek,
     DailyDigest,
     OutcomeReminder,
+    ReviewWaiting,
     ShareReminder,
     WeeklyReport,
 )
-from bot.points import POINTS_PER
+from bot.points import DEFAULTS, Rules, rules_line
 from bot.stats import ActivityReport, Progress
 from handlers.slack import ids
 from handlers.slack.markup import (
@@ -120,7 +122,7 @@ def activity_actions(activity_id: int) -> Block:
     }
 
 
-def activity_notification(activity: Activity) -> list[Block]:
+def activity_notification(activity: Activity, rules: Rules = DEFAULTS) -> list[Block]:
     assert activity.id is not None
     blocks: list[Block] = [
         {"type": "header", "text": plain_text(f"📣 {activity.name}")},
@@ -142,8 +144,7 @@ def activity_notification(activity: Activity) -> list[Block]:
     blocks.append(
         context(
             "Tap *Get my share card* for your personal card with your own tracked link. "
-            f"You earn {POINTS_PER['unique_visitor']} point per visitor, "
-            f"{POINTS_PER['signup']} per sign-up."
+            + escape(rules_line(rules))
         )
     )
     blocks.append(activity_actions(activity.id))
@@ -317,7 +318,18 @@ def stat_line(row: StatRow) -> str:
     return mrkdwn(stat_pieces(row))
 
 
-def my_stats_modal(activity: Activity, row: StatRow) -> dict[str, Any]:
+def balance_line(balance: Balance) -> str:
+    """Available and held points apart: held ones cannot be spent yet."""
+    line = f"*{balance.available}* available · {balance.pending} pending"
+    if balance.review:
+        line += f" · {balance.review} in review"
+    return line
+
+
+def my_stats_modal(
+    activity: Activity, row: StatRow, rules: Rules = DEFAULTS, balance: Balance | None = None
+) -> dict[str, Any]:
+    extra: list[Block] = [section(f"*Points:* {balance_line(balance)}")] if balance else []
     return {
         "type": "modal",
         "callback_id": ids.STATS_MODAL,
@@ -326,17 +338,15 @@ def my_stats_modal(activity: Activity, row: StatRow) -> dict[str, Any]:
         "blocks": [
             {"type": "header", "text": plain_text(activity.name)},
             {"type": "section", "fields": stat_fields(row)},
-            context(points_rule()),
+            *extra,
+            context(points_rule(rules)),
         ],
     }
 
 
-def points_rule() -> str:
-    return (
-        f"Points: {POINTS_PER['unique_visitor']} per unique visitor, "
-        f"{POINTS_PER['signup']} per sign-up, {POINTS_PER['attended']} per attendee, "
-        f"{POINTS_PER['converted']} per conversion."
-    )
+def points_rule(rules: Rules = DEFAULTS) -> str:
+    """The rules as bot/points.py words them, escaped for mrkdwn."""
+    return escape(rules_line(rules))
 
 
 def notify_line(settings: NotifySettings) -> str:
@@ -381,9 +391,13 @@ def me_blocks(
 
 
 def home_view(
-    overview: list[tuple[Activity, StatRow]], open_activities: list[Activity]
+    overview: list[tuple[Activity, StatRow]],
+    open_activities: list[Activity],
+    balance: Balance | None = None,
 ) -> dict[str, Any]:
     blocks: list[Block] = [{"type": "header", "text": plain("ShareTrail")}]
+    if balance is not None:
+        blocks.append(section(f"*Your points:* {balance_line(balance)}"))
     shared = {activity.id for activity, _ in overview}
     blocks.append(section("*Your activities*"))
     if not overview:
@@ -417,7 +431,7 @@ def home_view(
             )
         if len(others) > HOME_OPEN:
             blocks.append(more_line(len(others) - HOME_OPEN, "`/sharetrail list` shows them."))
-    blocks.append(context(points_rule()))
+    blocks.append(context(points_rule() + " (Activities may set their own: see My stats.)"))
     return {"type": "home", "blocks": blocks}
 
 
@@ -502,8 +516,42 @@ def lead_dm(lead: Lead, *, activity_name: str, employee_user_id: str, sticky: bo
         blocks.append(section(f"*Outcome:* {OUTCOME_LABELS[lead.outcome]}"))
     blocks.append(outcome_actions(lead.id))
     blocks.append(lead_record_actions(lead.id))
+    blocks.append(mark_line(lead) if lead.marked else mark_actions(lead.id))
     blocks.append(context("Reply in this thread with notes or files to keep them on this lead."))
     return blocks
+
+
+MARK_LABELS = {"spam": "spam", "duplicate": "a duplicate", "rejected": "rejected in review"}
+
+
+def mark_actions(lead_id: int) -> Block:
+    """Spam, duplicate: the lead's points are clawed back (after a confirmation)."""
+    value = str(lead_id)
+    elements = []
+    for label, action_id, mark in (
+        ("🚫 Spam", ids.LEAD_MARK_SPAM, "spam"),
+        ("♊ Duplicate", ids.LEAD_MARK_DUPLICATE, "duplicate"),
+    ):
+        element = button(label, action_id, value)
+        element["confirm"] = {
+            "title": plain("Mark this lead?"),
+            "text": plain(
+                f"Mark lead #{lead_id} as {MARK_LABELS[mark]}? The points it earned are "
+                "taken back and it earns none from now on."
+            ),
+            "confirm": plain("Mark it"),
+            "deny": plain("Cancel"),
+        }
+        elements.append(element)
+    return {"type": "actions", "block_id": f"lead_marks_{lead_id}", "elements": elements}
+
+
+def mark_line(lead: Lead) -> Block:
+    by = f" by <@{lead.marked_by}>" if lead.marked_by else ""
+    return context(
+        f"Marked {MARK_LABELS.get(lead.marked or '', escape(lead.marked or ''))}{by}; "
+        "its points were taken back."
+    )
 
 
 def outcome_actions(lead_id: int) -> Block:
@@ -570,6 +618,18 @@ def outcome_reminder(event: OutcomeReminder) -> list[Block]:
             ],
         },
     ]
+
+
+def review_waiting_text(event: ReviewWaiting) -> str:
+    return (
+        f"🔎 {plural(event.flags, 'flagged item')} ({plural(event.points, 'point')}) "
+        "wait for your review: open *Review* in the ShareTrail web console (/console/review)."
+    )
+
+
+def review_waiting(event: ReviewWaiting) -> list[Block]:
+    """The daily DM to admins while the review queue is not empty."""
+    return [section(review_waiting_text(event))]
 
 
 def weekly_report_text(event: WeeklyReport) -> str:

@@ -15,7 +15,10 @@ from handlers.slack.errors import reporting_errors
 async def publish_home(client: AsyncWebClient, services: ShareTrail, user_id: str) -> None:
     overview, _ = await services.overview(user_id)
     open_activities = [a for a in await services.activities() if a.status == "published"]
-    await client.views_publish(user_id=user_id, view=blocks.home_view(overview, open_activities))
+    balance = await services.points.balance(user_id)
+    await client.views_publish(
+        user_id=user_id, view=blocks.home_view(overview, open_activities, balance)
+    )
 
 
 async def app_home_opened(

@@ -11,6 +11,14 @@ LOG_CONTACT = "log_contact"
 CHECK_IN = "check_in"
 LEAD_TIMELINE = "lead_timeline"
 
+LEAD_MARK_SPAM = "lead_mark_spam"
+LEAD_MARK_DUPLICATE = "lead_mark_duplicate"
+
+MARK_BY_ACTION: dict[str, str] = {
+    LEAD_MARK_SPAM: "spam",
+    LEAD_MARK_DUPLICATE: "duplicate",
+}
+
 OUTCOME_BY_ACTION: dict[str, str] = {
     LEAD_OUTCOME_ATTENDED: "attended",
     LEAD_OUTCOME_NO_SHOW: "no_show",

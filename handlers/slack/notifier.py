@@ -38,6 +38,7 @@ from bot.notifications import (
     Notification,
     OutcomeRecorded,
     OutcomeReminder,
+    ReviewWaiting,
     ShareReminder,
     ViewEngaged,
     ViewsTallied,
@@ -289,6 +290,15 @@ class SlackNotifier:
                     event.salesperson_user_id,
                     blocks.outcome_reminder_text(event),
                     blocks=blocks.outcome_reminder(event),
+                )
+            ]
+        if isinstance(event, ReviewWaiting):
+            return [
+                Outgoing(
+                    "review",
+                    event.admin_user_id,
+                    blocks.review_waiting_text(event),
+                    blocks=blocks.review_waiting(event),
                 )
             ]
         if isinstance(event, WeeklyReport):

@@ -12,6 +12,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import InvalidInput
 from bot.notifications import MessageRef
+from bot.points import DEFAULTS, Rules
 from bot.service import ShareTrail
 from handlers.slack import blocks
 from handlers.slack.errors import slack_error
@@ -33,7 +34,7 @@ async def publish(
     payload: dict[str, Any] = {
         "channel": channel_id,
         "text": blocks.notification_fallback(activity),
-        "blocks": blocks.activity_notification(activity),
+        "blocks": blocks.activity_notification(activity, await services.points.rules(activity.id)),
         "unfurl_links": False,
         "metadata": stamp(f"publish:{activity.id}:{uuid.uuid4().hex}"),
     }
@@ -77,7 +78,7 @@ async def post_once(client: AsyncWebClient, payload: dict[str, Any]) -> MessageR
     return str(response["channel"]), str(response["ts"])
 
 
-async def refresh(client: AsyncWebClient, activity: Activity) -> None:
+async def refresh(client: AsyncWebClient, activity: Activity, rules: Rules = DEFAULTS) -> None:
     """Redraw a published notification (e.g. after closing the activity)."""
     if not (activity.channel_id and activity.message_ts):
         return
@@ -86,7 +87,7 @@ async def refresh(client: AsyncWebClient, activity: Activity) -> None:
             channel=activity.channel_id,
             ts=activity.message_ts,
             text=blocks.notification_fallback(activity),
-            blocks=blocks.activity_notification(activity),
+            blocks=blocks.activity_notification(activity, rules),
         )
     except SlackApiError:
         return  # The message was deleted or the channel archived: nothing left to redraw.

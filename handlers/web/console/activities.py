@@ -328,7 +328,9 @@ async def edit_activity(request: web.Request, viewer: Viewer) -> web.StreamRespo
             errors = {"salespeople": str(exc)}
     if errors:
         return await _detail(request, viewer, activity_id, values=values, errors=errors, status=400)
-    await publishing.refresh(request.app[CONSOLE].slack, activity)
+    await publishing.refresh(
+        request.app[CONSOLE].slack, activity, await services.points.rules(activity_id)
+    )
     raise web.HTTPSeeOther(f"/console/activities/{activity_id}?saved=1")
 
 
