@@ -53,6 +53,10 @@ class Rules:
     def as_dict(self) -> dict[str, int]:
         return asdict(self)
 
+    def as_dict_text(self) -> dict[str, str]:
+        """As a form would post them (validate_rules reads them back)."""
+        return {name: str(value) for name, value in asdict(self).items()}
+
 
 DEFAULTS = Rules()
 

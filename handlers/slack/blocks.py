@@ -16,7 +16,7 @@ from bot.notifications import (
     ShareReminder,
     WeeklyReport,
 )
-from bot.points import DEFAULTS, Rules, rules_line
+from bot.points import DEFAULTS, RULE_MAX, Rules, rules_line
 from bot.stats import ActivityReport, Progress
 from handlers.slack import ids
 from handlers.slack.markup import (
@@ -224,6 +224,7 @@ def activity_modal(*, channel_id: str | None = None) -> dict[str, Any]:
             _input(ids.BLOCK_KPI_VIEWS, "Target: views", number, optional=True),
             _input(ids.BLOCK_KPI_SIGNUPS, "Target: sign-ups", number, optional=True),
             _input(ids.BLOCK_KPI_ATTENDANCE, "Target: attendance", number, optional=True),
+            *points_inputs(),
             _input(
                 ids.BLOCK_SALESPEOPLE,
                 "Salespeople for this activity",
@@ -240,6 +241,36 @@ def activity_modal(*, channel_id: str | None = None) -> dict[str, Any]:
             ),
         ],
     }
+
+
+RULE_LABELS = {
+    "unique_visitor": "Points per unique visitor",
+    "signup": "Points per sign-up",
+    "attended": "Points per attendee",
+    "converted": "Points per conversion",
+    "daily_cap": "Daily points cap per employee",
+}
+
+
+def points_inputs(rules: Rules = DEFAULTS) -> list[Block]:
+    """The activity's points rules, prefilled with the defaults of bot/points.py."""
+    values = rules.as_dict()
+    return [
+        _input(
+            ids.BLOCK_POINTS_PREFIX + name,
+            label,
+            {
+                "type": "number_input",
+                "is_decimal_allowed": False,
+                "min_value": "0",
+                "max_value": str(RULE_MAX),
+                "initial_value": str(values[name]),
+            },
+            optional=True,
+            hint="From visitors and sign-ups, per day." if name == "daily_cap" else "",
+        )
+        for name, label in RULE_LABELS.items()
+    ]
 
 
 def details_modal(activity: Activity, report: ActivityReport | None = None) -> dict[str, Any]:

@@ -43,6 +43,8 @@ BLOCK_KPI_SIGNUPS = "kpi_signups"
 BLOCK_KPI_ATTENDANCE = "kpi_attendance"
 BLOCK_SALESPEOPLE = "salespeople"
 BLOCK_CHANNEL = "channel_id"
+# Points rules in the activity modal: block_id == "points_" + a bot/points.py RULE_FIELDS name.
+BLOCK_POINTS_PREFIX = "points_"
 
 # Message metadata event type carried by the bot's lead DMs.
 LEAD_DM_EVENT = "sharetrail_lead"

@@ -12,7 +12,8 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import richtext
 from bot.activities import KPI_ERROR, ActivityDraft, parse_target, validate_draft
-from bot.errors import DomainError
+from bot.errors import DomainError, InvalidInput
+from bot.points import DEFAULTS, RULE_FIELDS, Rules, validate_rules
 from bot.service import ShareTrail
 from handlers.slack import ids, publishing
 from handlers.slack.errors import reporting_errors
@@ -99,6 +100,16 @@ def parse_activity_form(view: dict[str, Any], *, tz: str) -> tuple[ActivityDraft
     return draft, errors
 
 
+def parse_rules(view: dict[str, Any]) -> tuple[Rules | None, dict[str, str]]:
+    """The points rules of the modal (blank: the default), or errors keyed by block_id."""
+    values = (view.get("state") or {}).get("values") or {}
+    fields = {name: _text(values, ids.BLOCK_POINTS_PREFIX + name) for name in RULE_FIELDS}
+    try:
+        return validate_rules(fields), {}
+    except InvalidInput as exc:
+        return None, {ids.BLOCK_POINTS_PREFIX + k: v for k, v in (exc.fields or {}).items()}
+
+
 async def submit_activity(
     ack: AsyncAck,
     body: dict[str, Any],
@@ -112,12 +123,16 @@ async def submit_activity(
     draft, errors = parse_activity_form(view, tz=profile.tz)
     for field, message in validate_draft(draft).items():
         errors.setdefault(DRAFT_FIELD_TO_BLOCK[field], message)
+    rules, rule_errors = parse_rules(view)
+    errors.update(rule_errors)
     if errors:
         await ack(response_action="errors", errors=errors)
         return
     await ack()
     try:
         activity = await services.create_activity(draft, created_by=user_id)
+        if rules is not None and rules != DEFAULTS and activity.id is not None:
+            await services.points.set_rules(activity.id, rules.as_dict_text(), by_user_id=user_id)
         note: list[Piece] = [
             f"Created activity #{activity.id}: ",
             Said(activity.name, strong=True),

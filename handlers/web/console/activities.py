@@ -24,6 +24,7 @@ from bot.activities import (
 from bot.codes import PUSH_SOURCE_LABELS, PUSH_SOURCES
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import _
+from bot.points import rules_line
 from bot.reports.service import KINDS
 from bot.roles import Role, names_of
 from bot.workbook import activity_workbook
@@ -255,7 +256,10 @@ async def _detail(
     services = services_of(request)
     activity = await services.activity(activity_id)
     own_roster = await services.own_roster(activity_id)
+    rules = await services.points.rules(activity_id)
     context: dict[str, Any] = {
+        "rules": rules.as_dict(),
+        "rule_line": rules_line(rules),
         "activity": activity,
         "report": await services.report(activity_id),
         "roster": await _named(request, await services.salespeople(activity_id)),

@@ -76,6 +76,7 @@ async def show_lead(request: web.Request, viewer: Viewer) -> web.StreamResponse:
         "outcomes": OUTCOMES,
         "can_record": timeline.viewer_role in ("salesperson", "admin"),
         "notice": "saved" in request.query,
+        "marked": "marked" in request.query,
     }
     return render(request, "console/lead.html", context, viewer=viewer)
 
