@@ -31,6 +31,7 @@ from bot.notifications import (
     Notifier,
     OutcomeRecorded,
     OutcomeReminder,
+    ReviewWaiting,
     ShareReminder,
     ViewEngaged,
     ViewsTallied,
@@ -71,7 +72,7 @@ def recipient(event: Notification) -> str:
         return event.thread.salesperson_user_id
     if isinstance(event, OutcomeReminder):
         return event.salesperson_user_id
-    if isinstance(event, WeeklyReport):
+    if isinstance(event, WeeklyReport | ReviewWaiting):
         return event.admin_user_id
     if isinstance(event, NoRosterAlert):
         return event.admin_user_ids[0] if event.admin_user_ids else ""

@@ -28,6 +28,7 @@ from bot.notifications import (
     Notification,
     OutcomeRecorded,
     OutcomeReminder,
+    ReviewWaiting,
     ShareReminder,
     ViewEngaged,
     ViewsTallied,
@@ -319,6 +320,17 @@ def render(event: Notification, key: str) -> list[Message]:
                 "weekly",
                 event.admin_user_id,
                 _("**ShareTrail weekly report {week}**").format(week=event.week) + "\n" + lines,
+            )
+        ]
+    if isinstance(event, ReviewWaiting):
+        return [
+            text(
+                "review",
+                event.admin_user_id,
+                _(
+                    "🔎 {flags} flagged item(s) ({points} points) wait for your review: "
+                    "open Review in the ShareTrail web console (/console/review)."
+                ).format(flags=event.flags, points=event.points),
             )
         ]
     if isinstance(event, ViewEngaged):
