@@ -1,7 +1,7 @@
 """points ledger with buckets and kinds, balances, per-activity rules, daily cap, flags
 
 Revision ID: b5e1f0a3c7d2
-Revises: a4e9c2f61b07
+Revises: d41c7e0b9f35
 Create Date: 2026-12-04 19:20:00.000000
 """
 
@@ -13,7 +13,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "b5e1f0a3c7d2"
-down_revision: str | None = "a4e9c2f61b07"
+down_revision: str | None = "d41c7e0b9f35"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
