@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from bot.activities import format_when
 from bot.errors import DomainError, InvalidInput, NotFound
-from bot.i18n import _
+from bot.i18n import N_, _, use_locale
 from bot.platforms import wecom_user_id
 from bot.records import mask_phone
 from bot.service import ShareTrail
@@ -49,7 +49,7 @@ COMMANDS = {
     "lead": "lead",
     "线索": "lead",
 }
-HELP = _(
+HELP = N_(
     "ShareTrail commands (English or 中文):\n"
     "help / 帮助 — this list\n"
     "list / 活动 — the activities\n"
@@ -59,6 +59,7 @@ HELP = _(
     "lead / 线索 ID — one of your leads"
 )
 MAX_CARDS = 3  # activity cards sent by the menu at once
+LOCALE = "zh"  # WeCom is Chinese first (issue 16 §4): every WeCom surface speaks zh
 
 
 @dataclass
@@ -89,6 +90,10 @@ class WeComBot:
         """Never raises: a failure is told to the person when it is theirs to fix."""
         userid = callback.from_user
         user_id = wecom_user_id(userid)
+        with use_locale(LOCALE):
+            await self._handle(userid, user_id, callback)
+
+    async def _handle(self, userid: str, user_id: str, callback: Callback) -> None:
         try:
             if callback.msg_type == "text":
                 await self.command(userid, user_id, callback.content)
@@ -110,7 +115,7 @@ class WeComBot:
         name = COMMANDS.get(words[0].lower()) if words else "help"
         args = words[1:]
         if name is None or name == "help":
-            await self.reply(userid, HELP)
+            await self.reply(userid, _(HELP))
         elif name == "list":
             await self.reply(userid, await self.activity_list())
         elif name == "me":
@@ -172,7 +177,7 @@ class WeComBot:
     async def lead(self, user_id: str, lead_id: int) -> str:
         lead, activity, employee = await self.services.visible_lead(lead_id, user_id=user_id)
         see_phone = lead.salesperson_id == user_id or await self.services.is_admin(user_id)
-        outcome = messages.DONE_LABELS.get(lead.outcome or "", "no outcome yet")
+        outcome = messages.DONE_LABELS.get(lead.outcome or "", N_("no outcome yet"))
         return _(
             "Lead #{id}: {name} ({phone}) for 《{activity}》, shared by {employee}; {outcome}"
         ).format(

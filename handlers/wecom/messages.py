@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.notifications import (
     ActivityAnnounced,
     CardViewed,
@@ -42,22 +42,31 @@ TITLE_LIMIT = 26
 VALUE_LIMIT = 26
 TASK_ID_LIMIT = 128
 
-DEVICE = {"mobile": "phone", "tablet": "tablet", "desktop": "computer", "wechat": "WeChat"}
+DEVICE = {
+    "mobile": N_("phone"),
+    "tablet": N_("tablet"),
+    "desktop": N_("computer"),
+    "wechat": N_("WeChat"),
+}
 SOURCE = {
-    "card_qr": "your card's QR code",
-    "dm": "a direct message",
-    "channel": "a channel post",
-    "email": "email",
-    "wechat": "WeChat",
-    "linkedin": "LinkedIn",
-    "other": "your link",
+    "card_qr": N_("your card's QR code"),
+    "dm": N_("a direct message"),
+    "channel": N_("a channel post"),
+    "email": N_("email"),
+    "wechat": N_("WeChat"),
+    "linkedin": N_("LinkedIn"),
+    "other": N_("your link"),
 }
 OUTCOME_LABELS = {
-    ids.LEAD_OUTCOME_ATTENDED: "Attended",
-    ids.LEAD_OUTCOME_NO_SHOW: "No-show",
-    ids.LEAD_OUTCOME_CONVERTED: "Converted",
+    ids.LEAD_OUTCOME_ATTENDED: N_("Attended"),
+    ids.LEAD_OUTCOME_NO_SHOW: N_("No-show"),
+    ids.LEAD_OUTCOME_CONVERTED: N_("Converted"),
 }
-DONE_LABELS = {"attended": "Attended ✓", "no_show": "No-show ✓", "converted": "Converted ✓"}
+DONE_LABELS = {
+    "attended": N_("Attended ✓"),
+    "no_show": N_("No-show ✓"),
+    "converted": N_("Converted ✓"),
+}
 
 
 @dataclass(frozen=True)
@@ -180,7 +189,7 @@ def lead_card(event: LeadCreated | OutcomeReminder, key: str, *, user_id: str) -
 
 def where(device: str, source: str) -> str:
     return _("on a {device}, via {source}").format(
-        device=_(DEVICE.get(device, "device")), source=_(SOURCE.get(source, "your link"))
+        device=_(DEVICE.get(device, N_("device"))), source=_(SOURCE.get(source, N_("your link")))
     )
 
 

@@ -19,6 +19,7 @@ from collections import deque
 from collections.abc import Callable
 from datetime import datetime
 
+from bot.i18n import use_locale
 from bot.notifications import MessageRef, Notification
 from bot.outbox import DeliveryError
 from handlers.wecom.api import TOKEN_ERRORS, WeComApi, WeComError
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 PER_MEMBER_PER_MINUTE = 30
 DUPLICATE_CHECK_S = 1800
+LOCALE = "zh"
 
 
 class MemberPacer:
@@ -81,7 +83,9 @@ class WeComNotifier:
             if careful_since is not None
             else {}
         )
-        for message in render(event, key):
+        with use_locale(LOCALE):  # WeCom people read Chinese first
+            rendered = render(event, key)
+        for message in rendered:
             wait = self._pacer.wait(message.touser)
             if wait > 0:
                 raise DeliveryError(

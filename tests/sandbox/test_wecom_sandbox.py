@@ -27,7 +27,7 @@ async def test_the_phone_taps_types_and_opens_the_menu(sandbox: WeComSandbox) ->
     async with aiohttp.ClientSession() as phone:
         async with phone.get(f"{sandbox.ui_url}/", params={"u": employee}) as page:
             html = await page.text()
-        assert "春季新品发布会" in html and "Get my share card" in html
+        assert "春季新品发布会" in html and "获取我的分享卡" in html
         code = re.search(r'name="code" value="([^"]+)"', html)
         key = re.search(r'name="key" value="(get_share_card:\d+)"', html)
         assert code and key

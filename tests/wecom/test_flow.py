@@ -88,12 +88,12 @@ async def test_announce_tap_share_sign_up_and_attended(wecom_stack: WeComStack) 
     # 已到场: the outcome is recorded, the card turns grey, the employee is told.
     assert await wecom.tap(stack.http, SALES, lead_card, attended) == 200
     await stack.settle()
-    assert lead_card.replaced == "Attended ✓"
+    assert lead_card.replaced == "已到场 ✓"  # WeCom speaks Chinese first
     lead, _activity, _employee = await stack.services.lead_context(lead_id)
     assert (lead.outcome, lead.salesperson_id) == ("attended", f"wecom:{SALES}")
     report = await stack.services.report(activity_id)
     assert (report.totals.signups, report.totals.attended) == (1, 1)
-    assert "Attended" in wecom.chat(EMPLOYEE)[-1].body["content"]
+    assert "已到场" in wecom.chat(EMPLOYEE)[-1].body["content"]
     # Profiles came from user/get; the salesperson's hidden mobile left nothing broken.
     assert {p["userid"] for n, p in wecom.calls if n == "user/get"} >= {EMPLOYEE, SALES}
 
@@ -139,8 +139,8 @@ async def test_forged_resent_and_commands(wecom_stack: WeComStack) -> None:
         await stack.settle()
     texts = [m.body["content"] for m in wecom.chat(EMPLOYEE)[1:]]
     assert "春季发布会" in texts[0] and "春季发布会" in texts[1]
-    assert "number" in texts[2]  # a clear message, nothing done
-    assert len(texts) == 4 and "Welcome" in texts[3]
+    assert "数据 12" in texts[2]  # a clear message (how to say it), nothing done
+    assert len(texts) == 4 and "欢迎" in texts[3]
 
 
 async def test_token_expiry_and_45009_storm(wecom_stack: WeComStack) -> None:
