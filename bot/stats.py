@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.activities import get_activity
 from bot.codes import PUSH_SOURCES
+from bot.i18n import N_
 from store import queries
 from store.models import Activity, Employee, Share
 from store.queries import StatRow
@@ -55,9 +56,9 @@ class ActivityReport:
     @property
     def progress(self) -> list[Progress]:
         return [
-            Progress("Views", self.totals.views, self.activity.kpi_views),
-            Progress("Sign-ups", self.totals.signups, self.activity.kpi_signups),
-            Progress("Attendance", self.totals.attended, self.activity.kpi_attendance),
+            Progress(N_("Views"), self.totals.views, self.activity.kpi_views),
+            Progress(N_("Sign-ups"), self.totals.signups, self.activity.kpi_signups),
+            Progress(N_("Attendance"), self.totals.attended, self.activity.kpi_attendance),
         ]
 
 

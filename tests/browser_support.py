@@ -11,10 +11,14 @@ from typing import Any
 
 import pytest
 
-PACKAGES = ("chromium", "fonts-noto-color-emoji")
+FONT_PACKAGES = ("fonts-noto-color-emoji", "fonts-noto-cjk")
+PACKAGES = ("chromium", *FONT_PACKAGES)
 CHROMIUM = "/usr/bin/chromium"
-# Without an emoji font headless Chromium draws 📅 and ✅ as boxes in the screenshots.
-EMOJI_FONT = "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf"
+# Without these fonts headless Chromium draws 📅, ✅ and Chinese as boxes in the screenshots.
+FONT_FILES = (
+    "/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+)
 # Headless Chromium says "HeadlessChrome", which crawler detection rightly treats as a bot;
 # people use ordinary phones, so browser contexts present one.
 MOBILE_CHROME_UA = (
@@ -49,8 +53,8 @@ def _apt(*args: str) -> str | None:
 def _find_or_install() -> tuple[str | None, str]:
     for path in (CHROMIUM, shutil.which("chromium")):
         if path and os.access(path, os.X_OK):
-            if not os.path.exists(EMOJI_FONT):
-                _apt("install", "-y", "fonts-noto-color-emoji")  # screenshots only: best effort
+            if not all(os.path.exists(font) for font in FONT_FILES):
+                _apt("install", "-y", *FONT_PACKAGES)  # for the screenshots: best effort
             return path, ""
     reason = _apt("update") or _apt("install", "-y", *PACKAGES) or ""
     path = shutil.which("chromium")

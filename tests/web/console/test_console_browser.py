@@ -10,11 +10,17 @@ from typing import Any
 import aiohttp
 import pytest
 
+from bot.i18n import translate
 from tests.browser_support import phone
 from tests.conftest import EMPLOYEE, MOBILE_UA, SALES, Stack
 from tests.flows import add_global_roster, create_activity, get_share_card, sign_up
 
 pytestmark = pytest.mark.browser
+
+
+def zh(message: str) -> str:
+    return translate(message, locale="zh")
+
 
 DOCS = Path(__file__).resolve().parents[3] / "docs"
 
@@ -140,6 +146,20 @@ async def test_admin_creates_and_publishes_an_activity(console_stack: Stack, bro
     await expect(shares.get_by_role("cell", name="Spring product tour")).to_be_visible()
     await expect(page.get_by_role("link", name="Activities")).to_have_count(0)
     await page.screenshot(path=str(DOCS / "console-employee.png"), full_page=True)
+    await context.close()
+
+    # The same report for an admin whose browser asks for Chinese.
+    context = await browser.new_context(viewport={"width": 1100, "height": 900}, locale="zh-CN")
+    page = await context.new_page()
+    await page.goto(f"{console_stack.app_url}/console")
+    await expect(page.get_by_role("heading", name=zh("ShareTrail console"))).to_be_visible()
+    await page.get_by_role("link", name=zh("Sign in with Slack")).click()
+    await page.get_by_role("button", name="Alex Admin").click()
+    await expect(page.get_by_role("heading", name=zh("Dashboard"))).to_be_visible()
+    await page.goto(f"{console_stack.app_url}/console/activities/1/report")
+    await expect(page.get_by_role("heading", name=zh("By push source"))).to_be_visible()
+    await expect(page.locator("svg.chart")).to_have_count(4)
+    await page.screenshot(path=str(DOCS / "console-zh.png"), full_page=True)
     await context.close()
 
 
