@@ -24,6 +24,7 @@ from bot import audit as audit_mod
 from bot import broadcasts as broadcasts_mod
 from bot import leads as leads_mod
 from bot import outbox as outbox_mod
+from bot import privacy as privacy_mod
 from bot import roster as roster_mod
 from bot import stats as stats_mod
 from bot import view_alerts
@@ -270,6 +271,32 @@ class ShareTrail:
             await audit_mod.record(
                 session, actor=actor, action=action, subject=subject, details=details
             )
+
+    # --- privacy ------------------------------------------------------------------------
+
+    async def forget_customer(self, phone: str, *, by_user_id: str) -> privacy_mod.Erasure:
+        """An admin erases a customer everywhere (bot/privacy.py), audited."""
+        await self.require_admin(by_user_id)
+
+        async def work(session: AsyncSession) -> privacy_mod.Erasure:
+            return await privacy_mod.erase_customer(
+                session, phone=phone, actor=by_user_id, secret=self.secret
+            )
+
+        erasure = await self.db.transaction(work)
+        self.changed()
+        return erasure
+
+    async def customer_data(self, phone: str, *, by_user_id: str) -> dict[str, object]:
+        """An access request: everything held about this phone's customer, audited."""
+        await self.require_admin(by_user_id)
+
+        async def work(session: AsyncSession) -> dict[str, object]:
+            return await privacy_mod.customer_data(
+                session, phone=phone, actor=by_user_id, secret=self.secret
+            )
+
+        return await self.db.transaction(work)
 
     # --- people -------------------------------------------------------------------------
 

@@ -9,15 +9,20 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
+from typing import TYPE_CHECKING
 
 from aiohttp import web
 
+from bot import audit
 from bot.demo import seed_demo
 from bot.errors import DomainError
 from bot.secret import load_or_create_secret
 from bot.settings import Settings, SettingsError, load_settings
 from store.db import Database
 from store.migrate import upgrade
+
+if TYPE_CHECKING:
+    from sqlmodel.ext.asyncio.session import AsyncSession
 
 log = logging.getLogger("sharetrail")
 
@@ -125,7 +130,7 @@ async def migrate(settings: Settings) -> None:
 
 
 async def export(settings: Settings, activity_id: int) -> None:
-    from bot import audit, stats
+    from bot import stats
 
     async def work(db: Database) -> None:
         async with db.session() as session:
@@ -138,6 +143,34 @@ async def export(settings: Settings, activity_id: int) -> None:
                 details={"rows": max(0, text.count("\n") - 1)},
             )
         sys.stdout.write(text)
+
+    await _with_db(settings, work)
+
+
+async def forget(settings: Settings, phone: str) -> None:
+    """Erase a customer everywhere (bot/privacy.py); prints the counts, never the person."""
+    from bot import privacy
+
+    async def work(db: Database) -> None:
+        secret = await _secret(settings, db)
+
+        async def erase(session: AsyncSession) -> privacy.Erasure:
+            return await privacy.erase_customer(
+                session, phone=phone, actor=audit.CLI, secret=secret
+            )
+
+        erasure = await db.transaction(erase)
+        if not erasure.leads:
+            print(
+                "No customer with that phone number; nothing changed (recorded in the audit log)."
+            )
+            return
+        print(
+            f"Erased {erasure.leads} lead(s): {erasure.views_unlinked} view(s) unlinked, "
+            f"{erasure.contacts_deleted} contact record(s) deleted, "
+            f"{erasure.check_in_notes_cleared + erasure.notes_cleared} note(s) cleared, "
+            f"{erasure.messages_scrubbed} message(s) scrubbed. Recorded in the audit log."
+        )
 
     await _with_db(settings, work)
 
@@ -167,6 +200,10 @@ def build_parser() -> argparse.ArgumentParser:
     commands.add_parser("migrate", help="apply database migrations")
     export_parser = commands.add_parser("export", help="print an activity's CSV to stdout")
     export_parser.add_argument("activity_id", type=int)
+    forget_parser = commands.add_parser(
+        "forget", help="erase a customer everywhere (leads anonymised, counts kept)"
+    )
+    forget_parser.add_argument("--phone", required=True, help="the customer's phone, any format")
     return parser
 
 
@@ -215,6 +252,8 @@ def main(argv: list[str] | None = None) -> int:
             asyncio.run(migrate(settings))
         elif args.command == "export":
             asyncio.run(export(settings, args.activity_id))
+        elif args.command == "forget":
+            asyncio.run(forget(settings, args.phone))
     except SettingsError as exc:
         print(str(exc), file=sys.stderr)
         return 2

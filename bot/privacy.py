@@ -1,0 +1,361 @@
+"""A customer's rights over what ShareTrail holds about them (issue 15 §4, PIPL / GDPR):
+erasure (`sharetrail forget --phone`, the console) and access (everything, as JSON).
+
+A customer is found by phone, however it is written: spaces, dashes, brackets, a leading
++ or 00, full-width digits (Chinese keyboards) all name the same number. Erasure keeps the
+counts (a lead stays a sign-up in every stat, export and ledger) and removes the person:
+name, phone, company and note, the link from their views, contact records with their file
+metadata, check-in and thread notes, and the queued/sent message payloads that carried them.
+The audit entry holds a keyed hash of the number and the counts, never the number.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import or_, update
+from sqlalchemy.sql.elements import ColumnElement
+from sqlmodel import col, delete, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import audit
+from bot.errors import InvalidInput
+from bot.phones import display
+from store.models import (
+    Activity,
+    CheckIn,
+    ContactRecord,
+    Employee,
+    Lead,
+    LeadNote,
+    OutboxMessage,
+    Outcome,
+    ShareVisitor,
+    View,
+    aware,
+)
+
+CN_MOBILE = re.compile(r"861[3-9]\d{9}")
+MIN_DIGITS = 6  # as the sign-up form requires: fewer could match strangers' numbers
+# Payload fields that carry the customer's own words (bot/notifications.py events).
+PERSONAL_FIELDS = frozenset({"customer_name", "customer_phone", "company", "note", "lead_name"})
+ERASED_PREFIX = "erased:"
+
+
+def phone_key(raw: str) -> str:
+    """The digits of a phone number as people type it: full-width digits folded (NFKC),
+    an international 00 read as +, every other character dropped. '' when not a number."""
+    text = unicodedata.normalize("NFKC", raw).strip()
+    if text.startswith("00"):
+        text = text[2:]
+    digits = "".join(c for c in text if c.isdigit() and c.isascii())
+    if CN_MOBILE.fullmatch(digits):  # +86 138 0013 8000 is the 138 0013 8000 people type
+        digits = digits[2:]
+    return digits
+
+
+def checked_phone(raw: str) -> str:
+    key = phone_key(raw)
+    if len(key) < MIN_DIGITS or len(key) > 20:
+        raise InvalidInput("Give the customer's phone number (at least 6 digits).")
+    return key
+
+
+async def leads_with_phone(session: AsyncSession, phone: str) -> list[Lead]:
+    """Every lead whose phone is this number (compared as digits, so formats never hide one).
+
+    Read whole and compared here: stored phones keep what the customer typed (minus
+    spaces), full-width digits included, which SQL cannot fold the same way on both
+    backends. An erasure is rare; its read of (id, phone) is cheap."""
+    key = checked_phone(phone)
+    rows = (await session.exec(select(Lead.id, Lead.phone))).all()
+    ids = [lead_id for lead_id, stored in rows if stored and phone_key(stored) == key]
+    if not ids:
+        return []
+    leads = (
+        await session.exec(select(Lead).where(col(Lead.id).in_(ids)).order_by(col(Lead.id)))
+    ).all()
+    return list(leads)
+
+
+@dataclass(frozen=True)
+class Erasure:
+    """What an erasure changed (counts only: it is shown and audited)."""
+
+    leads: int = 0
+    views_unlinked: int = 0
+    contacts_deleted: int = 0
+    check_in_notes_cleared: int = 0
+    notes_cleared: int = 0
+    outcome_notes_cleared: int = 0
+    messages_scrubbed: int = 0
+
+
+def _variants(values: Iterable[str]) -> list[str]:
+    """The texts to remove: each value as stored, as JSON writes it, and phones as shown."""
+    found: set[str] = set()
+    for value in values:
+        value = value.strip()
+        if len(value) < 2:
+            continue
+        found.add(value)
+        found.add(json.dumps(value)[1:-1])  # escaped quotes, backslashes
+    return sorted(found, key=len, reverse=True)
+
+
+def _phone_texts(leads: list[Lead], raw: str) -> list[str]:
+    texts: set[str] = {raw.strip(), phone_key(raw)}
+    for lead in leads:
+        texts |= {lead.phone, display(lead.phone), phone_key(lead.phone)}
+        texts.add(lead.phone.lstrip("+"))
+    return [t for t in texts if len(phone_key(t)) >= MIN_DIGITS]
+
+
+def _scrub(value: Any, texts: list[str]) -> Any:
+    """`value` (parsed JSON) with every text removed; personal fields emptied when they
+    held any of it."""
+    if isinstance(value, dict):
+        cleaned = {}
+        for key, item in value.items():
+            new = _scrub(item, texts)
+            if key in PERSONAL_FIELDS and isinstance(item, str) and new != item:
+                new = ""
+            cleaned[key] = new
+        return cleaned
+    if isinstance(value, list):
+        return [_scrub(item, texts) for item in value]
+    if isinstance(value, str):
+        for text in texts:
+            value = value.replace(text, "")
+        return value
+    return value
+
+
+async def _scrub_outbox(
+    session: AsyncSession, leads: list[Lead], texts: list[str], lead_fields: dict[int, list[str]]
+) -> int:
+    """Queued and sent message payloads about these leads, or quoting their name or
+    phone, rewritten without them (the rows stay: they are the record of what was sent)."""
+    conditions: list[ColumnElement[bool]] = []
+    for lead in leads:
+        conditions.append(col(OutboxMessage.key).startswith(f"lead:{lead.id}:", autoescape=True))
+        conditions.append(col(OutboxMessage.key).startswith(f"outcome:{lead.id}:", autoescape=True))
+    conditions += [col(OutboxMessage.payload).contains(t, autoescape=True) for t in texts]
+    rows = (await session.exec(select(OutboxMessage).where(or_(*conditions)))).all()
+    scrubbed = 0
+    for row in rows:
+        try:
+            payload = json.loads(row.payload)
+        except ValueError:
+            payload = row.payload
+        lead_id = payload.get("lead_id") if isinstance(payload, dict) else None
+        extra = lead_fields.get(lead_id, []) if isinstance(lead_id, int) else []
+        cleaned = _scrub(payload, _variants([*texts, *extra]))
+        text = cleaned if isinstance(cleaned, str) else json.dumps(cleaned, ensure_ascii=False)
+        if text != row.payload:
+            row.payload = text
+            session.add(row)
+            scrubbed += 1
+    return scrubbed
+
+
+async def erase_customer(session: AsyncSession, *, phone: str, actor: str, secret: str) -> Erasure:
+    """Erase the customer with this phone everywhere, in the caller's transaction, and
+    audit it. Counts are kept; nothing else of the person is."""
+    leads = await leads_with_phone(session, phone)
+    key = checked_phone(phone)
+    digest = audit.phone_digest(secret, key)
+    if not leads:
+        await audit.record(
+            session,
+            actor=actor,
+            action=audit.PRIVACY_ERASE,
+            subject=f"phone-hash:{digest}",
+            details=asdict(Erasure()),
+        )
+        return Erasure()
+    ids = [lead.id for lead in leads if lead.id is not None]
+    names = [lead.name for lead in leads]
+    lead_fields = {
+        lead.id: [lead.name, lead.company, lead.note] for lead in leads if lead.id is not None
+    }
+    texts = _variants([*_phone_texts(leads, phone), *names])
+
+    views = await _changed(
+        session, update(View).where(col(View.lead_id).in_(ids)).values(lead_id=None)
+    )
+    await _changed(
+        session, update(ShareVisitor).where(col(ShareVisitor.lead_id).in_(ids)).values(lead_id=None)
+    )
+    contacts = await _changed(
+        session, delete(ContactRecord).where(col(ContactRecord.lead_id).in_(ids))
+    )
+    check_ins = await _changed(
+        session,
+        update(CheckIn)
+        .where(col(CheckIn.lead_id).in_(ids), col(CheckIn.note) != "")
+        .values(note=""),
+    )
+    notes = await _changed(
+        session,
+        update(LeadNote)
+        .where(col(LeadNote.lead_id).in_(ids), col(LeadNote.text) != "")
+        .values(text=""),
+    )
+    outcome_notes = await _changed(
+        session,
+        update(Outcome)
+        .where(col(Outcome.lead_id).in_(ids), col(Outcome.note) != "")
+        .values(note=""),
+    )
+    messages = await _scrub_outbox(session, leads, texts, lead_fields)
+    for lead in leads:
+        lead.name = ""
+        lead.phone = ""
+        lead.company = ""
+        lead.note = ""
+        # A fresh key per lead: matches no visitor, so neither the timeline nor salesperson
+        # assignment can tie this lead to a browser again.
+        lead.visitor_key = f"{ERASED_PREFIX}{lead.id}"
+        lead.visitor_hash = ""
+        session.add(lead)
+    await session.flush()
+    erasure = Erasure(
+        leads=len(leads),
+        views_unlinked=views,
+        contacts_deleted=contacts,
+        check_in_notes_cleared=check_ins,
+        notes_cleared=notes,
+        outcome_notes_cleared=outcome_notes,
+        messages_scrubbed=messages,
+    )
+    await audit.record(
+        session,
+        actor=actor,
+        action=audit.PRIVACY_ERASE,
+        subject=f"phone-hash:{digest}",
+        details={**asdict(erasure), "lead_ids": ids},
+    )
+    return erasure
+
+
+async def _changed(session: AsyncSession, statement: Any) -> int:
+    """Run an UPDATE or DELETE; the number of rows it changed."""
+    result = await session.exec(statement)
+    return int(getattr(result, "rowcount", 0) or 0)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return aware(moment).isoformat() if moment is not None else None
+
+
+async def customer_data(
+    session: AsyncSession, *, phone: str, actor: str, secret: str
+) -> dict[str, Any]:
+    """Everything held about the customer with this phone (an access request), as
+    JSON-ready data; the request itself is audited (without the number)."""
+    leads = await leads_with_phone(session, phone)
+    ids = [lead.id for lead in leads if lead.id is not None]
+    activities = {
+        a.id: a
+        for a in (
+            await session.exec(
+                select(Activity).where(col(Activity.id).in_({lead.activity_id for lead in leads}))
+            )
+        ).all()
+    }
+    employees = {
+        e.id: e
+        for e in (
+            await session.exec(
+                select(Employee).where(col(Employee.id).in_({lead.employee_id for lead in leads}))
+            )
+        ).all()
+    }
+
+    async def rows(model: Any, column: Any) -> list[Any]:
+        if not ids:
+            return []
+        return list((await session.exec(select(model).where(col(column).in_(ids)))).all())
+
+    views = await rows(View, View.lead_id)
+    outcomes = await rows(Outcome, Outcome.lead_id)
+    contacts = await rows(ContactRecord, ContactRecord.lead_id)
+    check_ins = await rows(CheckIn, CheckIn.lead_id)
+    notes = await rows(LeadNote, LeadNote.lead_id)
+    result: dict[str, Any] = {"phone": phone_key(phone), "leads": []}
+    for lead in leads:
+        activity = activities.get(lead.activity_id)
+        employee = employees.get(lead.employee_id)
+        result["leads"].append(
+            {
+                "id": lead.id,
+                "name": lead.name,
+                "phone": lead.phone,
+                "company": lead.company,
+                "note": lead.note,
+                "signed_up_at": _iso(lead.created_at),
+                "activity": activity.name if activity else None,
+                "shared_by": employee.name if employee else None,
+                "salesperson": lead.salesperson_id,
+                "source": lead.source,
+                "outcome": lead.outcome,
+                "views": [
+                    {
+                        "at": _iso(v.at),
+                        "source": v.source,
+                        "device": v.ua_class,
+                        "dwell_ms": v.dwell_ms,
+                        "scroll_pct": v.scroll_pct,
+                    }
+                    for v in views
+                    if v.lead_id == lead.id
+                ],
+                "outcomes": [
+                    {"status": o.status, "by": o.by_user_id, "note": o.note, "at": _iso(o.at)}
+                    for o in outcomes
+                    if o.lead_id == lead.id
+                ],
+                "contacts": [
+                    {
+                        "kind": c.kind,
+                        "at": _iso(c.at),
+                        "by": c.by_user_id,
+                        "summary": c.summary,
+                        "file_name": c.file_name,
+                    }
+                    for c in contacts
+                    if c.lead_id == lead.id
+                ],
+                "check_ins": [
+                    {
+                        "met_at": _iso(c.met_at),
+                        "by": c.user_id,
+                        "lat": c.lat,
+                        "lon": c.lon,
+                        "note": c.note,
+                    }
+                    for c in check_ins
+                    if c.lead_id == lead.id
+                ],
+                "notes": [
+                    {"by": n.author_id, "text": n.text, "at": _iso(n.at)}
+                    for n in notes
+                    if n.lead_id == lead.id
+                ],
+            }
+        )
+    await audit.record(
+        session,
+        actor=actor,
+        action=audit.PRIVACY_ACCESS,
+        subject=f"phone-hash:{audit.phone_digest(secret, checked_phone(phone))}",
+        details={"leads": len(leads), "lead_ids": ids},
+    )
+    return result
