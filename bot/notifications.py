@@ -252,6 +252,18 @@ class ReviewWaiting:
     points: int
 
 
+@dataclass(frozen=True)
+class RedemptionDecided:
+    """An admin fulfilled or refused an employee's redemption (refused: points refunded)."""
+
+    user_id: str
+    redemption_id: int
+    reward_name: str
+    cost: int
+    fulfilled: bool
+    note: str = ""
+
+
 Notification = (
     CardViewed
     | ViewsTallied
@@ -268,6 +280,7 @@ Notification = (
     | OutcomeReminder
     | WeeklyReport
     | ReviewWaiting
+    | RedemptionDecided
 )
 
 # (conversation id, message id) of a message the platform posted.

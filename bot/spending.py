@@ -7,11 +7,14 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
-from bot import leaderboards
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from bot import leaderboards, ledger
+from bot import redemptions as redemptions_mod
 from bot import rewards as rewards_mod
 from bot.directory import employee_by_user
 from bot.leaderboards import Ranked, Season
-from store.models import Reward
+from store.models import Employee, Redemption, Reward
 
 if TYPE_CHECKING:
     from bot.service import ShareTrail
@@ -87,3 +90,51 @@ class Spending:
         employee = await self.trail.sync_employee(user_id)
         async with self.trail.db.session() as session:
             await leaderboards.set_public(session=session, employee=employee, public=public)
+
+    # --- redemptions --------------------------------------------------------------------
+
+    async def balance(self, user_id: str) -> ledger.Balance:
+        async with self.trail.db.session() as session:
+            employee = await employee_by_user(session=session, user_id=user_id)
+            if employee is None or employee.id is None:
+                return ledger.Balance()
+            return await ledger.balance(session, employee.id)
+
+    async def redeem(
+        self, user_id: str, reward_id: int, *, expected_cost: int | None = None
+    ) -> Redemption:
+        """One unit of work (run again whole on a deadlock); NotEnoughPoints, OutOfStock or
+        NotFound leave everything as it was."""
+        employee = await self.trail.sync_employee(user_id)
+
+        async def work(session: AsyncSession) -> Redemption:
+            return await redemptions_mod.redeem(
+                session=session,
+                employee=employee,
+                reward_id=reward_id,
+                expected_cost=expected_cost,
+            )
+
+        return await self.trail.db.transaction(work)
+
+    async def decide(
+        self, redemption_id: int, *, fulfil: bool, by_user_id: str, note: str = ""
+    ) -> Redemption:
+        await self.trail.require_admin(by_user_id)
+
+        async def work(session: AsyncSession) -> Redemption:
+            return await redemptions_mod.decide(
+                session=session,
+                redemption_id=redemption_id,
+                fulfil=fulfil,
+                by_user_id=by_user_id,
+                note=note,
+            )
+
+        decided = await self.trail.db.transaction(work)
+        self.trail.outbox.wake()
+        return decided
+
+    async def queue(self, status: str = "pending") -> list[tuple[Redemption, Employee]]:
+        async with self.trail.db.session() as session:
+            return await redemptions_mod.queue(session=session, status=status)

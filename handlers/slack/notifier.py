@@ -39,6 +39,7 @@ from bot.notifications import (
     OutcomeRecorded,
     OutcomeReminder,
     ReviewWaiting,
+    RedemptionDecided,
     ShareReminder,
     ViewEngaged,
     ViewsTallied,
@@ -46,7 +47,7 @@ from bot.notifications import (
 )
 from bot.outbox import DeliveryError
 from bot.platforms import SLACK, platform_of
-from handlers.slack import blocks, ids, records_blocks
+from handlers.slack import blocks, ids, records_blocks, rewards_blocks
 from handlers.slack.errors import slack_error
 from handlers.slack.markup import Block, Code, Mention, Piece, Said, compose, mrkdwn
 from handlers.slack.pacing import Paced, Pacer
@@ -310,6 +311,9 @@ class SlackNotifier:
                     blocks=blocks.weekly_report(event),
                 )
             ]
+        if isinstance(event, RedemptionDecided):
+            text, words = rewards_blocks.redemption_decided(event)
+            return [Outgoing("redemption", event.user_id, text, blocks=words)]
         raise TypeError(f"no Slack rendering for {type(event).__name__}")
 
     def _in_thread(

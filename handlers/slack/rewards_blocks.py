@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from bot.i18n import _
 from bot.leaderboards import Ranked
+from bot.notifications import RedemptionDecided
 from handlers.slack.blocks import context, plural, section, source_line
-from handlers.slack.markup import Block, plain_text
+from handlers.slack.markup import Block, Piece, Said, compose, plain_text
 from store.queries import StatRow
 
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
@@ -47,3 +48,22 @@ def leaderboard_blocks(
         )
     blocks.append(context(ties_note()))
     return blocks
+
+
+def redemption_decided(event: RedemptionDecided) -> tuple[str, list[Block]]:
+    """The employee's DM: fulfilled or refused (refunded); names and the note verbatim."""
+    if event.fulfilled:
+        pieces: list[Piece] = [
+            "🎁 Your reward ",
+            Said(event.reward_name, strong=True),
+            f" is ready: an admin fulfilled redemption #{event.redemption_id}.",
+        ]
+    else:
+        pieces = [
+            f"Your redemption #{event.redemption_id} of ",
+            Said(event.reward_name, strong=True),
+            f" was refused; its {plural(event.cost, 'point')} are back in your available balance.",
+        ]
+    if event.note:
+        pieces += ["\nNote from the admin: ", Said(event.note)]
+    return compose(*pieces)

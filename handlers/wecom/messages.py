@@ -29,12 +29,14 @@ from bot.notifications import (
     OutcomeRecorded,
     OutcomeReminder,
     ReviewWaiting,
+    RedemptionDecided,
     ShareReminder,
     ViewEngaged,
     ViewsTallied,
     WeeklyReport,
 )
 from bot.platforms import wecom_userid
+from bot.redemptions import decided_text
 from handlers.slack import ids
 
 TEXT_LIMIT = 2048  # bytes
@@ -308,6 +310,8 @@ def render(event: Notification, key: str) -> list[Message]:
                 _("**Your ShareTrail day, {day}**").format(day=event.day) + "\n" + lines,
             )
         ]
+    if isinstance(event, RedemptionDecided):
+        return [text("redemption", event.user_id, decided_text(event))]
     if isinstance(event, WeeklyReport):
         lines = "\n".join(
             _(
