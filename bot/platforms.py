@@ -31,6 +31,7 @@ from bot.notifications import (
     Notifier,
     OutcomeRecorded,
     OutcomeReminder,
+    RedemptionDecided,
     ReviewWaiting,
     ShareReminder,
     ViewEngaged,
@@ -62,7 +63,7 @@ def recipient(event: Notification) -> str:
     """The one person an event is for (events for several are split by `per_person`)."""
     if isinstance(event, CardViewed | ViewsTallied | ViewEngaged | OutcomeRecorded):
         return event.employee_user_id
-    if isinstance(event, DailyDigest | ActivityAnnounced | ShareReminder):
+    if isinstance(event, DailyDigest | ActivityAnnounced | ShareReminder | RedemptionDecided):
         return event.user_id
     if isinstance(event, LeadCreated):
         if event.audience == "salesperson" and event.salesperson_user_id:

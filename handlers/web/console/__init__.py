@@ -10,7 +10,17 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.settings import Settings
-from handlers.web.console import activities, audit, auth, dashboard, health, leads, people, points
+from handlers.web.console import (
+    activities,
+    audit,
+    auth,
+    dashboard,
+    health,
+    leads,
+    people,
+    points,
+    rewards,
+)
 from handlers.web.console.activities import local_time
 from handlers.web.console.core import (
     CONSOLE,
@@ -66,5 +76,5 @@ def register(app: web.Application, settings: Settings) -> None:
             yield
 
     app.cleanup_ctx.append(lifecycle)
-    for module in (auth, dashboard, activities, leads, people, health, audit, points):
+    for module in (auth, dashboard, activities, leads, people, health, audit, points, rewards):
         app.router.add_routes(module.routes)
