@@ -37,6 +37,7 @@ from handlers.web.errors import error_pages
 from handlers.web.keys import BOLT, SERVICES, SIGNATURES, SLACK_CLIENT
 from handlers.web.visitors import PROXIES, TrustedProxies
 from handlers.wecom import routes as wecom_routes
+from handlers.wecom import signin as wecom_signin
 from handlers.wecom.api import WeComApi
 from handlers.wecom.crypto import CallbackCrypto
 from handlers.wecom.directory import WeComDirectory
@@ -138,7 +139,7 @@ async def start_runtime(settings: Settings) -> Runtime:
         )
     wecom = None
     if wecom_api is not None:
-        wecom = WeComBot(services, wecom_api, f"{settings.public_base_url}/console")
+        wecom = WeComBot(services, wecom_api, f"{settings.public_base_url}/console/login/wecom")
     return Runtime(db, client, services, bolt, scheduler, slack_http, wecom, wecom_http)
 
 
@@ -250,4 +251,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.App
             corp_id=settings.wecom_corp_id,
         )
         wecom_routes.register(app)
+        wecom_signin.register(
+            app, oauth_url=settings.wecom_oauth_url, corp_id=settings.wecom_corp_id
+        )
     return app

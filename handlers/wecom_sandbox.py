@@ -121,6 +121,7 @@ async def start_wecom_sandbox(
             wecom_token=token,
             wecom_aes_key=aes_key,
             wecom_api_url=f"{http_url(local, ports[1])}/cgi-bin/",
+            wecom_oauth_url=f"{ui_url}/connect/oauth2/authorize",
         )
         standin = WeComStandIn(
             corp_id=CORP_ID,

@@ -19,6 +19,7 @@ import secrets
 import time
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlencode
 from xml.sax.saxutils import escape
 
 import aiohttp
@@ -184,7 +185,44 @@ class WeComStandIn:
         app.router.add_post("/cgi-bin/media/upload", self._authorized(self._upload))
         app.router.add_get("/cgi-bin/user/get", self._authorized(self._user_get))
         app.router.add_get("/cgi-bin/auth/getuserinfo", self._authorized(self._getuserinfo))
+        app.router.add_get("/connect/oauth2/authorize", self._authorize)
         return app
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """WeCom's OAuth2 page (snsapi_base): inside WeCom the member is known and sent
+        straight back; here the sandbox asks who is signing in (`userid` picks)."""
+        query = request.query
+        redirect = query.get("redirect_uri", "")
+        problems = [
+            query.get("appid") != self.corp_id and "appid",
+            query.get("response_type") != "code" and "response_type",
+            query.get("scope") not in ("snsapi_base", "snsapi_privateinfo") and "scope",
+            not redirect.startswith(("http://", "https://")) and "redirect_uri",
+            query.get("agentid", str(self.agent_id)) != str(self.agent_id) and "agentid",
+        ]
+        wrong = [p for p in problems if p]
+        if wrong:
+            return web.Response(status=400, text=f"invalid {', '.join(wrong)}")
+        userid = query.get("userid")
+        if userid in self.members:
+            assert userid is not None
+            sep = "&" if "?" in redirect else "?"
+            target = (
+                redirect
+                + sep
+                + urlencode({"code": self.oauth_code(userid), "state": query.get("state", "")})
+            )
+            raise web.HTTPFound(target)
+        links = "".join(
+            f'<li><a href="?{escape(urlencode({**query, "userid": m.userid}))}">'
+            f"{escape(m.name)}（{escape(m.userid)}）</a></li>"
+            for m in self.members.values()
+        )
+        page = (
+            '<!doctype html><meta charset="utf-8"><title>企业微信授权</title>'
+            f"<h1>以谁的身份打开？</h1><ul>{links}</ul>"
+        )
+        return web.Response(text=page, content_type="text/html")
 
     @staticmethod
     def _error(code: int, message: str) -> web.Response:
@@ -368,6 +406,7 @@ class WeComStandIn:
 
     async def _getuserinfo(self, request: web.Request) -> web.Response:
         userid = self.codes.pop(request.query.get("code", ""), None)
+        self.record("auth/getuserinfo", {"known": userid is not None})
         if userid is None:
             return self._error(40029, "invalid code")
         return self._ok(userid=userid, user_ticket=secrets.token_hex(8))

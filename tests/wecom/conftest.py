@@ -80,6 +80,7 @@ async def wecom_stack(
         wecom_token=TOKEN,
         wecom_aes_key=AES_KEY,
         wecom_api_url=str(server.make_url("/cgi-bin/")),
+        wecom_oauth_url=str(server.make_url("/connect/oauth2/authorize")),
     )
     runtime = await start_runtime(settings)
     runtime.services.rng = random.Random(1234)

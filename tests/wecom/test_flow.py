@@ -200,3 +200,28 @@ async def test_slack_employee_wecom_salesperson(wecom_stack: WeComStack) -> None
     assert any("Zhao Lei" in text and "李四" in text for text in slack_dm), slack_dm
     assert not any("wecom:" in text for text in slack_dm)  # no mention of a non-Slack id
     assert wecom.chat(EMPLOYEE) == []  # nobody on WeCom was told the Slack employee's news
+
+
+async def test_console_sign_in_inside_wecom(wecom_stack: WeComStack) -> None:
+    """OAuth2 snsapi_base: WeCom's page sends a code back, auth/getuserinfo names the member,
+    and the console session is theirs; a forged state or a used code signs nobody in."""
+    stack, wecom = wecom_stack, wecom_stack.standin
+    async with stack.http.get(
+        f"{stack.app_url}/console/login/wecom", allow_redirects=False
+    ) as answer:
+        authorize = answer.headers["Location"]
+    assert "scope=snsapi_base" in authorize and authorize.endswith("#wechat_redirect")
+    async with stack.http.get(
+        authorize.split("#")[0] + f"&userid={WECOM_ADMIN}", allow_redirects=False
+    ) as answer:
+        back = answer.headers["Location"]
+    assert back.startswith(f"{stack.app_url}/console/callback/wecom?code=")
+    async with stack.http.get(back.replace("state=", "state=x"), allow_redirects=False) as answer:
+        assert answer.status == 403  # not the state this browser started
+    async with stack.http.get(back) as answer:
+        assert answer.status == 200 and str(answer.url).endswith("/console")
+        page = await answer.text()
+    assert "王五" in page
+    assert ("auth/getuserinfo", {"known": True}) in wecom.calls
+    async with stack.http.get(back, allow_redirects=False) as answer:
+        assert answer.status == 403  # the attempt is over and the code was used
