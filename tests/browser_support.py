@@ -76,8 +76,6 @@ async def phone(browser: Any, **options: Any) -> Any:
         is_mobile=True,
         has_touch=True,
         user_agent=MOBILE_CHROME_UA,
-        locale="en-US",
-        timezone_id="America/Los_Angeles",
-        **options,
+        **{"locale": "en-US", "timezone_id": "America/Los_Angeles", **options},
     )
     return await context.new_page()
