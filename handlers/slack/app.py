@@ -21,7 +21,7 @@ from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.service import ShareTrail
-from handlers.slack import actions, commands, events, home, records, unfurls, views
+from handlers.slack import actions, commands, events, home, records, rewards, unfurls, views
 from handlers.slack.errors import report
 
 log = logging.getLogger(__name__)
@@ -156,7 +156,7 @@ def build_bolt_app(
 
     app.use(attach_services)
     app.error(on_error)
-    for module in (commands, actions, views, events, home, records, unfurls):
+    for module in (commands, actions, views, events, home, records, rewards, unfurls):
         module.register(app)
     actions.register_fallbacks(app)
     return app

@@ -429,6 +429,13 @@ def home_view(
     blocks: list[Block] = [{"type": "header", "text": plain("ShareTrail")}]
     if balance is not None:
         blocks.append(section(f"*Your points:* {balance_line(balance)}"))
+    blocks.append(
+        {
+            "type": "actions",
+            "block_id": "home_rewards",
+            "elements": [button("🎁 Redeem points", ids.REDEEM_POINTS, "home")],
+        }
+    )
     shared = {activity.id for activity, _ in overview}
     blocks.append(section("*Your activities*"))
     if not overview:

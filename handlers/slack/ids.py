@@ -57,3 +57,8 @@ BLOCK_CONTACT_KIND = "contact_kind"
 BLOCK_CONTACT_AT = "contact_at"
 BLOCK_CONTACT_SUMMARY = "contact_summary"
 BLOCK_CONTACT_FILE = "contact_file"
+
+# Spending points (issue 15 §3): App Home's button, its modal and the reward picker.
+REDEEM_POINTS = "redeem_points"
+REDEEM_MODAL = "redeem_modal"
+BLOCK_REWARD = "reward"

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from bot.i18n import _
 from bot.leaderboards import Ranked
+from bot.ledger import Balance
 from bot.notifications import RedemptionDecided
-from handlers.slack.blocks import context, plural, section, source_line
+from handlers.slack import ids
+from handlers.slack.blocks import balance_line, context, plural, section, source_line
 from handlers.slack.markup import Block, Piece, Said, compose, plain_text
+from store.models import Redemption, Reward
 from store.queries import StatRow
 
 MEDALS = {1: "🥇", 2: "🥈", 3: "🥉"}
@@ -67,3 +72,64 @@ def redemption_decided(event: RedemptionDecided) -> tuple[str, list[Block]]:
     if event.note:
         pieces += ["\nNote from the admin: ", Said(event.note)]
     return compose(*pieces)
+
+
+def _option(reward: Reward) -> dict[str, Any]:
+    label = f"{reward.name} — {reward.cost} pts ({reward.stock} left)"
+    if len(label) > 75:  # Slack's limit for an option's text
+        label = label[:74] + "…"
+    return {"text": plain_text(label, 75), "value": f"{reward.id}:{reward.cost}"}
+
+
+def redeem_modal(balance: Balance, rewards: list[Reward]) -> dict[str, Any]:
+    """The employee's available balance and the rewards in stock to pick from."""
+    blocks: list[Block] = [
+        section(f"*Your points:* {balance_line(balance)}"),
+        context(_("Only available points can be spent; pending ones become available later.")),
+    ]
+    view: dict[str, Any] = {
+        "type": "modal",
+        "callback_id": ids.REDEEM_MODAL,
+        "title": plain_text(_("Redeem points"), 24),
+        "close": plain_text(_("Close"), 24),
+        "blocks": blocks,
+    }
+    if not rewards:
+        blocks.append(section(_("Nothing is in stock right now. Ask an admin to add rewards.")))
+        return view
+    blocks.append(
+        {
+            "type": "input",
+            "block_id": ids.BLOCK_REWARD,
+            "label": plain_text(_("Reward")),
+            "element": {
+                "type": "static_select",
+                "action_id": ids.VALUE,
+                "placeholder": plain_text(_("Pick a reward")),
+                "options": [_option(r) for r in rewards[:100]],
+            },
+        }
+    )
+    blocks.append(
+        context(_("The points are taken at once; an admin fulfils it, or refuses and refunds."))
+    )
+    view["submit"] = plain_text(_("Redeem"), 24)
+    return view
+
+
+def redeemed_modal(redemption: Redemption, balance: Balance) -> dict[str, Any]:
+    """What the modal turns into once the redemption is made."""
+    pieces: list[Piece] = [
+        f"🎁 Redemption #{redemption.id}: ",
+        Said(redemption.reward_name, strong=True),
+        f" for {plural(redemption.cost, 'point')}. An admin will fulfil it; "
+        "you will hear from me here.",
+    ]
+    _text, words = compose(*pieces)
+    return {
+        "type": "modal",
+        "callback_id": ids.REDEEM_MODAL,
+        "title": plain_text(_("Redeem points"), 24),
+        "close": plain_text(_("Done"), 24),
+        "blocks": [*words, context(f"Points left: {balance_line(balance)}")],
+    }
