@@ -85,13 +85,13 @@ async def signup_suspicions(
     if visitor_first_seen is not None:
         at = aware(lead.created_at)
         if at - aware(visitor_first_seen) <= FAST_SIGNUP:
-            fast = await _fast_signups(session, lead.share_id, at)
+            fast = await _fast_signups(session, lead, at)
             if fast + 1 >= FAST_BURST:
                 found.append(Suspicion("fast_signups", f"{fast + 1} fast sign-ups within an hour"))
     return found
 
 
-async def _fast_signups(session: AsyncSession, share_id: int, at: datetime) -> int:
+async def _fast_signups(session: AsyncSession, lead: Lead, at: datetime) -> int:
     """Earlier sign-ups on the share within FAST_WINDOW that came FAST_SIGNUP after the
     visitor's first view."""
     rows = (
@@ -102,7 +102,11 @@ async def _fast_signups(session: AsyncSession, share_id: int, at: datetime) -> i
                 (ShareVisitor.share_id == Lead.share_id)  # type: ignore[arg-type]
                 & (ShareVisitor.visitor_key == Lead.visitor_key),
             )
-            .where(Lead.share_id == share_id, Lead.created_at >= at - FAST_WINDOW)
+            .where(
+                Lead.share_id == lead.share_id,
+                Lead.id != lead.id,
+                Lead.created_at >= at - FAST_WINDOW,
+            )
         )
     ).all()
     return sum(1 for created, first in rows if aware(created) - aware(first) <= FAST_SIGNUP)
