@@ -18,7 +18,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import audit, ledger
 from bot import leads as leads_mod  # (leads imports this module: attribute access only)
 from bot.errors import InvalidInput, NotFound
-from bot.i18n import _
+from bot.i18n import N_, _
 from store.models import (
     Employee,
     Lead,
@@ -43,11 +43,11 @@ SPIKE_MIN_VIEWS = 50  # …and at least this many
 USUAL_DAYS = 14
 
 REASONS: dict[str, str] = {
-    "network_burst": "many visitors from one network in a short time",
-    "own_contact": "signed up with the sharing employee's own phone or e-mail",
-    "shared_phone": "the same phone signed up through several employees' links",
-    "fast_signups": "sign-ups seconds after the first view, in a burst",
-    "view_spike": "views far above the employee's usual",
+    "network_burst": N_("many visitors from one network in a short time"),
+    "own_contact": N_("signed up with the sharing employee's own phone or e-mail"),
+    "shared_phone": N_("the same phone signed up through several employees' links"),
+    "fast_signups": N_("sign-ups seconds after the first view, in a burst"),
+    "view_spike": N_("views far above the employee's usual"),
 }
 
 
