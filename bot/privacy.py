@@ -26,6 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import audit
 from bot.errors import InvalidInput
+from bot.i18n import _
 from bot.phones import display
 from store.models import (
     Activity,
@@ -63,7 +64,7 @@ def phone_key(raw: str) -> str:
 def checked_phone(raw: str) -> str:
     key = phone_key(raw)
     if len(key) < MIN_DIGITS or len(key) > 20:
-        raise InvalidInput("Give the customer's phone number (at least 6 digits).")
+        raise InvalidInput(_("Give the customer's phone number (at least 6 digits)."))
     return key
 
 

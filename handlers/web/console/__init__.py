@@ -19,6 +19,7 @@ from handlers.web.console import (
     leads,
     people,
     points,
+    privacy,
     rewards,
 )
 from handlers.web.console.activities import local_time
@@ -76,5 +77,16 @@ def register(app: web.Application, settings: Settings) -> None:
             yield
 
     app.cleanup_ctx.append(lifecycle)
-    for module in (auth, dashboard, activities, leads, people, health, audit, points, rewards):
+    for module in (
+        auth,
+        dashboard,
+        activities,
+        leads,
+        people,
+        health,
+        audit,
+        points,
+        rewards,
+        privacy,
+    ):
         app.router.add_routes(module.routes)
