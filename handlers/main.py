@@ -36,6 +36,7 @@ from handlers.web import checkin, console, landing, languages, logs, security
 from handlers.web.errors import error_pages
 from handlers.web.keys import BOLT, SERVICES, SIGNATURES, SLACK_CLIENT
 from handlers.web.visitors import PROXIES, TrustedProxies
+from handlers.wecom import console as wecom_console
 from handlers.wecom import routes as wecom_routes
 from handlers.wecom import signin as wecom_signin
 from handlers.wecom.api import WeComApi
@@ -254,4 +255,5 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.App
         wecom_signin.register(
             app, oauth_url=settings.wecom_oauth_url, corp_id=settings.wecom_corp_id
         )
+        wecom_console.register(app)
     return app

@@ -274,6 +274,8 @@ class WeComStandIn:
         if payload.get("agentid") != self.agent_id:
             return self._error(40056, "invalid agentid")
         users = [u for u in str(payload.get("touser", "")).split("|") if u]
+        if users == ["@all"]:  # every member in the app's visible range
+            users = list(self.members)
         known = [u for u in users if u in self.members]
         if not known:
             return self._error(81013, "user & party & tag all invalid")

@@ -225,3 +225,22 @@ async def test_console_sign_in_inside_wecom(wecom_stack: WeComStack) -> None:
     assert ("auth/getuserinfo", {"known": True}) in wecom.calls
     async with stack.http.get(back, allow_redirects=False) as answer:
         assert answer.status == 403  # the attempt is over and the code was used
+
+    # The WeCom admin announces an activity from the console: every member gets the card
+    # once (message/send to @all), however often the button is pressed.
+    activity_id = await new_activity(stack, salespeople=[])
+    page_url = f"{stack.app_url}/console/activities/{activity_id}"
+    for _ in range(2):
+        async with stack.http.get(page_url) as answer:
+            page = await answer.text()
+        csrf = re.search(r'name="csrf" value="([^"]+)"', page)
+        assert csrf and "wecom-announce" in page
+        async with stack.http.post(
+            f"{page_url}/wecom-announce", data={"csrf": csrf.group(1)}
+        ) as answer:
+            assert answer.status == 200 and "announced=wecom" in str(answer.url)
+        await stack.settle()
+    assert [p["touser"] for p in wecom.sent()] == ["@all"]
+    for member in (EMPLOYEE, SALES, WECOM_ADMIN):
+        (card,) = cards(wecom.chat(member))
+        assert f"get_share_card:{activity_id}" in keys(card)
