@@ -99,6 +99,11 @@ async def show_audit(request: web.Request, viewer: Viewer) -> web.StreamResponse
         actors = list((await session.exec(select(AuditEntry.actor).distinct().limit(500))).all())
     actors = sorted(set(actors) | ({actor} if actor else set()))
     names = await names_of(services, actors)
+    for user_id in {e.actor for e in found.entries} - set(names) - {audit.CLI, audit.SYSTEM}:
+        try:  # someone ShareTrail has not cached (an admin who only ever used the console)
+            names[user_id] = (await services.directory.profile(user_id)).name
+        except (NotFound, OSError, TimeoutError):
+            continue
     filters = {
         "actor": actor,
         "action": action,
