@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from bot import richtext
+from bot import i18n, richtext
 from bot.errors import InvalidInput, NotFound
 from store.models import Activity, RosterEntry
 
@@ -211,10 +211,13 @@ def intro_doc(activity: Activity) -> richtext.Doc:
 
 
 def format_when(activity: Activity) -> str:
-    """'Tue 1 Dec 2026, 14:00–16:00 (Asia/Shanghai)', in the activity's own time zone."""
+    """'Tue, Dec 1, 2026 14:00–16:00 (Shanghai time)' / '2026年12月1日周二 14:00–16:00（上海时间）',
+    in the activity's own zone, named by its city in the reader's language."""
     tz = zone(activity.tz)
     start = activity.starts_at.astimezone(tz)
     end = activity.ends_at.astimezone(tz)
-    day = start.strftime("%a %-d %b %Y, %H:%M")
-    end_text = end.strftime("%H:%M") if end.date() == start.date() else end.strftime("%-d %b %H:%M")
-    return f"{day}–{end_text} ({activity.tz})"
+    day = f"{i18n.format_skeleton('yMMMEd', start, tz)} {i18n.format_skeleton('Hm', start, tz)}"
+    end_text = i18n.format_skeleton("Hm", end, tz)
+    if end.date() != start.date():
+        end_text = f"{i18n.format_skeleton('MMMd', end, tz)} {end_text}"
+    return i18n._("{time} ({zone})").format(time=f"{day}–{end_text}", zone=i18n.zone_label(tz))

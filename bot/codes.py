@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.errors import Gone, NotFound
+from bot.i18n import _
 
 PUSH_SOURCES: tuple[str, ...] = ("card_qr", "dm", "channel", "email", "wechat", "linkedin", "other")
 DEFAULT_SOURCE = "card_qr"
@@ -90,17 +91,17 @@ class ShareCodec:
 
     def _decode(self, code: str) -> ShareRef:
         if not _CODE_RE.fullmatch(code):
-            raise NotFound("unknown share code")
+            raise NotFound(_("This link does not lead to an activity."))
         try:
             raw = _b64decode(code)
         except (binascii.Error, ValueError):
-            raise NotFound("unknown share code") from None
+            raise NotFound(_("This link does not lead to an activity.")) from None
         payload, mac = raw[:-_MAC_BYTES], raw[-_MAC_BYTES:]
         if len(payload) < 3 or not hmac.compare_digest(mac, self._mac(payload)):
-            raise NotFound("unknown share code")
+            raise NotFound(_("This link does not lead to an activity."))
         source_index = payload[-1]
         if source_index >= len(PUSH_SOURCES):
-            raise NotFound("unknown share code")
+            raise NotFound(_("This link does not lead to an activity."))
         return ShareRef(int.from_bytes(payload[:-1], "big"), PUSH_SOURCES[source_index])
 
 
@@ -124,12 +125,12 @@ class Signer:
     def unsign(self, token: str, *, now: float | None = None) -> str:
         """The signed value; NotFound if forged, Gone if expired."""
         if len(token) > 512 or token.count(".") < 2:
-            raise NotFound("invalid token")
+            raise NotFound(_("This link is not valid."))
         body, mac = token.rsplit(".", 1)
         # Compared as bytes: compare_digest raises TypeError on a str with non-ASCII text.
         if not hmac.compare_digest(mac.encode("utf-8", "surrogatepass"), self._mac(body)):
-            raise NotFound("invalid token")
+            raise NotFound(_("This link is not valid."))
         value, expires = body.rsplit(".", 1)
         if expires and int(expires) < (now or time.time()):
-            raise Gone("this link has expired")
+            raise Gone(_("This link has expired."))
         return value

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import ledger, points_flags
 from bot.errors import Forbidden, InvalidInput, NotFound
+from bot.i18n import _
 from bot.points import OUTCOMES, outcome_deltas, rules_for
 from bot.roster import Assignment, assign_salesperson
 from store.models import Lead, LeadNote, Outcome, Share, ShareVisitor, utcnow
@@ -46,17 +47,17 @@ def validate_signup(fields: dict[str, str]) -> SignupForm:
     errors: dict[str, str] = {}
     for name, limit in FIELD_LIMITS.items():
         if len(values[name]) > limit:
-            errors[name] = f"Please keep this under {limit} characters."
+            errors[name] = _("Please keep this under {limit} characters.").format(limit=limit)
     if "name" not in errors and not values["name"]:
-        errors["name"] = "Please tell us your name."
+        errors["name"] = _("Please tell us your name.")
     phone = normalize_phone(values["phone"])
     if "phone" not in errors:
         if not phone:
-            errors["phone"] = "Please give a phone number so we can reach you."
+            errors["phone"] = _("Please give a phone number so we can reach you.")
         elif not _PHONE_OK.match(phone):
-            errors["phone"] = "That does not look like a phone number (digits, optional +)."
+            errors["phone"] = _("That does not look like a phone number (digits, optional +).")
     if errors:
-        raise InvalidInput("Please check the highlighted fields.", errors)
+        raise InvalidInput(_("Please check the highlighted fields."), errors)
     return SignupForm(values["name"], phone, values["company"], values["note"])
 
 

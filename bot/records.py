@@ -25,6 +25,7 @@ from bot.activities import get_activity
 from bot.codes import PUSH_SOURCES, Signer
 from bot.directory import employee_by_user
 from bot.errors import Forbidden, Gone, InvalidInput, NotFound
+from bot.i18n import _
 from bot.leads import get_lead
 from bot.notifications import CheckedIn, ContactLogged, CustomerReturned, LeadThread
 from bot.shares import get_or_create_share, share_url
@@ -255,18 +256,23 @@ class CheckInTokens:
             value = self._signer.unsign(token, now=now.timestamp())
         except NotFound:
             raise NotFound(
-                "This check-in link is not valid. Open the link ShareTrail sent you, or tap "
-                "Check in on the lead again."
+                _(
+                    "This check-in link is not valid. Open the link ShareTrail sent you, or tap "
+                    "Check in on the lead again."
+                )
             ) from None
         except Gone:
             raise Gone(
-                "This check-in link has expired. Tap Check in on the lead in Slack for a new one."
+                _(
+                    "This check-in link has expired. "
+                    "Tap Check in on the lead in Slack for a new one."
+                )
             ) from None
         except ValueError:  # a signed but unreadable expiry: not one of ours
-            raise NotFound("This check-in link is not valid.") from None
+            raise NotFound(_("This check-in link is not valid.")) from None
         parts = value.split(":")
         if len(parts) != 3 or not parts[0].isdigit() or not parts[1] or not parts[2]:
-            raise NotFound("This check-in link is not valid.")
+            raise NotFound(_("This check-in link is not valid."))
         return CheckInTicket(int(parts[0]), parts[1], parts[2])
 
 
@@ -745,7 +751,7 @@ class LeadRecords:
         async with self.trail.db.session() as session:
             lead = await session.get(Lead, ticket.lead_id)
             if lead is None:
-                raise NotFound("This check-in link is not valid.")
+                raise NotFound(_("This check-in link is not valid."))
             if await check_in_used(session=session, nonce=ticket.nonce):
                 raise LinkUsed(
                     "This check-in link was already used. Tap Check in on the lead for a new one."

@@ -41,6 +41,7 @@ from bot.directory import (
     upsert_employee,
 )
 from bot.errors import Closed, Forbidden, Gone, NotFound
+from bot.i18n import N_, current_locale, gettext
 from bot.notifications import (
     LeadCreated,
     MessageRef,
@@ -89,7 +90,7 @@ AUDITED_FIELDS = (
     "kpi_attendance",
 )
 # Closed is not "ended": an activity may be closed to sign-ups weeks before it starts.
-CLOSED_MESSAGE = "This activity takes no more sign-ups. Nothing was sent."
+CLOSED_MESSAGE = N_("This activity takes no more sign-ups. Nothing was sent.")
 
 
 @dataclass(frozen=True)
@@ -116,9 +117,10 @@ class LandingPage:
         return format_when(self.activity)
 
     @property
-    def cache_key(self) -> tuple[str, str]:
-        """The rendered page is the same for every visitor offered the same salesperson."""
-        return (self.code, self.offer_token)
+    def cache_key(self) -> tuple[str, str, str]:
+        """The rendered page is the same for every visitor offered the same salesperson and
+        reading the same language."""
+        return (self.code, self.offer_token, current_locale())
 
 
 @dataclass(frozen=True)
@@ -781,10 +783,10 @@ class ShareTrail:
             self.signup_forms.unsign(f"{code}.{token}")
         except (NotFound, ValueError):  # forged, for another code, or a mangled expiry
             raise Forbidden(
-                "This form did not come from this page. Please send it again from here."
+                gettext("This form did not come from this page. Please send it again from here.")
             ) from None
         except Gone:
-            raise Gone("This form was open for too long. Please send it again.") from None
+            raise Gone(gettext("This form was open for too long. Please send it again.")) from None
 
     async def ensure_signups_open(self, code: str) -> None:
         """Closed (409) if the share's activity takes no more sign-ups; from the landing
@@ -792,7 +794,7 @@ class ShareTrail:
         ref = self.codec.decode(code)
         _, activity, _, _ = await self._cached_parts(ref.share_id)
         if activity.status == "closed":
-            raise Closed(CLOSED_MESSAGE)
+            raise Closed(gettext(CLOSED_MESSAGE))
 
     async def signup(
         self,
@@ -826,7 +828,7 @@ class ShareTrail:
         async def work(session: AsyncSession) -> SignupOutcome:
             share, activity, employee = await self._share_parts(session, ref.share_id)
             if activity.status == "closed":
-                raise Closed(CLOSED_MESSAGE)
+                raise Closed(gettext(CLOSED_MESSAGE))
             is_own = own_employee_id == employee.id or leads_mod.same_phone(
                 form.phone, employee.phone
             )

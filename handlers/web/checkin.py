@@ -8,6 +8,7 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from bot.errors import DomainError, Forbidden, Gone, InvalidInput, NotFound
+from bot.i18n import _
 from bot.records import FORM_FIELDS, CheckInPage, LinkUsed, osm_url, zone
 from handlers.web.forms import read_form
 from handlers.web.keys import SERVICES
@@ -24,15 +25,15 @@ PRIVATE_HEADERS = {
 def _refusal(request: web.Request, error: DomainError, *, note: str = "") -> web.Response:
     """A clear page per reason; a note typed into a refused form is shown so it is not lost."""
     if isinstance(error, LinkUsed):
-        status, title = 410, "This check-in link was already used"
+        status, title = 410, _("This check-in link was already used")
     elif isinstance(error, Gone):
-        status, title = 410, "This check-in link has expired"
+        status, title = 410, _("This check-in link has expired")
     elif isinstance(error, Forbidden):
-        status, title = 403, "This check-in link is not yours"
+        status, title = 403, _("This check-in link is not yours")
     elif isinstance(error, NotFound):
-        status, title = 404, "This check-in link is not valid"
+        status, title = 404, _("This check-in link is not valid")
     else:
-        status, title = 400, "Something is not right"
+        status, title = 400, _("Something is not right")
     response = aiohttp_jinja2.render_template(
         "checkin_refused.html",
         request,

@@ -9,6 +9,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from bot.errors import Closed, DomainError, Forbidden, Gone, InvalidInput, NotFound
+from bot.i18n import N_, _
 from handlers.web.limits import TooManyRequests
 from handlers.web.logs import redact
 
@@ -16,14 +17,14 @@ log = logging.getLogger(__name__)
 
 STATUS = {NotFound: 404, Gone: 410, Forbidden: 403, InvalidInput: 400, Closed: 409}
 TITLES = {
-    404: "This link does not exist",
-    410: "This link has expired",
-    403: "This link is not yours",
-    400: "Something is not right",
-    409: "Sign-ups are closed",
-    413: "That was too much data",
-    429: "Slow down a little",
-    500: "Something broke on our side",
+    404: N_("This link does not exist"),
+    410: N_("This link has expired"),
+    403: N_("This link is not yours"),
+    400: N_("Something is not right"),
+    409: N_("Sign-ups are closed"),
+    413: N_("That was too much data"),
+    429: N_("Slow down a little"),
+    500: N_("Something broke on our side"),
 }
 
 
@@ -33,7 +34,7 @@ def error_page(request: web.Request, status: int, message: str) -> web.Response:
     return aiohttp_jinja2.render_template(
         "error.html",
         request,
-        {"title": TITLES.get(status, "Error"), "message": message},
+        {"title": _(TITLES.get(status, N_("Error"))), "message": message},
         status=status,
     )
 
@@ -50,11 +51,11 @@ async def error_pages(request: web.Request, handler: Handler) -> web.StreamRespo
         response.headers["Retry-After"] = str(exc.retry_after)
         return response
     except web.HTTPRequestEntityTooLarge:
-        return error_page(request, 413, "The request was larger than this page accepts.")
+        return error_page(request, 413, _("The request was larger than this page accepts."))
     except web.HTTPException as exc:
         if exc.status == 404:
-            return error_page(request, 404, "There is nothing at this address.")
+            return error_page(request, 404, _("There is nothing at this address."))
         raise
     except Exception:
         log.exception("unhandled error on %s %s", request.method, redact(request.path))
-        return error_page(request, 500, "Please try again in a moment.")
+        return error_page(request, 500, _("Please try again in a moment."))

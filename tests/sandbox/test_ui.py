@@ -339,8 +339,9 @@ async def test_modal_submit_required_errors_app_errors_and_success(
             (m for m in sandbox.emulator.workspace.history("C_MARKETING") if m.blocks), None
         )
     )
-    # 14:00 typed by the admin in Los Angeles, shown in the activity's own zone (theirs).
-    assert "Tue 1 Dec 2026, 14:00–16:00 (America/Los_Angeles)" in json.dumps(
+    # 14:00 typed by the admin in Los Angeles, shown in the activity's own zone (theirs),
+    # named by its city (issue 14 §1), not the IANA id.
+    assert "Tue, Dec 1, 2026 14:00–16:00 (Los Angeles time)" in json.dumps(
         announcement.blocks, ensure_ascii=False
     )
     assert (await fragment(sandbox, http, ADMIN, "C_MARKETING"))["modals"] == ""

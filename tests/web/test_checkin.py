@@ -101,7 +101,7 @@ async def test_the_link_opens_a_mobile_page_with_now_as_the_default(
         r'id="met_at" name="met_at" type="datetime-local" required value="([^"]+)"', page
     )
     assert value and value.group(1) in (before, after)
-    assert "America/Los_Angeles" in page
+    assert "Los Angeles time" in page  # the zone by its city (issue 14 §1)
     assert headers["Cache-Control"] == "private, no-store"
     assert headers["Referrer-Policy"] == "no-referrer"
 

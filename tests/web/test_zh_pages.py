@@ -1,0 +1,53 @@
+"""The customer's pages in Chinese: Accept-Language picks zh or en, and no English is left."""
+
+from __future__ import annotations
+
+from tests.conftest import EMPLOYEE, MOBILE_UA, SALES, Stack
+from tests.flows import add_global_roster, create_activity, get_share_card, sign_up
+from tests.zh_support import english_left, page_text
+
+ZH = {"Accept-Language": "zh-CN,zh;q=0.9,en;q=0.8", "User-Agent": MOBILE_UA}
+EN = {"Accept-Language": "en-US,en;q=0.9,zh;q=0.5", "User-Agent": MOBILE_UA}
+
+
+async def view_landing(stack: Stack, url: str, headers: dict[str, str]) -> str:
+    async with stack.http.get(url, headers=headers) as response:
+        assert response.status == 200
+        return await response.text()
+
+
+async def test_customer_pages_in_zh_and_en(stack: Stack) -> None:
+    await add_global_roster(stack, *SALES)
+    activity_id = await create_activity(
+        stack,
+        name="春季新品发布会",
+        headline="ShareTrail 2 新功能一览",
+        intro="45 分钟产品演示，含现场问答。",
+    )
+    card = await get_share_card(stack, EMPLOYEE, activity_id)
+
+    zh_page = await view_landing(stack, card.url, ZH)
+    assert "提交报名" in zh_page and '<html lang="zh-CN">' in zh_page
+    assert english_left(page_text(zh_page)) == []
+    # The rendered page is cached per share: a second language must not get the first's copy.
+    en_page = await view_landing(stack, card.url, EN)
+    assert "Sign me up" in en_page and "提交报名" not in en_page
+
+    refused = await sign_up(stack, card.url, {"name": "", "phone": "x"}, headers=ZH, status=400)
+    assert "请填写你的姓名" in refused
+    assert english_left(page_text(refused)) == []
+
+    customer = {"name": "王芳", "phone": "+86 138 1234 5678"}
+    done = await sign_up(stack, card.url, customer, headers=ZH)
+    assert "报名成功" in done
+    assert english_left(page_text(done)) == []
+
+    async with stack.http.get(card.url + "x", headers=ZH) as response:
+        assert response.status == 404
+        missing = await response.text()
+    assert "此链接" in missing and english_left(page_text(missing)) == []
+
+
+def test_the_detector_finds_catalogue_english() -> None:
+    assert english_left("请 Sign me up 吧") == ["Sign me up"]
+    assert english_left("王芳 Wang Fang https://example.com/s/abc U0123") == []
