@@ -1,7 +1,7 @@
 """Resolve a rebase conflict in a .po file by keeping both sides' entries:
 
-    python -m tools.po_union assets/locale/*/LC_MESSAGES/messages.po
-    python -m tools.i18n update
+python -m tools.po_union assets/locale/*/LC_MESSAGES/messages.po
+python -m tools.i18n update
 """
 
 from __future__ import annotations
