@@ -25,6 +25,41 @@ async def test_spam_button_claws_points_back(stack: Stack, lead_dm) -> None:  # 
             (e.id, e.points, e.bucket) for e in (await session.exec(select(PointsEntry))).all()
         ]
 
+    # Someone else replaying the button (signed, so from inside Slack) is refused.
+    element = next(
+        e
+        for b in lead_dm.blocks
+        if b["type"] == "actions"
+        for e in b["elements"]
+        if e["action_id"] == "lead_mark_spam"
+    )
+    since = stack.slack.mark()
+    payload = {
+        "type": "block_actions",
+        "user": {"id": "U_BOB", "name": "bob", "team_id": "T_SANDBOX"},
+        "team": {"id": "T_SANDBOX"},
+        "trigger_id": "1.2.bob",
+        "channel": {"id": lead_dm.channel},
+        "container": {"type": "message", "message_ts": lead_dm.ts, "channel_id": lead_dm.channel},
+        "message": lead_dm.to_json(),
+        "actions": [
+            {
+                "type": "button",
+                "action_id": "lead_mark_spam",
+                "block_id": "marks",
+                "value": element["value"],
+            }
+        ],
+    }
+    delivery = await stack.slack.endpoint.post_payload("block_actions", payload)
+    assert delivery.status == 200
+    await stack.slack.wait_for_call(
+        "chat.postMessage", lambda c: c.args["channel"] == "U_BOB", since=since
+    )
+    assert stack.slack.calls_to("chat.update", since) == []
+    lead, _, _ = await stack.services.lead_context(1)
+    assert lead.marked is None
+
     redrawn = await tap(stack, "lead_mark_spam", lead_dm)
     assert "Marked spam by <@U_SALES1>" in redrawn
     assert "lead_mark_spam" not in redrawn  # no second tap offered
