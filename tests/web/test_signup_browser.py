@@ -10,11 +10,17 @@ from typing import Any
 
 import pytest
 
+from bot.i18n import translate
 from tests.browser_support import phone
 from tests.conftest import EMPLOYEE, SALES, Stack
 from tests.flows import add_global_roster, create_activity, get_share_card
 
 pytestmark = pytest.mark.browser
+
+
+def zh(message: str) -> str:
+    return translate(message, locale="zh")
+
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 AGENDA = (
@@ -62,4 +68,21 @@ async def test_sign_up_button_and_errors_in_view(stack: Stack, browser: Any) -> 
     await expect(page.get_by_role("heading", name="You're signed up, Wang Fang!")).to_be_visible()
     await expect(page.get_by_role("link", name="Add to calendar")).to_be_visible()
     await page.screenshot(path=str(DOCS / "landing-signed-up.png"))
+    await page.context.close()
+
+    # A Chinese phone: the same page in Chinese (Accept-Language), for the README.
+    assert zh("Sign me up") != "Sign me up"
+    chinese = await create_activity(
+        stack,
+        name="ShareTrail 2 新品发布会",
+        headline="抢先体验 ShareTrail 2",
+        intro="45 分钟产品导览，现场演示与问答。\n\n14:00 签到与咖啡\n14:30 新功能介绍"
+        "\n15:15 现场演示",
+    )
+    card = await get_share_card(stack, EMPLOYEE, chinese)
+    page = await phone(browser, locale="zh-CN")
+    await page.goto(card.url)
+    await expect(page.get_by_role("button", name=zh("Sign me up"))).to_be_visible()
+    await expect(page.get_by_role("link", name=zh("Sign up"), exact=True)).to_be_visible()
+    await page.screenshot(path=str(DOCS / "landing-zh.png"))
     await page.context.close()
