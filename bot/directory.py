@@ -19,6 +19,7 @@ class Profile:
     phone: str = ""
     email: str = ""
     tz: str = "UTC"
+    locale: str = ""  # the chat profile's language tag (Slack: users.info include_locale)
     is_admin: bool = False
     is_bot: bool = False
     deleted: bool = False

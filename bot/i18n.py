@@ -103,6 +103,14 @@ def use_locale(locale: str | None) -> Iterator[str]:
         _current.reset(token)
 
 
+def set_locale(locale: str | None) -> str:
+    """Set the locale for the rest of the current task and the tasks it starts (an entry
+    point whose task is the unit of work, e.g. one Slack request)."""
+    chosen = supported(locale)
+    _current.set(chosen)
+    return chosen
+
+
 # --- catalogues ---------------------------------------------------------------------------
 
 

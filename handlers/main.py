@@ -136,7 +136,10 @@ async def start_runtime(settings: Settings) -> Runtime:
     bolt = None
     if token is not None:
         bolt = build_bolt_app(
-            services, client=client, signing_secret=signing.get_secret_value() if signing else None
+            services,
+            client=client,
+            signing_secret=signing.get_secret_value() if signing else None,
+            language=settings.language,
         )
     wecom = None
     if wecom_api is not None:

@@ -484,7 +484,8 @@ class SlackEmulator:
         return user
 
     async def _users_info(self, args: JSON, _: str) -> JSON:
-        return {"user": self._user(args.get("user")).to_json()}
+        include_locale = str(args.get("include_locale", "")).lower() in ("true", "1")
+        return {"user": self._user(args.get("user")).to_json(include_locale=include_locale)}
 
     async def _users_list(self, args: JSON, _: str) -> JSON:
         """Paged like Slack: `limit` (≤ 1000) and an opaque `cursor`."""

@@ -29,15 +29,16 @@ class User:
     email: str = ""
     tz: str = "UTC"
     tz_offset: int = 0
+    locale: str = "en-US"
     is_admin: bool = False
     is_owner: bool = False
     is_bot: bool = False
     is_restricted: bool = False
     deleted: bool = False
 
-    def to_json(self) -> JSON:
+    def to_json(self, *, include_locale: bool = False) -> JSON:
         initials = "".join(part[:1] for part in self.real_name.split()[:2]) or self.real_name[:1]
-        return {
+        user: JSON = {
             "id": self.id,
             "team_id": TEAM_ID,
             "name": self.name,
@@ -60,6 +61,9 @@ class User:
                 "team": TEAM_ID,
             },
         }
+        if include_locale:  # Slack sends `locale` only when asked (users.info include_locale)
+            user["locale"] = self.locale
+        return user
 
 
 @dataclass
@@ -472,6 +476,7 @@ def seeded_workspace() -> Workspace:
             "lilei@example.com",
             "Asia/Shanghai",
             28800,
+            locale="zh-CN",
         ),
         User(
             "U_HAN",

@@ -9,6 +9,7 @@ from typing import Any
 import aiohttp
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.respond.async_respond import AsyncRespond
+from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.async_handler import AsyncRetryHandler
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -20,6 +21,8 @@ from slack_sdk.http_retry.response import HttpResponse
 from slack_sdk.http_retry.state import RetryState
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import i18n
+from bot.errors import DomainError
 from bot.service import ShareTrail
 from handlers.slack import actions, commands, events, home, records, rewards, unfurls, views
 from handlers.slack.errors import report
@@ -139,8 +142,24 @@ async def on_error(
     await report(error, body, client, respond)
 
 
+async def person_locale(services: ShareTrail, user_id: str | None, default: str) -> str:
+    """The person's Slack locale (users.info include_locale, cached by the directory), else
+    LANGUAGE."""
+    if not user_id:
+        return default
+    try:
+        profile = await services.directory.profile(user_id)
+    except (DomainError, SlackApiError, aiohttp.ClientError, TimeoutError):
+        return default  # the listener meets the same failure and reports it
+    return i18n.supported(profile.locale, default)
+
+
 def build_bolt_app(
-    services: ShareTrail, *, client: AsyncWebClient, signing_secret: str | None
+    services: ShareTrail,
+    *,
+    client: AsyncWebClient,
+    signing_secret: str | None,
+    language: str = i18n.DEFAULT_LOCALE,
 ) -> AsyncApp:
     app = AsyncApp(
         client=client,
@@ -154,7 +173,16 @@ def build_bolt_app(
         context["services"] = services
         await next()
 
+    async def speak_their_language(
+        context: dict[str, Any], next: Callable[[], Awaitable[None]]
+    ) -> None:
+        # Set, not scoped: the listener runs after this returns, in this request's task or
+        # one it starts, so the value is this request's alone (bot/i18n.py).
+        i18n.set_locale(await person_locale(services, context.get("user_id"), language))
+        await next()
+
     app.use(attach_services)
+    app.use(speak_their_language)
     app.error(on_error)
     for module in (commands, actions, views, events, home, records, rewards, unfurls):
         module.register(app)

@@ -29,6 +29,7 @@ def profile_from_user(user: dict[str, object]) -> Profile:
         phone=pick(profile.get("phone")),
         email=pick(profile.get("email")),
         tz=pick(user.get("tz")) or "UTC",
+        locale=pick(user.get("locale")),
         is_admin=bool(user.get("is_admin") or user.get("is_owner")),
         is_bot=bool(user.get("is_bot")),
         deleted=bool(user.get("deleted")),
@@ -45,7 +46,7 @@ class SlackDirectory:
         if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1]
         try:
-            response = await self._client.users_info(user=user_id)
+            response = await self._client.users_info(user=user_id, include_locale=True)
         except SlackApiError as exc:
             if slack_error(exc) in ("user_not_found", "users_not_found"):
                 raise NotFound(f"Slack does not know the user {user_id}.") from None

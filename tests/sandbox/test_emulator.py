@@ -101,6 +101,13 @@ async def test_users_info_for_a_seeded_user(client: AsyncWebClient) -> None:
     assert ann["profile"]["initials"] == "AL"
 
 
+async def test_users_info_gives_the_locale_only_when_asked(client: AsyncWebClient) -> None:
+    assert "locale" not in (await client.users_info(user="U_LI"))["user"]
+    li = (await client.users_info(user="U_LI", include_locale=True))["user"]
+    ann = (await client.users_info(user="U_ANN", include_locale=True))["user"]
+    assert (li["locale"], li["tz"], ann["locale"]) == ("zh-CN", "Asia/Shanghai", "en-US")
+
+
 async def test_users_info_unknown_user(client: AsyncWebClient) -> None:
     assert await error_of(client.users_info(user="U_NOBODY")) == "user_not_found"
 
