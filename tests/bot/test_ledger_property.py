@@ -1,7 +1,9 @@
 """For any interleaving of views, sign-ups, outcomes, clawbacks, reviews, hold releases,
-redemptions and refunds: every balance equals the sum of its ledger rows, no balance goes
-below zero, and the stats (share_stats, employee_stats, My stats per activity) agree with
-the ledger. On SQLite and PostgreSQL (the `database_url` fixture)."""
+redemptions (bot/redemptions.py: debit and stock in one transaction), refusals (refunds)
+and fulfilments: every balance equals the sum of its ledger rows, no balance goes
+below zero, stock never goes below zero and every item is in stock or redeemed, and the
+stats (share_stats, employee_stats, My stats per activity) agree with the ledger.
+On SQLite and PostgreSQL (the `database_url` fixture)."""
 
 from __future__ import annotations
 
@@ -13,9 +15,10 @@ from itertools import count
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlmodel import select
+from sqlmodel import col, select
 
 from bot import ledger, points_flags, points_holds, points_marks
+from bot import redemptions as redemptions_mod
 from bot.directory import Profile, upsert_employee
 from bot.leads import SignupForm, create_lead, set_outcome
 from bot.points import OUTCOMES, Rules, set_rules
@@ -25,7 +28,16 @@ from bot.shares import get_or_create_share
 from bot.tracking import Classification, Visit, record_views
 from store.db import Database
 from store.migrate import upgrade
-from store.models import Activity, Lead, PointFlag, PointsEntry, Share
+from store.models import (
+    Activity,
+    Employee,
+    Lead,
+    PointFlag,
+    PointsEntry,
+    Redemption,
+    Reward,
+    Share,
+)
 from tests.ledger_support import assert_ledger_consistent
 
 HUMAN = Classification(False, "mobile", "human")
@@ -59,7 +71,9 @@ ops = st.lists(
                 "release",
                 "scan",
                 "redeem",
+                "redeem",
                 "refund",
+                "fulfil",
             ]
         ),
         a=st.integers(0, 5),
@@ -110,17 +124,123 @@ async def _setup(session, example: int) -> tuple[list[Share], list[int]]:  # typ
     return shares, employees
 
 
+STOCK = 2  # of each reward: it runs out
+
+
+async def _rewards(session, example: int) -> list[int]:  # type: ignore[no-untyped-def]
+    """Two rewards of the catalogue, a cheap one and a dear one, STOCK of each."""
+    ids = []
+    for n, cost in enumerate((1, 3)):
+        reward = Reward(name=f"R{example}.{n}", cost=cost, stock=STOCK)
+        session.add(reward)
+        await session.flush()
+        assert reward.id is not None
+        ids.append(reward.id)
+    return ids
+
+
+async def _spend(
+    db: Database, op: Op, employees: list[int], rewards: list[int], redemptions: list[int]
+) -> None:
+    """A redemption (bot/redemptions.py, its own transaction as in the product): it
+    succeeds exactly when the available balance covers the cost and an item is left, and
+    a refused one changes nothing; or an admin's decision on a pending one."""
+    if op.kind == "redeem":
+        employee_id, reward_id = employees[op.a % len(employees)], rewards[op.b % 2]
+        async with db.session() as session:
+            available = (await ledger.balance(session, employee_id)).available
+            reward = await session.get(Reward, reward_id)
+            assert reward is not None
+            can = available >= reward.cost and reward.stock > 0
+
+        async def redeem_work(session):  # type: ignore[no-untyped-def]
+            employee = await session.get(Employee, employee_id)
+            return await redemptions_mod.redeem(
+                session=session, employee=employee, reward_id=reward_id
+            )
+
+        try:
+            redemption = await db.transaction(redeem_work)
+        except (redemptions_mod.NotEnoughPoints, redemptions_mod.OutOfStock):
+            assert not can
+            return
+        assert can and redemption.id is not None
+        redemptions.append(redemption.id)
+        return
+    pending = []
+    async with db.session() as session:
+        for redemption_id in redemptions:
+            row = await session.get(Redemption, redemption_id)
+            if row is not None and row.status == "pending":
+                pending.append(redemption_id)
+    if not pending:
+        return
+
+    async def decide_work(session):  # type: ignore[no-untyped-def]
+        return await redemptions_mod.decide(
+            session=session,
+            redemption_id=pending[op.a % len(pending)],
+            fulfil=op.kind == "fulfil",
+            by_user_id=ADMIN,
+        )
+
+    await db.transaction(decide_work)
+
+
+async def _assert_stock_consistent(session, rewards: list[int]) -> None:  # type: ignore[no-untyped-def]
+    """Stock never below zero; every item is in stock or in a redemption not refused; each
+    redemption's debit (and refund, once refused) is in the ledger."""
+    for reward_id in rewards:
+        reward = await session.get(Reward, reward_id, populate_existing=True)
+        assert reward is not None and reward.stock >= 0
+        taken = (
+            await session.exec(
+                select(Redemption).where(
+                    Redemption.reward_id == reward_id, Redemption.status != "refused"
+                )
+            )
+        ).all()
+        assert reward.stock + len(taken) == STOCK
+    for redemption in (await session.exec(select(Redemption))).all():
+        refs = {
+            entry.ref: entry.points
+            for entry in (
+                await session.exec(
+                    select(PointsEntry).where(
+                        col(PointsEntry.ref).in_(
+                            [f"redemption:{redemption.id}", f"redemption:{redemption.id}:refund"]
+                        )
+                    )
+                )
+            ).all()
+        }
+        want = {f"redemption:{redemption.id}": -redemption.cost}
+        if redemption.status == "refused":
+            want[f"redemption:{redemption.id}:refund"] = redemption.cost
+        assert refs == want
+
+
 async def play(url: str, history: list[Op]) -> None:
     example = next(_examples)
     db = Database.from_url(url)
     await upgrade(db.engine)  # a no-op after the first example
     rng = random.Random(example)
     now = T0
-    redemptions: list[tuple[int, int]] = []
-    refunded: set[int] = set()
+    redemptions: list[int] = []
     try:
         async with db.session() as session:
             shares, employees = await _setup(session, example)
+            rewards = await _rewards(session, example)
+            for employee_id in employees:  # an admin's adjustment: something to spend at once
+                await ledger.credit(
+                    session,
+                    employee_id=employee_id,
+                    points=5,
+                    reason="adjustment",
+                    ref=f"seed:{example}:{employee_id}",
+                    kind="adjusted",
+                    by_user_id=ADMIN,
+                )
         leads: list[int] = []
         for step, op in enumerate(history):
             now += timedelta(minutes=op.minutes)
@@ -204,36 +324,14 @@ async def play(url: str, history: list[Op]) -> None:
                         assert (await ledger.lead_buckets(session, lead_id))["pending"] == 0
                 elif op.kind == "scan":
                     await points_flags.scan_views(session=session, now=now)
-                elif op.kind == "redeem":
-                    employee = employees[op.a % len(employees)]
-                    cost = 1 + op.b * 3
-                    before = await ledger.balance(session, employee)
-                    ok = await ledger.try_debit(
-                        session,
-                        employee_id=employee,
-                        points=cost,
-                        reason="reward",
-                        ref=f"redemption:{example}:{step}",
-                    )
-                    assert ok == (before.available >= cost)
-                    if ok:
-                        redemptions.append((employee, cost))
-                elif op.kind == "refund" and redemptions:
-                    index = op.a % len(redemptions)
-                    if index not in refunded:
-                        refunded.add(index)
-                        employee, cost = redemptions[index]
-                        await ledger.credit(
-                            session,
-                            employee_id=employee,
-                            points=cost,
-                            reason="reward",
-                            ref=f"redemption:{example}:{index}:refund",
-                        )
 
-            await db.transaction(work)
+            if op.kind in ("redeem", "refund", "fulfil"):
+                await _spend(db, op, employees, rewards, redemptions)
+            else:
+                await db.transaction(work)
             async with db.session() as session:
                 await assert_ledger_consistent(session)
+                await _assert_stock_consistent(session, rewards)
         async with db.session() as session:
             # My stats per activity show the ledger's sums per bucket.
             for share in shares:
