@@ -55,6 +55,7 @@ from bot.points_desk import PointsDesk
 from bot.previews import PREVIEW_VISITOR, LinkPreview, preview_visit, share_code_in
 from bot.recorder import BeaconItem, Followups, ViewItem, ViewRecorder
 from bot.records import LeadRecords
+from bot.reports.links import ChartLinks
 from bot.reports.pool import ChartPool
 from bot.reports.service import Reports
 from bot.shares import get_or_create_share, share_url, short_url
@@ -181,6 +182,7 @@ class ShareTrail:
         self.points = PointsDesk(self)  # rules, balances, clawback, review (bot/points_desk.py)
         self.reports = Reports(db, charts)  # charts, drawn in worker processes (bot/reports/)
         self.spending = Spending(self)  # rewards, redemptions, leaderboards (bot/spending.py)
+        self.chart_links = ChartLinks(secret, public_base_url)  # charts as signed image URLs
         # Called when an activity is created, published or closed (the scheduler listens).
         self.activity_listeners: list[Callable[[], None]] = []
 

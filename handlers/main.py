@@ -32,7 +32,7 @@ from handlers.slack.directory import SlackDirectory
 from handlers.slack.notifier import SlackNotifier
 from handlers.slack.pacing import Pacer
 from handlers.slack.signing import RequestSigning
-from handlers.web import checkin, console, landing, languages, logs, security
+from handlers.web import charts, checkin, console, landing, languages, logs, security
 from handlers.web.errors import error_pages
 from handlers.web.keys import BOLT, SERVICES, SIGNATURES, SLACK_CLIENT
 from handlers.web.visitors import PROXIES, TrustedProxies
@@ -243,6 +243,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.App
     app[PROXIES] = TrustedProxies(settings.proxy_networks)
     landing.register(app)
     checkin.register(app)
+    charts.register(app)
     console.register(app, settings)
     app.router.add_get("/healthz", healthz)
     if settings.slack and not settings.socket_mode:

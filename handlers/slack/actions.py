@@ -13,7 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.leads import OutcomeChange
 from bot.service import ShareTrail
-from handlers.slack import blocks, ids, records_blocks
+from handlers.slack import blocks, home, ids, records_blocks
 from handlers.slack.errors import reporting_errors, slack_error
 from handlers.slack.markup import Said, compose, escape
 from handlers.slack.parsing import parse_id
@@ -98,10 +98,12 @@ async def record_outcome(
     lead_id = parse_id(action_value(body), "lead")
     change = await services.set_outcome(lead_id, status, by_user_id=user_id)
     lead, activity, employee = await services.lead_context(lead_id)
+    container = body.get("container") or {}
+    if container.get("type") == "view":  # the App Home's lead list: redraw it
+        await home.publish_home(client, services, user_id)
+        return
     message = body.get("message") or {}
-    channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get(
-        "channel_id"
-    )
+    channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
     if not (channel and message.get("ts")):
         return
     text, message_blocks = lead_dm_after_outcome(lead, activity, employee, status, change, user_id)

@@ -44,8 +44,6 @@ OUTCOME_LABELS = {"attended": "✅ Attended", "no_show": "🚫 No-show", "conver
 TEXT_MAX = 3000
 ME_PAGE = 40  # activities per page of `/sharetrail me`: 40 + 4 blocks
 LIST_PAGE = 40  # lines per page of `/sharetrail list`
-HOME_SHARED = 30  # 2 blocks each on App Home
-HOME_OPEN = 20
 DIGEST_LINES = 40
 INTRO_TEASER = 400  # characters of the intro in the channel announcement
 WEEKLY_LINES = 40
@@ -419,58 +417,6 @@ def me_blocks(
     blocks.append(context(f"All {len(overview)} activities: {stat_line(total)}"))
     blocks.append(context(notify_line(settings)))
     return blocks
-
-
-def home_view(
-    overview: list[tuple[Activity, StatRow]],
-    open_activities: list[Activity],
-    balance: Balance | None = None,
-) -> dict[str, Any]:
-    blocks: list[Block] = [{"type": "header", "text": plain("ShareTrail")}]
-    if balance is not None:
-        blocks.append(section(f"*Your points:* {balance_line(balance)}"))
-    blocks.append(
-        {
-            "type": "actions",
-            "block_id": "home_rewards",
-            "elements": [button("🎁 Redeem points", ids.REDEEM_POINTS, "home")],
-        }
-    )
-    shared = {activity.id for activity, _ in overview}
-    blocks.append(section("*Your activities*"))
-    if not overview:
-        blocks.append(context("Nothing shared yet. Pick an activity below and get your card."))
-    for activity, row in overview[:HOME_SHARED]:
-        assert activity.id is not None
-        blocks.append(
-            {
-                "type": "section",
-                "text": plain_text(f"{activity.name} — {format_when(activity)}", 3000),
-                "accessory": button("My stats", ids.MY_STATS, str(activity.id)),
-            }
-        )
-        blocks.append(context(stat_line(row)))
-    if len(overview) > HOME_SHARED:
-        blocks.append(more_line(len(overview) - HOME_SHARED, "`/sharetrail me` lists them all."))
-    others = [a for a in open_activities if a.id not in shared and a.status == "published"]
-    if others:
-        blocks.append({"type": "divider"})
-        blocks.append(section("*Open activities*"))
-        for activity in others[:HOME_OPEN]:
-            assert activity.id is not None
-            blocks.append(
-                {
-                    "type": "section",
-                    "text": plain_text(f"{activity.name} — {format_when(activity)}", 3000),
-                    "accessory": button(
-                        "Get my share card", ids.GET_SHARE_CARD, str(activity.id), "primary"
-                    ),
-                }
-            )
-        if len(others) > HOME_OPEN:
-            blocks.append(more_line(len(others) - HOME_OPEN, "`/sharetrail list` shows them."))
-    blocks.append(context(points_rule() + " (Activities may set their own: see My stats.)"))
-    return {"type": "home", "blocks": blocks}
 
 
 def report_blocks(report: ActivityReport) -> list[Block]:

@@ -17,6 +17,7 @@ from bot.service import ShareTrail
 from handlers.slack import (
     blocks,
     broadcast,
+    exports,
     publishing,
     records_blocks,
     reports,
@@ -25,7 +26,6 @@ from handlers.slack import (
 from handlers.slack.errors import reporting_errors
 from handlers.slack.markup import ChannelRef, Code, Mention, Piece, Said, compose, escape
 from handlers.slack.parsing import parse_channel, parse_id, parse_users
-from handlers.slack.uploads import dm_file
 
 
 class ReplyRefused(Exception):
@@ -175,18 +175,11 @@ async def cmd_leaderboard(inv: Invocation) -> None:
 
 
 async def cmd_export(inv: Invocation) -> None:
-    await inv.services.require_admin(inv.user_id)
     activity_id = parse_id(inv.args[0] if inv.args else None)
-    csv_text = await inv.services.export_csv(activity_id, audited_by=inv.user_id)
-    await dm_file(
-        inv.client,
-        inv.user_id,
-        content=csv_text.encode("utf-8"),
-        filename=f"sharetrail-activity-{activity_id}.csv",
-        title=f"ShareTrail export, activity {activity_id}",
-        comment=f"Export of activity {activity_id} ({csv_text.count(chr(10)) - 1} employees).",
-    )
-    await inv.reply("I sent you the CSV in a direct message.")
+    channel, name = await exports.send_export(inv.services, inv.client, inv.user_id, activity_id)
+    where = "above" if channel == inv.channel_id else "in our direct message"
+    text, words = compose("The CSV of ", Said(name, strong=True), f" is {where}.")
+    await inv.reply(text, blocks=words)
 
 
 NOTIFY_USAGE = (

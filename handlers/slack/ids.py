@@ -10,6 +10,12 @@ SHARE_LINK_FOR = "share_link_for"
 LOG_CONTACT = "log_contact"
 CHECK_IN = "check_in"
 LEAD_TIMELINE = "lead_timeline"
+SHARE_CARD_AGAIN = "share_card_again"  # "send again" under "you already have your card"
+
+# App Home (handlers/slack/home_blocks.py)
+HOME_NEW_ACTIVITY = "home_new_activity"
+HOME_EXPORT = "home_export"
+HOME_CONSOLE = "home_console"  # a URL button: Slack still sends an action, acknowledged
 
 LEAD_MARK_SPAM = "lead_mark_spam"
 LEAD_MARK_DUPLICATE = "lead_mark_duplicate"

@@ -407,10 +407,10 @@ async def test_home_tab_is_published_when_opened(
     sandbox: Sandbox, http: aiohttp.ClientSession
 ) -> None:
     page = await get(http, f"{sandbox.ui_url}/u/{EMPLOYEE}/home")  # tells the app
-    assert "Opening ShareTrail" in page or "Your activities" in page
+    assert "Opening ShareTrail" in page or "My shares" in page
     await sandbox.emulator.wait_until(lambda: sandbox.emulator.workspace.home_of(EMPLOYEE))
     pane = (await fragment(sandbox, http, EMPLOYEE, "home"))["pane"]
-    assert "Your activities" in pane and "Nothing shared yet" in pane
+    assert "My shares" in pane and "Nothing shared yet" in pane
     since = sandbox.emulator.mark()
     assert (await post(http, f"{sandbox.ui_url}/u/{EMPLOYEE}/home")) == {"ok": True, "error": ""}
     await sandbox.emulator.wait_for_call("views.publish", since=since)  # the app is done

@@ -142,8 +142,15 @@ async def test_stats_leaderboard_me_health(stack: Stack) -> None:
 async def test_export_uploads_csv_with_design_columns(stack: Stack) -> None:
     activity_id = await create_activity(stack)
     before = dm_count(stack, ADMIN)
-    assert "direct message" in await reply_to(stack, ADMIN, f"export {activity_id}")
-    message = await wait_for_dm(stack, ADMIN, "Export of activity", since=before)
+    reply = await reply_to(stack, ADMIN, f"export {activity_id}")
+    assert "The CSV of *Spring launch webinar* is in our direct message." in reply
+    message = await wait_for_dm(
+        stack, ADMIN, r"Export of Spring launch webinar \(activity 1\): 0 employees", since=before
+    )
+    # Asked inside that DM, the answer does not send the admin to the DM they are in.
+    dm = stack.slack.workspace.dm_with(ADMIN).id
+    reply = await reply_to(stack, ADMIN, f"export {activity_id}", channel=dm)
+    assert "is above" in reply and "direct message" not in reply
     file = stack.slack.workspace.files[message.files[0]]
     assert file.name.endswith(".csv")
     header = next(csv.reader(io.StringIO(file.content.decode("utf-8"))))

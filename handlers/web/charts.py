@@ -1,0 +1,25 @@
+"""GET /charts/{token}.png: a chart behind a signed, expiring link (bot/reports/links.py).
+
+Slack's servers fetch these for the image blocks of the App Home and the weekly report.
+Drawing happens in the chart workers (bot/reports/pool.py), never on the event loop.
+"""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from handlers.web.keys import SERVICES
+
+# Slack caches the image itself; nobody else should (the link is the capability).
+HEADERS = {"Cache-Control": "private, max-age=300", "X-Robots-Tag": "noindex"}
+
+
+async def chart_png(request: web.Request) -> web.StreamResponse:
+    services = request.app[SERVICES]
+    activity_id, kind = services.chart_links.read(request.match_info["token"])  # 404 / 410
+    chart = await services.reports.chart(activity_id, kind, "png")  # NotFound: a deleted one
+    return web.Response(body=chart.content, content_type="image/png", headers=HEADERS)
+
+
+def register(app: web.Application) -> None:
+    app.router.add_get("/charts/{token}.png", chart_png)
