@@ -61,6 +61,11 @@ class Settings(BaseSettings):
     wecom_oauth_url: str = "https://open.weixin.qq.com/connect/oauth2/authorize"
     # Default language (en or zh): new activities, the console, people with no chat locale.
     language: str = "en"
+    # The line under the customer's sign-up form, per language (empty: the built-in line),
+    # and the full privacy notice it links to (empty: no link).
+    privacy_notice_en: str = Field(default="", max_length=500)
+    privacy_notice_zh: str = Field(default="", max_length=500)
+    privacy_url: str = ""
 
     @field_validator("slack_api_url")
     @classmethod
@@ -126,6 +131,13 @@ class Settings(BaseSettings):
                     raise ValueError(
                         f"{part.strip()!r} is not an address or CIDR, e.g. 10.0.0.0/8,::1"
                     ) from None
+        return value
+
+    @field_validator("privacy_url")
+    @classmethod
+    def _privacy_url_is_web(cls, value: str) -> str:
+        if value and not value.startswith(("https://", "http://")):
+            raise ValueError("PRIVACY_URL must be an http(s):// address (or empty)")
         return value
 
     @field_validator("language")

@@ -32,7 +32,16 @@ from handlers.slack.directory import SlackDirectory
 from handlers.slack.notifier import SlackNotifier
 from handlers.slack.pacing import Pacer
 from handlers.slack.signing import RequestSigning
-from handlers.web import charts, checkin, console, landing, languages, logs, security
+from handlers.web import (
+    charts,
+    checkin,
+    console,
+    landing,
+    languages,
+    logs,
+    privacy_notice,
+    security,
+)
 from handlers.web.errors import error_pages
 from handlers.web.keys import BOLT, SERVICES, SIGNATURES, SLACK_CLIENT
 from handlers.web.visitors import PROXIES, TrustedProxies
@@ -222,6 +231,7 @@ def create_app(settings: Settings, *, runtime: Runtime | None = None) -> web.App
         auto_reload=False,  # templates are package data: no stat() per request
     )
     languages.install(aiohttp_jinja2.get_env(app))
+    privacy_notice.install(aiohttp_jinja2.get_env(app), settings)
     scripts = security.install(app, STATIC_DIR)
     aiohttp_jinja2.get_env(app).globals["inline_script"] = scripts.markup
 
