@@ -14,10 +14,10 @@ from bot.errors import InvalidInput, NotFound
 from store.models import Activity, RosterEntry
 
 MATERIAL_TYPES: dict[str, str] = {
-    "poster": "Poster",
-    "article": "Article",
-    "video": "Video",
-    "event_invitation": "Event invitation",
+    "poster": i18n.N_("Poster"),
+    "article": i18n.N_("Article"),
+    "video": i18n.N_("Video"),
+    "event_invitation": i18n.N_("Event invitation"),
 }
 STATUSES = ("draft", "published", "closed")
 NAME_MAX = 200

@@ -14,6 +14,7 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*")
 TAGS = re.compile(r"<(script|style)\b.*?</\1>|<[^>]+>", re.S | re.I)
 ATTRS = re.compile(r'\b(?:title|placeholder|aria-label|alt|content)="([^"]*)"')
 URL = re.compile(r"https?://\S+|\b[\w.+-]+@[\w-]+\.[\w.]+")
+COMMAND = re.compile(r"/sharetrail(?: [a-z][a-z-]*)*")  # commands stay literal in every language
 
 
 @functools.cache
@@ -39,7 +40,7 @@ def english_left(text: str, *, allow: tuple[str, ...] = ()) -> list[str]:
     text = html.unescape(text)
     for value in allow:
         text = text.replace(value, " ")
-    text = URL.sub(" ", text)
+    text = COMMAND.sub(" ", URL.sub(" ", text))
     found = []
     for chunk in re.split(r"[^A-Za-z'’ -]+", text):
         words = WORD.findall(chunk)

@@ -7,6 +7,7 @@ from typing import Any
 from bot import richtext
 from bot.activities import MATERIAL_TYPES, format_when, intro_doc
 from bot.directory import NotifySettings
+from bot.i18n import N_, _
 from bot.ledger import Balance
 from bot.notifications import (
     ActivityWeek,
@@ -104,7 +105,7 @@ def context(value: str) -> Block:
 
 def more_line(hidden: int, where: str) -> Block:
     """The "and N more" line of a capped surface, saying where to see the rest."""
-    return context(f"…and {hidden} more: {where}")
+    return context(_("…and {hidden} more: {where}").format(hidden=hidden, where=where))
 
 
 def activity_actions(activity_id: int) -> Block:
@@ -113,9 +114,9 @@ def activity_actions(activity_id: int) -> Block:
         "type": "actions",
         "block_id": f"activity_{activity_id}",
         "elements": [
-            button("Details", ids.ACTIVITY_DETAILS, value),
-            button("Get my share card", ids.GET_SHARE_CARD, value, "primary"),
-            button("My stats", ids.MY_STATS, value),
+            button(_("Details"), ids.ACTIVITY_DETAILS, value),
+            button(_("Get my share card"), ids.GET_SHARE_CARD, value, "primary"),
+            button(_("My stats"), ids.MY_STATS, value),
         ],
     }
 
@@ -127,8 +128,8 @@ def activity_notification(activity: Activity, rules: Rules = DEFAULTS) -> list[B
         {
             "type": "section",
             "fields": [
-                text(f"*When*\n{format_when(activity)}"),
-                text(f"*Material*\n{MATERIAL_TYPES.get(activity.material_type, '')}"),
+                text(_("*When*") + f"\n{format_when(activity)}"),
+                text(_("*Material*") + f"\n{_(MATERIAL_TYPES.get(activity.material_type, ''))}"),
             ],
         },
     ]
@@ -137,11 +138,12 @@ def activity_notification(activity: Activity, rules: Rules = DEFAULTS) -> list[B
     if activity.intro:
         blocks.append(doc_block(richtext.shorten(intro_doc(activity), INTRO_TEASER)))
     if activity.status == "closed":
-        blocks.append(context("🔒 This activity is closed. Thanks to everyone who shared!"))
+        blocks.append(context(_("🔒 This activity is closed. Thanks to everyone who shared!")))
         return blocks
     blocks.append(
         context(
-            "Tap *Get my share card* for your personal card with your own tracked link. "
+            _("Tap *Get my share card* for your personal card with your own tracked link.")
+            + " "
             + escape(rules_line(rules))
         )
     )
@@ -153,14 +155,16 @@ def announcement_dm(activity_id: int, name: str, when: str) -> list[Block]:
     """The activity, DM'd to one employee by `publish ID --dm-all`."""
     return [
         {"type": "header", "text": plain_text(f"📣 {name}")},
-        section(f"*When:* {escape(when)}"),
-        context("Tap *Get my share card* for your personal card with your own tracked link."),
+        section(_("*When:* {when}").format(when=escape(when))),
+        context(_("Tap *Get my share card* for your personal card with your own tracked link.")),
         activity_actions(activity_id),
     ]
 
 
 def notification_fallback(activity: Activity) -> str:
-    return f"New activity: {escape(activity.name)} ({format_when(activity)})"
+    return _("New activity: {name} ({when})").format(
+        name=escape(activity.name), when=format_when(activity)
+    )
 
 
 def _input(
@@ -181,7 +185,7 @@ def _input(
 def activity_modal(*, channel_id: str | None = None) -> dict[str, Any]:
     """The admin's 'new activity' form (DESIGN.md section 4)."""
     material_options = [
-        {"text": plain(label), "value": value} for value, label in MATERIAL_TYPES.items()
+        {"text": plain(_(label)), "value": value} for value, label in MATERIAL_TYPES.items()
     ]
     channel_element: dict[str, Any] = {
         "type": "conversations_select",
@@ -193,60 +197,60 @@ def activity_modal(*, channel_id: str | None = None) -> dict[str, Any]:
     return {
         "type": "modal",
         "callback_id": ids.ACTIVITY_MODAL,
-        "title": plain("New activity"),
-        "submit": plain("Create"),
-        "close": plain("Cancel"),
+        "title": plain(_("New activity")),
+        "submit": plain(_("Create")),
+        "close": plain(_("Cancel")),
         "blocks": [
-            _input(ids.BLOCK_NAME, "Name", {"type": "plain_text_input", "max_length": 200}),
-            _input(ids.BLOCK_STARTS_AT, "Starts", {"type": "datetimepicker"}),
-            _input(ids.BLOCK_ENDS_AT, "Ends", {"type": "datetimepicker"}),
+            _input(ids.BLOCK_NAME, _("Name"), {"type": "plain_text_input", "max_length": 200}),
+            _input(ids.BLOCK_STARTS_AT, _("Starts"), {"type": "datetimepicker"}),
+            _input(ids.BLOCK_ENDS_AT, _("Ends"), {"type": "datetimepicker"}),
             _input(
                 ids.BLOCK_MATERIAL,
-                "Material type",
+                _("Material type"),
                 {"type": "static_select", "options": material_options},
             ),
             _input(
                 ids.BLOCK_HEADLINE,
-                "Landing page headline",
+                _("Landing page headline"),
                 {"type": "plain_text_input", "max_length": 300},
                 optional=True,
-                hint="Shown big on the customer's page. Defaults to the name.",
+                hint=_("Shown big on the customer's page. Defaults to the name."),
             ),
             _input(
                 ids.BLOCK_INTRO,
-                "Landing page intro",
+                _("Landing page intro"),
                 {"type": "rich_text_input"},
                 optional=True,
-                hint="Bold, italics, links and lists show on the customer's page.",
+                hint=_("Bold, italics, links and lists show on the customer's page."),
             ),
-            _input(ids.BLOCK_KPI_VIEWS, "Target: views", number, optional=True),
-            _input(ids.BLOCK_KPI_SIGNUPS, "Target: sign-ups", number, optional=True),
-            _input(ids.BLOCK_KPI_ATTENDANCE, "Target: attendance", number, optional=True),
+            _input(ids.BLOCK_KPI_VIEWS, _("Target: views"), number, optional=True),
+            _input(ids.BLOCK_KPI_SIGNUPS, _("Target: sign-ups"), number, optional=True),
+            _input(ids.BLOCK_KPI_ATTENDANCE, _("Target: attendance"), number, optional=True),
             *points_inputs(),
             _input(
                 ids.BLOCK_SALESPEOPLE,
-                "Salespeople for this activity",
+                _("Salespeople for this activity"),
                 {"type": "multi_users_select"},
                 optional=True,
-                hint="Empty means the global roster (/sharetrail sales list).",
+                hint=_("Empty means the global roster (/sharetrail sales list)."),
             ),
             _input(
                 ids.BLOCK_CHANNEL,
-                "Publish to channel",
+                _("Publish to channel"),
                 channel_element,
                 optional=True,
-                hint="Leave empty to publish later with /sharetrail publish.",
+                hint=_("Leave empty to publish later with /sharetrail publish."),
             ),
         ],
     }
 
 
 RULE_LABELS = {
-    "unique_visitor": "Points per unique visitor",
-    "signup": "Points per sign-up",
-    "attended": "Points per attendee",
-    "converted": "Points per conversion",
-    "daily_cap": "Daily points cap per employee",
+    "unique_visitor": N_("Points per unique visitor"),
+    "signup": N_("Points per sign-up"),
+    "attended": N_("Points per attendee"),
+    "converted": N_("Points per conversion"),
+    "daily_cap": N_("Daily points cap per employee"),
 }
 
 
@@ -256,7 +260,7 @@ def points_inputs(rules: Rules = DEFAULTS) -> list[Block]:
     return [
         _input(
             ids.BLOCK_POINTS_PREFIX + name,
-            label,
+            _(label),
             {
                 "type": "number_input",
                 "is_decimal_allowed": False,
@@ -265,7 +269,7 @@ def points_inputs(rules: Rules = DEFAULTS) -> list[Block]:
                 "initial_value": str(values[name]),
             },
             optional=True,
-            hint="From visitors and sign-ups, per day." if name == "daily_cap" else "",
+            hint=_("From visitors and sign-ups, per day.") if name == "daily_cap" else "",
         )
         for name, label in RULE_LABELS.items()
     ]
