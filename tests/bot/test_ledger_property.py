@@ -187,7 +187,7 @@ async def _spend(
     await db.transaction(decide_work)
 
 
-async def _assert_stock_consistent(session, rewards: list[int]) -> None:  # type: ignore[no-untyped-def]
+async def _assert_stock_consistent(session, rewards: list[int], made: list[int]) -> None:  # type: ignore[no-untyped-def]
     """Stock never below zero; every item is in stock or in a redemption not refused; each
     redemption's debit (and refund, once refused) is in the ledger."""
     for reward_id in rewards:
@@ -201,7 +201,9 @@ async def _assert_stock_consistent(session, rewards: list[int]) -> None:  # type
             )
         ).all()
         assert reward.stock + len(taken) == STOCK
-    for redemption in (await session.exec(select(Redemption))).all():
+    for redemption in (
+        await session.exec(select(Redemption).where(col(Redemption.id).in_(made)))
+    ).all():
         refs = {
             entry.ref: entry.points
             for entry in (
@@ -331,7 +333,7 @@ async def play(url: str, history: list[Op]) -> None:
                 await db.transaction(work)
             async with db.session() as session:
                 await assert_ledger_consistent(session)
-                await _assert_stock_consistent(session, rewards)
+                await _assert_stock_consistent(session, rewards, redemptions)
         async with db.session() as session:
             # My stats per activity show the ledger's sums per bucket.
             for share in shares:
