@@ -10,6 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DomainError
+from bot.i18n import _
 from bot.service import ShareTrail
 from handlers.slack import ids, rewards_blocks
 from handlers.slack.errors import reporting_errors
@@ -49,7 +50,7 @@ async def submit_redeem(
     user_id = user_of(body)
     picked = _picked(view)
     if picked is None:
-        await ack(response_action="errors", errors={ids.BLOCK_REWARD: "Pick a reward."})
+        await ack(response_action="errors", errors={ids.BLOCK_REWARD: _("Pick a reward.")})
         return
     try:
         redemption = await services.spending.redeem(user_id, picked[0], expected_cost=picked[1])

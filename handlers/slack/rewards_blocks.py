@@ -131,5 +131,8 @@ def redeemed_modal(redemption: Redemption, balance: Balance) -> dict[str, Any]:
         "callback_id": ids.REDEEM_MODAL,
         "title": plain_text(_("Redeem points"), 24),
         "close": plain_text(_("Done"), 24),
-        "blocks": [*words, context(f"Points left: {balance_line(balance)}")],
+        "blocks": [
+            *words,
+            context(_("Points left: {balance}").format(balance=balance_line(balance))),
+        ],
     }
