@@ -8,6 +8,7 @@ from typing import Any
 
 from slack_bolt.async_app import AsyncApp
 from slack_bolt.context.ack.async_ack import AsyncAck
+from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
@@ -90,6 +91,7 @@ async def record_outcome(
     action: dict[str, Any],
     client: AsyncWebClient,
     context: dict[str, Any],
+    respond: AsyncRespond | None,
 ) -> None:
     await ack()
     services: ShareTrail = context["services"]
@@ -101,6 +103,11 @@ async def record_outcome(
     container = body.get("container") or {}
     if container.get("type") == "view":  # the App Home's lead list: redraw it
         await home.publish_home(client, services, user_id)
+        return
+    if container.get("is_ephemeral") and respond is not None:  # `/sharetrail leads`
+        line = blocks.outcome_line(status, change.previous, user_id)
+        text, _ = compose(f"Lead #{lead_id}: ", Said(lead.name), f" — {line}")
+        await respond(text=text, response_type="ephemeral", replace_original=False)
         return
     message = body.get("message") or {}
     channel = (body.get("channel") or {}).get("id") or container.get("channel_id")

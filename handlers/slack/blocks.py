@@ -6,8 +6,9 @@ from typing import Any
 
 from bot import richtext
 from bot.activities import MATERIAL_TYPES, format_when, intro_doc
+from bot.codes import PUSH_SOURCE_LABELS
 from bot.directory import NotifySettings
-from bot.i18n import N_, _
+from bot.i18n import N_, _, gettext
 from bot.ledger import Balance
 from bot.notifications import (
     ActivityWeek,
@@ -22,7 +23,6 @@ from bot.stats import ActivityReport, Progress
 from handlers.slack import ids
 from handlers.slack.markup import (
     Bold,
-    Code,
     Mention,
     Piece,
     Quote,
@@ -48,6 +48,11 @@ LIST_PAGE = 40  # lines per page of `/sharetrail list`
 DIGEST_LINES = 40
 INTRO_TEASER = 400  # characters of the intro in the channel announcement
 WEEKLY_LINES = 40
+
+
+def source_label(source: str) -> str:
+    """A push source as people read it ("Card QR", "WeChat"), never its tag (`card_qr`)."""
+    return gettext(PUSH_SOURCE_LABELS.get(source, PUSH_SOURCE_LABELS["other"]))
 
 
 def text(value: str, *, kind: str = "mrkdwn") -> dict[str, Any]:
@@ -438,7 +443,7 @@ def report_blocks(report: ActivityReport) -> list[Block]:
     ]
     if report.by_source:
         lines = [
-            f"`{source}`: {row.views} views, {row.signups} sign-ups"
+            f"{source_label(source)}: {row.views} views, {row.signups} sign-ups"
             for source, row in sorted(report.by_source.items(), key=lambda kv: -kv[1].views)
         ]
         blocks.append(section("*By push source*\n" + "\n".join(lines)))
@@ -449,7 +454,7 @@ def source_line(sources: dict[str, StatRow]) -> str:
     """Per push source, busiest first: where this employee's views and sign-ups came from."""
     ranked = sorted(sources.items(), key=lambda kv: (-kv[1].views, -kv[1].signups, kv[0]))
     parts = [
-        f"`{source}` {plural(row.views, 'view')}, {plural(row.signups, 'sign-up')}"
+        f"{source_label(source)} {plural(row.views, 'view')}, {plural(row.signups, 'sign-up')}"
         for source, row in ranked
         if row.views or row.signups
     ]
@@ -491,7 +496,7 @@ def lead_dm(lead: Lead, *, activity_name: str, employee_user_id: str, sticky: bo
     ]
     if lead.company:
         pieces += ["\n", Bold("Company: "), Said(lead.company)]
-    pieces += ["\n", Bold("Source: "), Code(lead.source)]
+    pieces += ["\n", Bold("Source: "), source_label(lead.source)]
     if lead.note:
         pieces += ["\n", Bold("Note from the customer"), Quote(lead.note)]
     blocks: list[Block] = [
@@ -711,18 +716,40 @@ def outcome_line(outcome: str, previous: str | None, by_user_id: str) -> str:
     return f"Outcome recorded: {OUTCOME_LABELS[outcome]} by <@{by_user_id}>."
 
 
-HELP_TEXT = """*ShareTrail commands*
-`/sharetrail new` — create an activity (admins)
+EVERYONE_HELP = """*ShareTrail commands*
 `/sharetrail list [page]` — all activities
-`/sharetrail publish ID [#channel] [--dm-all]` — post it; `--dm-all` also DMs everyone (admins)
-`/sharetrail close ID` — close an activity (admins)
-`/sharetrail sales add|remove @user …` / `sales list` — the salespeople roster (admins)
 `/sharetrail stats [ID]` — an activity's numbers and targets
 `/sharetrail leaderboard [ID | month [YYYY-MM] | quarter [YYYY-Qn]]` — top sharers
-`/sharetrail export ID` — CSV of every sharer's numbers (admins)
 `/sharetrail me [page]` — your numbers; `me notify on|off` — live alerts
 `/sharetrail me leaderboard on|off` — show or hide you on the leaderboards
 `/sharetrail me notify digest on|off` — a morning summary of yesterday
-`/sharetrail lead ID` — a lead's details and timeline
-`/sharetrail health` — is everything working (admins)
-`/sharetrail help` — this list"""
+`/sharetrail lead ID` — a lead you shared or follow up: details and timeline
+`/sharetrail help` — this list
+Tap *Get my share card* under an activity (or on the ShareTrail Home tab) for your card."""
+
+SALES_HELP = """*For salespeople*
+`/sharetrail leads [page]` — your open leads: new, awaiting outcome, follow-up due
+On a lead's DM: *Attended*, *No-show* or *Converted* records the outcome; *Log contact*, \
+*Check in* (a link for the customer's visit) and *Timeline*; reply in its thread to add notes.
+The Home tab lists your leads with the same buttons."""
+
+ADMIN_HELP = """*For admins*
+`/sharetrail new` — create an activity
+`/sharetrail publish ID [#channel] [--dm-all]` — post it; `--dm-all` also DMs everyone
+`/sharetrail close ID` — close an activity
+`/sharetrail sales add|remove @user …` / `sales list` — the salespeople roster \
+(mention people: type `@` and pick them, so Slack sends the mention)
+`/sharetrail export ID` — CSV of every sharer's numbers
+`/sharetrail health` — is everything working, in words"""
+
+HELP_TEXT = "\n\n".join((EVERYONE_HELP, SALES_HELP, ADMIN_HELP))
+
+
+def help_text(*, is_admin: bool, is_salesperson: bool) -> str:
+    """The commands for this person's roles (everyone's, then salespeople's, then admins')."""
+    parts = [EVERYONE_HELP]
+    if is_salesperson or is_admin:
+        parts.append(SALES_HELP)
+    if is_admin:
+        parts.append(ADMIN_HELP)
+    return "\n\n".join(parts)

@@ -11,20 +11,24 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import health as health_mod
 from bot.digests import DIGEST_HOUR
 from bot.errors import InvalidInput
+from bot.home import open_leads
+from bot.roles import on_a_roster
 from bot.service import ShareTrail
 from handlers.slack import (
     blocks,
     broadcast,
     exports,
+    home_blocks,
     publishing,
     records_blocks,
     reports,
     rewards_blocks,
 )
 from handlers.slack.errors import reporting_errors
-from handlers.slack.markup import ChannelRef, Code, Mention, Piece, Said, compose, escape
+from handlers.slack.markup import ChannelRef, Mention, Piece, Said, compose, escape
 from handlers.slack.parsing import parse_channel, parse_id, parse_users
 
 
@@ -51,8 +55,22 @@ class Invocation:
 Subcommand = Callable[[Invocation], Awaitable[None]]
 
 
+async def help_for(inv: Invocation) -> str:
+    is_admin = await inv.services.is_admin(inv.user_id)
+    async with inv.services.db.session() as session:
+        is_salesperson = await on_a_roster(session=session, user_id=inv.user_id)
+    return blocks.help_text(is_admin=is_admin, is_salesperson=is_salesperson)
+
+
 async def cmd_help(inv: Invocation) -> None:
-    await inv.reply(blocks.HELP_TEXT)
+    await inv.reply(await help_for(inv))
+
+
+async def cmd_leads(inv: Invocation) -> None:
+    """The salesperson's open leads (as on their Home tab), LEADS_PAGE a page."""
+    page = parse_id(inv.args[0], "page") if inv.args else 1
+    leads = await open_leads(inv.services, inv.user_id)
+    await inv.reply("Your leads", blocks=home_blocks.leads_page(leads, page))
 
 
 async def cmd_new(inv: Invocation) -> None:
@@ -253,7 +271,7 @@ async def cmd_lead(inv: Invocation) -> None:
         "\nShared by ",
         Mention(employee.user_id),
         " via ",
-        Code(lead.source),
+        blocks.source_label(lead.source),
         " · salesperson ",
         sales,
         f" · {outcome}",
@@ -267,15 +285,30 @@ def mask_phone(phone: str) -> str:
 
 
 async def cmd_health(inv: Invocation) -> None:
-    """Queue sizes and recent failures are internals: admins only."""
+    """Delivery in words, coloured by thresholds (bot/health.py): admins only."""
     await inv.services.require_admin(inv.user_id)
-    health = await inv.services.health()
-    lines = "\n".join(f"• {key}: {value}" for key, value in health.items())
-    await inv.reply(f"*ShareTrail health*\n{lines}")
+    services = inv.services
+    outbox = await services.outbox.health()
+    marks = {"ok": "✅", "warn": "⚠️", "bad": "❌"}
+    lines = [
+        f"{marks[line.level]} {escape(line.text)}"
+        for line in health_mod.explain(outbox, views_queued=services.recorder.pending)
+    ]
+    if await services.database_answers():
+        lines.insert(0, "✅ The database answers.")
+    else:
+        lines.insert(0, "❌ The database does not answer: nothing can be saved.")
+    lines += [f"❌ {escape(text)}" for text in health_mod.failures(outbox)]
+    thresholds = (
+        f"⚠️ when more than {health_mod.BACKLOG_WARN} messages wait; "
+        "❌ when a message could not be delivered."
+    )
+    await inv.reply("*ShareTrail health*\n" + "\n".join(lines) + f"\n_{thresholds}_")
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
     "help": cmd_help,
+    "leads": cmd_leads,
     "new": cmd_new,
     "list": cmd_list,
     "publish": cmd_publish,
@@ -311,7 +344,8 @@ async def handle_sharetrail(
         args=words[1:],
     )
     if subcommand is None:
-        await invocation.reply(f"I don't know `{escape(name)}`.\n\n{blocks.HELP_TEXT}")
+        help_text = await help_for(invocation)
+        await invocation.reply(f"I don't know `{escape(name)}`.\n\n{help_text}")
         return
     await subcommand(invocation)
 

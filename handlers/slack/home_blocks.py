@@ -187,6 +187,28 @@ def sales_section(data: HomeData) -> list[Block]:
     return blocks
 
 
+LEADS_PAGE = 15  # 3 blocks each at most, within a message's 50
+
+
+def leads_page(leads: list[OpenLead], page: int = 1) -> list[Block]:
+    """One page of `/sharetrail leads`: each lead with its state, outcome and timeline."""
+    if not leads:
+        return [section("No open leads. New sign-ups assigned to you show here.")]
+    pages = max(1, -(-len(leads) // LEADS_PAGE))
+    page = min(max(page, 1), pages)
+    shown = leads[(page - 1) * LEADS_PAGE : page * LEADS_PAGE]
+    title = f"*Your open leads* ({len(leads)})" + (f", page {page} of {pages}" if pages > 1 else "")
+    blocks: list[Block] = [section(title)]
+    for item in shown:
+        assert item.lead.id is not None
+        blocks.append(rich_text([f"{STATE_LABELS[item.state]} · ", *lead_pieces(item)]))
+        blocks.append(lead_actions(item.lead.id, f"leads_{item.lead.id}"))
+    later = len(leads) - page * LEADS_PAGE
+    if later > 0:
+        blocks.append(more_line(later, f"`/sharetrail leads {page + 1}`"))
+    return blocks
+
+
 def employee_actions() -> list[dict[str, Any]]:
     """Buttons under the employee's points (rewards: helper `spend`'s redeem modal)."""
     return [button(_("🎁 Redeem points"), ids.REDEEM_POINTS, "home")]

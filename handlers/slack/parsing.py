@@ -24,14 +24,28 @@ def parse_channel(token: str) -> str | None:
 
 def parse_users(tokens: list[str]) -> list[str]:
     users = []
-    for token in tokens:
+    for index, token in enumerate(tokens):
         user = parse_user(token)
         if user is None:
-            raise InvalidInput(f"`{token}` is not a user. Mention people like @ann.")
+            raise InvalidInput(not_a_mention(tokens[index:]))
         users.append(user)
     if not users:
         raise InvalidInput("Mention at least one person, like `@ann`.")
     return users
+
+
+def not_a_mention(rest: list[str]) -> str:
+    """Why a word is not a person, and the form that works. `@Sam Sales` typed out (not
+    picked from Slack's list) arrives as plain text: Slack sends a picked mention as
+    `<@U…>`, and a display name is neither unique nor stable, so it is not looked up."""
+    typed = " ".join(rest)[:80].replace("`", "'")
+    if typed.startswith("@"):
+        return (
+            f"`{typed}` reached me as text, not as a mention. Type `@`, then pick the person "
+            "from Slack's list (it turns into a highlighted name), e.g. "
+            "`/sharetrail sales add @Sam Sales`."
+        )
+    return f"`{typed}` is not a person. Mention people: type `@` and pick them from the list."
 
 
 def parse_id(token: str | None, what: str = "activity") -> int:

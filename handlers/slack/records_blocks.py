@@ -23,10 +23,9 @@ from bot.records import (
     size_label,
 )
 from handlers.slack import ids
-from handlers.slack.blocks import OUTCOME_LABELS, Block, button, context, plain
+from handlers.slack.blocks import OUTCOME_LABELS, Block, button, context, plain, source_label
 from handlers.slack.markup import (
     Bold,
-    Code,
     Date,
     Italic,
     Link,
@@ -138,7 +137,7 @@ def tagged_link_message(link: TaggedLink) -> tuple[str, list[Block]]:
         ":\n",
         Link(link.url, link.url),
         "\nViews and sign-ups through it count under ",
-        Code(link.source),
+        source_label(link.source),
         "; it is the same share as your card, so your totals stay together.",
     )
 
@@ -322,7 +321,7 @@ def customer_returned_message(event: CustomerReturned) -> tuple[str, list[Block]
         f" (lead #{event.lead_id}) is looking at ",
         Said(event.activity_name, strong=True),
         f" again{again}{read} (on {device}, via ",
-        Code(event.source),
+        source_label(event.source),
         ").",
     )
 
@@ -357,7 +356,12 @@ def entry_line(entry: TimelineEntry) -> list[Piece]:
     when: list[Piece] = [Date(entry.at), "  "]
     if entry.kind == "view":
         device = DEVICE_WORDS.get(entry.device, "a device")
-        line: list[Piece] = [*when, "👀 Viewed via ", Code(entry.source or ""), f" on {device}"]
+        line: list[Piece] = [
+            *when,
+            "👀 Viewed via ",
+            source_label(entry.source or ""),
+            f" on {device}",
+        ]
         if entry.dwell_ms:
             line.append(f" · read {duration(entry.dwell_ms)}")
         if entry.scroll_pct is not None:
@@ -367,7 +371,7 @@ def entry_line(entry: TimelineEntry) -> list[Piece]:
         return line
     if entry.kind == "signup":
         note: list[Piece] = ["\n      “", Said(shorten(entry.text, 300)), "”"] if entry.text else []
-        return [*when, "✍️ ", Bold("Signed up"), " via ", Code(entry.source or ""), *note]
+        return [*when, "✍️ ", Bold("Signed up"), " via ", source_label(entry.source or ""), *note]
     if entry.kind == "outcome":
         return [*when, OUTCOME_LABELS.get(entry.label, entry.label), *_by(entry)]
     if entry.kind == "contact":
@@ -433,7 +437,7 @@ def timeline_modal(timeline: Timeline) -> dict[str, Any]:
             " · shared by ",
             Mention(timeline.employee_user_id),
             " via ",
-            Code(lead.source),
+            source_label(lead.source),
             " · salesperson ",
             sales,
             f" · {outcome}",

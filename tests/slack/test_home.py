@@ -12,7 +12,7 @@ from handlers.slack import home_blocks
 from sandbox import validation
 from store.models import Activity, Lead
 from store.queries import StatRow
-from tests.conftest import ADMIN, EMPLOYEE, Stack
+from tests.conftest import ADMIN, EMPLOYEE, SALES, Stack
 from tests.flows import (
     add_global_roster,
     create_activity,
@@ -21,6 +21,7 @@ from tests.flows import (
     sign_up,
     view_landing,
 )
+from tests.slack.test_commands import reply_to
 
 
 async def test_app_home_lists_my_activities_with_stats(stack: Stack) -> None:
@@ -177,3 +178,28 @@ def test_home_view_stays_within_slack_limits() -> None:
     assert len([b for b in view["blocks"] if b["type"] == "image"]) == home_blocks.ADMIN_CHARTS
     many = home_blocks.capped([{"type": "divider"}] * 150)
     assert len(many) == 100 and "…and 51 more" in shown(many)
+
+
+async def test_leads_subcommand_lists_and_records(stack: Stack) -> None:
+    """`/sharetrail leads`: the salesperson's open leads with their state and buttons; an
+    outcome tapped on that ephemeral list is recorded and confirmed."""
+    await add_global_roster(stack, SALES[0])
+    activity_id = await create_activity(stack)
+    card = await get_share_card(stack, EMPLOYEE, activity_id)
+    await sign_up(stack, card.url, {"name": "Li Lei", "phone": "+8613800138001"})
+    await stack.settle()
+
+    reply = await reply_to(stack, SALES[0], "leads")
+    assert "Your open leads* (1)" in reply and "Li Lei" in reply and "🆕 New" in reply
+    assert "lead_outcome_converted" in reply and "lead_timeline" in reply
+    assert "No open leads" in await reply_to(stack, EMPLOYEE, "leads")
+
+    since = stack.slack.mark()
+    await stack.slack.click_button(SALES[0], "lead_outcome_converted", channel="C_GENERAL")
+    await stack.slack.wait_for_call("response_url", since=since)
+    await stack.settle()
+    lead, _, _ = await stack.services.lead_context(1)
+    assert lead.outcome == "converted"
+    confirmation = stack.slack.last_message("C_GENERAL", viewer=SALES[0])
+    assert confirmation is not None and "Outcome recorded" in confirmation.text
+    assert "No open leads" in await reply_to(stack, SALES[0], "leads")  # converted: done

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
+from bot.codes import PUSH_SOURCE_LABELS
 from sandbox.workspace import Message
 from store.models import Lead
 from tests.conftest import ADMIN, EMPLOYEE, SALES, Stack
@@ -43,7 +45,8 @@ async def choose(stack: Stack, user: str, value: str) -> None:
 async def tagged_link(stack: Stack, user: str, activity_id: int, source: str) -> str:
     since = len(stack.slack.dm_messages(user))
     await choose(stack, user, f"{activity_id}:{source}")
-    message = await wait_for_dm(stack, user, rf"`{source}`", since=since)
+    label = re.escape(PUSH_SOURCE_LABELS[source])  # the label people read, never the tag
+    message = await wait_for_dm(stack, user, rf"count under {label};", since=since)
     match = LINK.search(message.text)
     assert match, message.text
     return match.group(0)
@@ -126,10 +129,10 @@ async def test_views_and_signups_count_per_source_everywhere(stack: Stack) -> No
     assert (row["signups"], row["signups_wechat"], row["views_linkedin"]) == ("1", "1", "0")
 
     stats_text = text_of(await reply_to(stack, ADMIN, f"stats {activity_id}"))
-    assert "`wechat`: 1 views, 1 sign-ups" in stats_text
-    assert "`card_qr`: 1 views, 0 sign-ups" in stats_text
+    assert "WeChat: 1 views, 1 sign-ups" in stats_text and "card_qr" not in stats_text
+    assert "Card QR: 1 views, 0 sign-ups" in stats_text
     board = text_of(await reply_to(stack, ADMIN, f"leaderboard {activity_id}"))
-    assert "↳ `wechat` 1 view, 1 sign-up · `card_qr` 1 view, 0 sign-ups" in board, board
+    assert "↳ WeChat 1 view, 1 sign-up · Card QR 1 view, 0 sign-ups" in board, board
 
 
 async def test_an_unknown_choice_is_refused_with_a_message(stack: Stack) -> None:

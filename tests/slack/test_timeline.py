@@ -107,8 +107,8 @@ async def test_salesperson_sees_everything_in_time_order(stack: Stack, history: 
     assert PHONE in text and "Acme" not in text
     assert "Counted views by source: `linkedin` 1" in text and "read 2 min in total" in text
     order = [
-        "Viewed via `linkedin` on a phone · read 2 min · scrolled 80%",
-        "Signed up* via `linkedin`",
+        "Viewed via LinkedIn on a phone · read 2 min · scrolled 80%",
+        "Signed up* via LinkedIn",
         "Attended by <@U_SALES1>",
         "*Call* by <@U_SALES1>: Follow-up call: sending the proposal.",
         "Note by <@U_SALES1>: Prefers WeChat",
@@ -129,7 +129,7 @@ async def test_employee_opens_it_from_the_sign_up_dm_with_the_phone_masked(
     view = await click_and_open(stack, EMPLOYEE, "lead_timeline", MODAL, ts=signed_up.ts)
     text = modal_text(stack, view.id)
     assert MASKED in text and PHONE not in text and "138 1234" not in text
-    assert "Signed up* via `linkedin`" in text and "phone is hidden" in text
+    assert "Signed up* via LinkedIn" in text and "phone is hidden" in text
 
 
 # The salesperson's own records in the `history` fixture: a call's summary, a thread note,
@@ -145,8 +145,8 @@ SALES_RECORDS = (
     "Signed the NDA",
 )
 CUSTOMER_STORY = (
-    "Viewed via `linkedin` on a phone",
-    "Signed up* via `linkedin`",
+    "Viewed via LinkedIn on a phone",
+    "Signed up* via LinkedIn",
     "Attended by <@U_SALES1>",
 )
 
