@@ -46,6 +46,7 @@ class ActivityDraft:
     salespeople: list[str] = field(default_factory=list)
     channel_id: str | None = None
     tz: str = "UTC"
+    language: str = ""  # en or zh; empty: the language of whoever creates it
 
 
 def parse_target(raw: str) -> tuple[int | None, bool]:
@@ -106,6 +107,7 @@ async def create_activity(
         starts_at=draft.starts_at,
         ends_at=draft.ends_at,
         tz=draft.tz,
+        language=i18n.supported(draft.language, i18n.current_locale()),
         material_type=draft.material_type,
         headline=draft.headline.strip() or draft.name.strip(),
         intro=draft.intro.strip(),
@@ -147,6 +149,8 @@ async def update_activity(
     activity.starts_at = draft.starts_at
     activity.ends_at = draft.ends_at
     activity.material_type = draft.material_type
+    if draft.language:
+        activity.language = i18n.supported(draft.language)
     activity.headline = draft.headline.strip() or draft.name.strip()
     activity.intro_rich = _edited_intro_rich(activity, draft)
     activity.intro = draft.intro.strip()

@@ -56,6 +56,11 @@ class Activity(SQLModel, table=True):
     starts_at: datetime
     ends_at: datetime
     tz: str = Field(default="UTC", max_length=64)
+    # en or zh: a customer's page falls back to it when the browser asks for neither.
+    # None (rows made without one): the page falls back to LANGUAGE.
+    language: str | None = Field(
+        default=None, max_length=8, sa_column_kwargs={"server_default": "en"}
+    )
     material_type: str = Field(max_length=32)
     headline: str = Field(default="", max_length=300)
     intro: str = Field(default="", max_length=3000)  # plain text: previews, Open Graph

@@ -8,7 +8,7 @@ from bot import richtext
 from bot.activities import MATERIAL_TYPES, format_when, intro_doc
 from bot.codes import PUSH_SOURCE_LABELS
 from bot.directory import NotifySettings
-from bot.i18n import N_, _, gettext
+from bot.i18n import N_, _, current_locale, gettext
 from bot.ledger import Balance
 from bot.notifications import (
     ActivityWeek,
@@ -187,6 +187,16 @@ def _input(
     return block
 
 
+LANGUAGE_NAMES = {"en": "English", "zh": "中文"}  # each in its own language, as pickers do
+
+
+def language_select() -> dict[str, Any]:
+    """en / zh, starting at the language of the person filling the form (else LANGUAGE)."""
+    options = [{"text": plain(label), "value": code} for code, label in LANGUAGE_NAMES.items()]
+    initial = next(o for o in options if o["value"] == current_locale())
+    return {"type": "static_select", "options": options, "initial_option": initial}
+
+
 def activity_modal(*, channel_id: str | None = None) -> dict[str, Any]:
     """The admin's 'new activity' form (DESIGN.md section 4)."""
     material_options = [
@@ -213,6 +223,13 @@ def activity_modal(*, channel_id: str | None = None) -> dict[str, Any]:
                 ids.BLOCK_MATERIAL,
                 _("Material type"),
                 {"type": "static_select", "options": material_options},
+            ),
+            _input(
+                ids.BLOCK_LANGUAGE,
+                _("Language of the customer's page"),
+                language_select(),
+                optional=True,  # empty: the language of whoever fills it in
+                hint=_("Visitors whose browser asks for English or Chinese get that instead."),
             ),
             _input(
                 ids.BLOCK_HEADLINE,

@@ -49,6 +49,7 @@ BLOCK_KPI_SIGNUPS = "kpi_signups"
 BLOCK_KPI_ATTENDANCE = "kpi_attendance"
 BLOCK_SALESPEOPLE = "salespeople"
 BLOCK_CHANNEL = "channel_id"
+BLOCK_LANGUAGE = "language"
 # Points rules in the activity modal: block_id == "points_" + a bot/points.py RULE_FIELDS name.
 BLOCK_POINTS_PREFIX = "points_"
 

@@ -96,6 +96,9 @@ def parse_activity_form(view: dict[str, Any], *, tz: str) -> tuple[ActivityDraft
         ],
         channel_id=_element(values, ids.BLOCK_CHANNEL).get("selected_conversation") or None,
         tz=tz,
+        language=str(
+            (_element(values, ids.BLOCK_LANGUAGE).get("selected_option") or {}).get("value") or ""
+        ),
     )
     return draft, errors
 

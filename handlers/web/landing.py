@@ -13,7 +13,7 @@ from aiohttp import web
 from aiohttp.typedefs import Handler
 
 from assets import STATIC_DIR
-from bot import phones
+from bot import i18n, phones
 from bot.cache import MISSING
 from bot.calendar import activity_ics
 from bot.errors import DomainError, Forbidden, Gone, InvalidInput
@@ -44,6 +44,12 @@ PAGE_HEADERS = {"Content-Type": "text/html; charset=utf-8", "Cache-Control": "pr
 
 def _secure(request: web.Request) -> bool:
     return request.secure or request.headers.get("X-Forwarded-Proto") == "https"
+
+
+def page_locale(request: web.Request, page: LandingPage) -> str:
+    """The browser's choice between en and zh, else the activity's language."""
+    fallback = i18n.supported(page.activity.language, i18n.current_locale())
+    return i18n.negotiate(request.headers.get("Accept-Language"), fallback)
 
 
 def _page_context(
@@ -102,6 +108,7 @@ async def landing(request: web.Request) -> web.StreamResponse:
     page = None if visitor.known else services.cached_landing(code, visitor_key=visitor.key)
     if page is None:
         page = await services.landing(code, visitor_key=visitor.key, known_visitor=visitor.known)
+    i18n.set_locale(page_locale(request, page))  # the page's language is known only now
     if page.activity.id in signed_up_activities(request, services):
         # Rare, and different for each browser: rendered for this one, never cached.
         context = _page_context(request, services, page, signed_up=True)
@@ -177,6 +184,7 @@ async def _form_again(
     """The landing page again with what was typed, a message, and a fresh form token."""
     code = request.match_info["code"]
     page = await services.landing(code, visitor_key=visitor.key, known_visitor=visitor.known)
+    i18n.set_locale(page_locale(request, page))
     values = {name: fields[name] for name in SIGNUP_FIELDS}
     context = _page_context(request, services, page, values=values, errors=errors, message=message)
     response = aiohttp_jinja2.render_template("landing.html", request, context, status=status)
@@ -217,6 +225,7 @@ async def signup(request: web.Request) -> web.StreamResponse:
         response = _thanks(request)
     else:
         page = await services.landing(code, visitor_key=visitor.key, known_visitor=False)
+        i18n.set_locale(page_locale(request, page))
         response = aiohttp_jinja2.render_template(
             "signup_done.html",
             request,

@@ -51,3 +51,23 @@ async def test_customer_pages_in_zh_and_en(stack: Stack) -> None:
 def test_the_detector_finds_catalogue_english() -> None:
     assert english_left("请 Sign me up 吧") == ["Sign me up"]
     assert english_left("王芳 Wang Fang https://example.com/s/abc U0123") == []
+
+
+async def test_a_page_falls_back_to_the_activitys_language(stack: Stack) -> None:
+    from sqlmodel import select
+
+    from store.models import Activity
+
+    activity_id = await create_activity(stack, name="发布会")
+    card = await get_share_card(stack, EMPLOYEE, activity_id)
+    async with stack.runtime.db.session() as session:
+        activity = (await session.exec(select(Activity).where(Activity.id == activity_id))).one()
+        assert activity.language == "en"  # the admin's language (LANGUAGE: en)
+        activity.language = "zh"
+        session.add(activity)
+        await session.commit()
+    stack.services.page_cache.clear()
+    neither = {"Accept-Language": "fr-FR,fr;q=0.9,de;q=0.5", "User-Agent": MOBILE_UA}
+    assert "提交报名" in await view_landing(stack, card.url, neither)
+    assert "提交报名" in await view_landing(stack, card.url, {"User-Agent": MOBILE_UA})
+    assert "Sign me up" in await view_landing(stack, card.url, EN)  # the browser wins

@@ -23,7 +23,7 @@ from bot.activities import (
 )
 from bot.codes import PUSH_SOURCE_LABELS, PUSH_SOURCES
 from bot.errors import InvalidInput, NotFound
-from bot.i18n import _
+from bot.i18n import _, current_locale
 from bot.points import rules_line
 from bot.reports.service import KINDS
 from bot.roles import Role, names_of
@@ -55,6 +55,7 @@ TEXT_FIELDS = (
     "kpi_attendance",
     "salespeople",
     "channel",
+    "language",
 )
 NOTICES = ("published", "saved", "closed")  # ?published=1 after the redirect
 FIELD_MAX = 10_000  # longer than any rule allows: the rules say what is wrong with it
@@ -130,6 +131,7 @@ def read_draft(values: dict[str, str], *, tz: str) -> tuple[ActivityDraft, dict[
         salespeople=salespeople,
         channel_id=channel_id,
         tz=tz,
+        language=values["language"],
     )
     for name, message in validate_draft(draft).items():
         errors.setdefault(name, message)
@@ -152,6 +154,7 @@ def activity_values(activity: Activity, roster: list[str]) -> dict[str, str]:
         "kpi_attendance": target(activity.kpi_attendance),
         "salespeople": " ".join(roster),
         "channel": activity.channel_id or "",
+        "language": activity.language or "",
     }
 
 
@@ -195,7 +198,7 @@ async def list_activities(request: web.Request, viewer: Viewer) -> web.StreamRes
 @routes.get("/console/activities/new")
 @require_role(Role.ADMIN)
 async def new_activity(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-    values = dict.fromkeys(TEXT_FIELDS, "")
+    values = {**dict.fromkeys(TEXT_FIELDS, ""), "language": current_locale()}
     return form_page(
         request, viewer, values=values, errors={}, tz=await _viewer_tz(request, viewer)
     )
