@@ -472,6 +472,25 @@ class ShareTrail:
         token = self.own_links.sign(str(employee.id), ttl_seconds=OWN_LINK_TTL)
         return ShareCard(activity, employee, share, url, png, f"{url}?me={token}")
 
+    async def card_sent_to(self, user_id: str, activity_id: int) -> str | None:
+        """The conversation the employee's card for the activity was sent to, if it was."""
+        async with self.db.session() as session:
+            return (
+                await session.exec(
+                    select(Share.card_channel)
+                    .join(Employee, col(Employee.id) == col(Share.employee_id))
+                    .where(Employee.user_id == user_id, Share.activity_id == activity_id)
+                )
+            ).first()
+
+    async def card_sent(self, share_id: int, channel: str) -> None:
+        """Remember where the card went: a second tap points there instead of re-sending."""
+        async with self.db.session() as session:
+            share = await session.get(Share, share_id)
+            if share is not None:
+                share.card_channel = channel
+                session.add(share)
+
     def share_link(self, share_id: int, source: str) -> str:
         return share_url(self.codec, self.public_base_url, share_id, source)
 

@@ -16,7 +16,7 @@ from bot.leads import OutcomeChange
 from bot.service import ShareTrail
 from handlers.slack import blocks, home, ids, records_blocks
 from handlers.slack.errors import reporting_errors, slack_error
-from handlers.slack.markup import Said, compose, escape
+from handlers.slack.markup import Bold, Said, compose, escape
 from handlers.slack.parsing import parse_id
 from handlers.slack.payloads import action_value, user_of
 from handlers.slack.uploads import dm_file
@@ -38,14 +38,61 @@ async def show_details(
     )
 
 
-async def send_share_card(
-    ack: AsyncAck, body: dict[str, Any], client: AsyncWebClient, context: dict[str, Any]
+def _tapped_in(body: dict[str, Any]) -> str | None:
+    """The channel of the message whose button was tapped (None: a modal or the Home tab)."""
+    container = body.get("container") or {}
+    if container.get("type") != "message":
+        return None
+    return str((body.get("channel") or {}).get("id") or container.get("channel_id") or "") or None
+
+
+async def _tell(
+    client: AsyncWebClient, user_id: str, where: str | None, dm: str, **message: Any
 ) -> None:
-    """Ack first; render and upload afterwards (Slack's 3-second rule)."""
+    """An answer only the person sees: ephemeral where they tapped, else in our DM."""
+    if where and where != dm:
+        await client.chat_postEphemeral(channel=where, user=user_id, **message)
+    else:
+        await client.chat_postMessage(channel=dm, **message)
+
+
+async def send_share_card(
+    ack: AsyncAck,
+    body: dict[str, Any],
+    action: dict[str, Any],
+    client: AsyncWebClient,
+    context: dict[str, Any],
+) -> None:
+    """Ack first; render and upload afterwards (Slack's 3-second rule). Tapped in a channel,
+    the person is told there (ephemeral) that the card is in their DMs; tapped again, they
+    are pointed to the card they have, with "Send again" (which sends a new one)."""
     await ack()
     services: ShareTrail = context["services"]
     user_id = user_of(body)
-    card = await services.share_card(user_id, parse_id(action_value(body)))
+    activity_id = parse_id(action_value(body))
+    where = _tapped_in(body)
+    again = action.get("action_id") == ids.SHARE_CARD_AGAIN
+    sent_to = None if again else await services.card_sent_to(user_id, activity_id)
+    if sent_to:
+        activity = await services.activity(activity_id)
+        link = f"https://slack.com/app_redirect?channel={sent_to}"
+        text, words = compose(
+            "You already have your card for ",
+            Said(activity.name, strong=True),
+            ": it is in our direct messages. Tap ",
+            Bold("Send again"),
+            " for a fresh copy.",
+        )
+        buttons = {
+            "type": "actions",
+            "elements": [
+                blocks.button("Open our DM", ids.OPEN_DM, "dm") | {"url": link},
+                blocks.button("Send again", ids.SHARE_CARD_AGAIN, str(activity_id)),
+            ],
+        }
+        await _tell(client, user_id, where, sent_to, text=text, blocks=[*words, buttons])
+        return
+    card = await services.share_card(user_id, activity_id)
     channel = await dm_file(
         client,
         user_id,
@@ -60,6 +107,8 @@ async def send_share_card(
             "(your own visits are not counted)._"
         ),
     )
+    assert card.share.id is not None
+    await services.card_sent(card.share.id, channel)
     # A file message cannot carry blocks: the push-source picker follows it.
     try:
         await client.chat_postMessage(
@@ -69,6 +118,11 @@ async def send_share_card(
         )
     except SlackApiError as exc:  # the card itself arrived; only the extra picker is missing
         log.warning("could not post the push-source picker: %s", slack_error(exc))
+    if where and where != channel:
+        text, _ = compose(
+            "📬 Sent to your DMs: your card for ", Said(card.activity.name, strong=True), "."
+        )
+        await client.chat_postEphemeral(channel=where, user=user_id, text=text)
 
 
 async def show_my_stats(
@@ -191,6 +245,7 @@ async def ignore_unknown(ack: AsyncAck, body: dict[str, Any]) -> None:
 def register(app: AsyncApp) -> None:
     app.action(ids.ACTIVITY_DETAILS)(reporting_errors(show_details))
     app.action(ids.GET_SHARE_CARD)(reporting_errors(send_share_card))
+    app.action(ids.SHARE_CARD_AGAIN)(reporting_errors(send_share_card))
     app.action(ids.MY_STATS)(reporting_errors(show_my_stats))
     for action_id in ids.OUTCOME_BY_ACTION:
         app.action(action_id)(reporting_errors(record_outcome))

@@ -76,3 +76,4 @@ def register(app: AsyncApp) -> None:
     app.action(ids.HOME_NEW_ACTIVITY)(reporting_errors(new_activity))
     app.action(ids.HOME_EXPORT)(reporting_errors(export))
     app.action(ids.HOME_CONSOLE)(acknowledge)
+    app.action(ids.OPEN_DM)(acknowledge)

@@ -11,6 +11,7 @@ LOG_CONTACT = "log_contact"
 CHECK_IN = "check_in"
 LEAD_TIMELINE = "lead_timeline"
 SHARE_CARD_AGAIN = "share_card_again"  # "send again" under "you already have your card"
+OPEN_DM = "open_dm"  # URL button to the bot's DM (Slack still sends an action)
 
 # App Home (handlers/slack/home_blocks.py)
 HOME_NEW_ACTIVITY = "home_new_activity"

@@ -203,3 +203,32 @@ async def test_leads_subcommand_lists_and_records(stack: Stack) -> None:
     confirmation = stack.slack.last_message("C_GENERAL", viewer=SALES[0])
     assert confirmation is not None and "Outcome recorded" in confirmation.text
     assert "No open leads" in await reply_to(stack, SALES[0], "leads")  # converted: done
+
+
+async def test_share_card_answers_in_channel_and_a_second_tap_points_to_the_first(
+    stack: Stack,
+) -> None:
+    """Tapped under the channel post: the card goes to the DM and the channel says so
+    (ephemeral); a second tap sends no second card but points to the first, with "Send
+    again", which sends a fresh one."""
+    activity_id = await create_activity(stack)
+    since = stack.slack.mark()
+    await get_share_card(stack, EMPLOYEE, activity_id)
+    await stack.slack.wait_for_call("chat.postEphemeral", since=since)
+    told = stack.slack.last_message("C_MARKETING", viewer=EMPLOYEE)
+    assert told is not None and told.ephemeral_to == EMPLOYEE
+    assert "Sent to your DMs" in told.text and "Spring launch webinar" in told.text
+
+    cards = [m for m in stack.slack.dm_messages(EMPLOYEE) if m.files]
+    since = stack.slack.mark()
+    await stack.slack.click_button(EMPLOYEE, "get_share_card", channel="C_MARKETING")
+    await stack.slack.wait_for_call("chat.postEphemeral", since=since)
+    pointer = stack.slack.last_message("C_MARKETING", viewer=EMPLOYEE)
+    assert pointer is not None and "You already have your card" in pointer.text
+    assert [m for m in stack.slack.dm_messages(EMPLOYEE) if m.files] == cards
+
+    since = stack.slack.mark()
+    await stack.slack.click_button(EMPLOYEE, "share_card_again", channel="C_MARKETING")
+    await stack.slack.wait_until(
+        lambda: len([m for m in stack.slack.dm_messages(EMPLOYEE) if m.files]) == len(cards) + 1
+    )
