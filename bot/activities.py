@@ -65,21 +65,23 @@ def validate_draft(draft: ActivityDraft) -> dict[str, str]:
     """Field name -> message for every problem; empty when the draft is good."""
     errors: dict[str, str] = {}
     if not draft.name.strip():
-        errors["name"] = "Give the activity a name."
+        errors["name"] = i18n._("Give the activity a name.")
     elif len(draft.name) > NAME_MAX:
-        errors["name"] = f"Keep the name under {NAME_MAX} characters."
+        errors["name"] = i18n._("Keep the name under {n} characters.").format(n=NAME_MAX)
     if draft.starts_at is None:
-        errors["starts_at"] = "Pick a start date and time."
+        errors["starts_at"] = i18n._("Pick a start date and time.")
     if draft.ends_at is None:
-        errors["ends_at"] = "Pick an end date and time."
+        errors["ends_at"] = i18n._("Pick an end date and time.")
     if draft.starts_at and draft.ends_at and draft.ends_at <= draft.starts_at:
-        errors["ends_at"] = "The end must be after the start."
+        errors["ends_at"] = i18n._("The end must be after the start.")
     if draft.material_type not in MATERIAL_TYPES:
-        errors["material_type"] = "Choose a material type."
+        errors["material_type"] = i18n._("Choose a material type.")
     if len(draft.headline) > HEADLINE_MAX:
-        errors["headline"] = f"Keep the headline under {HEADLINE_MAX} characters."
+        errors["headline"] = i18n._("Keep the headline under {n} characters.").format(
+            n=HEADLINE_MAX
+        )
     if len(draft.intro) > INTRO_MAX:
-        errors["intro"] = f"Keep the intro under {INTRO_MAX} characters."
+        errors["intro"] = i18n._("Keep the intro under {n} characters.").format(n=INTRO_MAX)
     for name in ("kpi_views", "kpi_signups", "kpi_attendance"):
         value = getattr(draft, name)
         if value is not None and not 0 < value <= KPI_MAX:
