@@ -231,8 +231,10 @@ class _SignupForm(HTMLParser):
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = {name: value or "" for name, value in attrs}
-        if tag == "form" and values.get("action", "").endswith("/signup"):
-            self.action, self._inside = values["action"], True
+        # The page posts to ".../signup#signup" (the answer lands on the form): a browser
+        # never sends the fragment.
+        if tag == "form" and values.get("action", "").partition("#")[0].endswith("/signup"):
+            self.action, self._inside = values["action"].partition("#")[0], True
         elif self._inside and tag in ("input", "textarea") and values.get("name"):
             self.fields[values["name"]] = values.get("value", "")
 
