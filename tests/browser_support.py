@@ -7,6 +7,7 @@ import functools
 import os
 import shutil
 import subprocess
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -25,6 +26,20 @@ MOBILE_CHROME_UA = (
     "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) "
     "Chrome/130.0.0.0 Mobile Safari/537.36"
 )
+
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def screenshot_path(name: str) -> Path:
+    """Where a test saves a screenshot: test-artifacts/screenshots/ on every run, and docs/
+    (the README's pictures) only with UPDATE_DOCS_SCREENSHOT=1, so a test run leaves the
+    checkout as it found it."""
+    folder = REPO / (
+        "docs" if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1" else "test-artifacts/screenshots"
+    )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / name
 
 
 def _apt(*args: str) -> str | None:

@@ -1,17 +1,16 @@
 """The customer's page on a phone in headless Chromium: the sign-up button at the top
 takes them to the form; a form sent with a mistake comes back scrolled to the form with
 the error on screen (not at the top of a long page); buttons and inputs are set in the
-page's font. Screenshots for the README land in docs/."""
+page's font. Screenshots: test-artifacts/screenshots/ (docs/ with UPDATE_DOCS_SCREENSHOT=1)."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.i18n import translate
-from tests.browser_support import phone
+from tests.browser_support import phone, screenshot_path
 from tests.conftest import EMPLOYEE, SALES, Stack
 from tests.flows import add_global_roster, create_activity, get_share_card
 
@@ -22,7 +21,6 @@ def zh(message: str) -> str:
     return translate(message, locale="zh")
 
 
-DOCS = Path(__file__).resolve().parents[2] / "docs"
 AGENDA = (
     "Welcome and coffee",
     "What is new in ShareTrail 2: a tour of the release",
@@ -48,7 +46,7 @@ async def test_sign_up_button_and_errors_in_view(stack: Stack, browser: Any) -> 
     await page.goto(card.url)
     form = page.locator("#signup")
     await expect(form).not_to_be_in_viewport()  # a long page: the form is far below
-    await page.screenshot(path=str(DOCS / "landing-phone.png"))
+    await page.screenshot(path=str(screenshot_path("landing-phone.png")))
     await page.get_by_role("link", name="Sign up", exact=True).click()
     await expect(page.get_by_label("Name")).to_be_in_viewport()
 
@@ -67,7 +65,7 @@ async def test_sign_up_button_and_errors_in_view(stack: Stack, browser: Any) -> 
     await page.get_by_role("button", name="Sign me up").click()
     await expect(page.get_by_role("heading", name="You're signed up, Wang Fang!")).to_be_visible()
     await expect(page.get_by_role("link", name="Add to calendar")).to_be_visible()
-    await page.screenshot(path=str(DOCS / "landing-signed-up.png"))
+    await page.screenshot(path=str(screenshot_path("landing-signed-up.png")))
     await page.context.close()
 
     # A Chinese phone: the same page in Chinese (Accept-Language), for the README.
@@ -84,5 +82,5 @@ async def test_sign_up_button_and_errors_in_view(stack: Stack, browser: Any) -> 
     await page.goto(card.url)
     await expect(page.get_by_role("button", name=zh("Sign me up"))).to_be_visible()
     await expect(page.get_by_role("link", name=zh("Sign up"), exact=True)).to_be_visible()
-    await page.screenshot(path=str(DOCS / "landing-zh.png"))
+    await page.screenshot(path=str(screenshot_path("landing-zh.png")))
     await page.context.close()

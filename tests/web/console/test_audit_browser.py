@@ -4,18 +4,16 @@ the screenshot lands in docs/console-audit.png."""
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.browser_support import screenshot_path
 from tests.conftest import ADMIN, SALES, Stack
 from tests.flows import add_global_roster, create_activity
 from tests.web.console.test_console_browser import sign_in_as_admin
 
 pytestmark = pytest.mark.browser
-
-DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 async def test_audit_log_in_the_browser(console_stack: Stack, browser: Any) -> None:
@@ -37,7 +35,7 @@ async def test_audit_log_in_the_browser(console_stack: Stack, browser: Any) -> N
     await expect(rows.first).to_contain_text("Activity closed")
     await expect(rows.first).to_contain_text("Alex Admin")
     await expect(page.get_by_role("cell", name="Salespeople added")).to_be_visible()
-    await page.screenshot(path=str(DOCS / "console-audit.png"), full_page=True)
+    await page.screenshot(path=str(screenshot_path("console-audit.png")), full_page=True)
 
     await page.get_by_label("Action").select_option(label="CSV export")
     await page.get_by_role("button", name="Filter").click()

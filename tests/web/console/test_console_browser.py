@@ -4,14 +4,13 @@ Slack page, creates an activity (first with a mistake the form points out), publ
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import aiohttp
 import pytest
 
 from bot.i18n import translate
-from tests.browser_support import phone
+from tests.browser_support import phone, screenshot_path
 from tests.conftest import EMPLOYEE, MOBILE_UA, SALES, Stack
 from tests.flows import add_global_roster, create_activity, get_share_card, sign_up
 
@@ -20,9 +19,6 @@ pytestmark = pytest.mark.browser
 
 def zh(message: str) -> str:
     return translate(message, locale="zh")
-
-
-DOCS = Path(__file__).resolve().parents[3] / "docs"
 
 
 async def sign_in_as(page: Any, stack: Stack, name: str, role: str) -> None:
@@ -82,8 +78,7 @@ async def test_admin_creates_and_publishes_an_activity(console_stack: Stack, bro
     await expect(page.get_by_text("The end must be after the start.")).to_be_visible()
     await expect(page.get_by_text("Targets must be whole numbers")).to_be_visible()
     await expect(page.get_by_label("Name")).to_have_value("Spring product tour")
-    DOCS.mkdir(exist_ok=True)
-    await page.screenshot(path=str(DOCS / "console-form-errors.png"), full_page=True)
+    await page.screenshot(path=str(screenshot_path("console-form-errors.png")), full_page=True)
     assert await console_stack.services.activities() == []
 
     await page.get_by_label("Ends").fill("2030-03-01T16:00")
@@ -96,7 +91,7 @@ async def test_admin_creates_and_publishes_an_activity(console_stack: Stack, bro
         lambda: console_stack.slack.last_message("C_MARKETING")
     )
     assert "Spring product tour" in posted.text
-    await page.screenshot(path=str(DOCS / "console-activity.png"), full_page=True)
+    await page.screenshot(path=str(screenshot_path("console-activity.png")), full_page=True)
 
     await customers(console_stack, 1)
     await page.get_by_role("link", name="Open the report: charts, employees, sources").click()
@@ -105,19 +100,19 @@ async def test_admin_creates_and_publishes_an_activity(console_stack: Stack, bro
     sources = page.locator("section", has=page.get_by_role("heading", name="By push source"))
     await expect(sources.get_by_role("cell", name="WeChat")).to_be_visible()
     await expect(sources.get_by_role("cell", name="Card QR")).to_be_visible()
-    await page.screenshot(path=str(DOCS / "console-report.png"), full_page=True)
+    await page.screenshot(path=str(screenshot_path("console-report.png")), full_page=True)
 
     await page.get_by_role("link", name="Dashboard").click()
     await expect(page.get_by_role("link", name="Spring product tour")).to_be_visible()
     await expect(page.locator("svg.chart")).to_have_count(1)
-    await page.screenshot(path=str(DOCS / "console-dashboard.png"), full_page=True)
+    await page.screenshot(path=str(screenshot_path("console-dashboard.png")), full_page=True)
 
     await page.get_by_role("link", name="People").click()
     await page.get_by_label("Or a Slack user ID").fill("U_BOB")
     await page.get_by_role("button", name="Add salesperson").click()
     await expect(page.get_by_text("Added to the salespeople.")).to_be_visible()
     await expect(page.get_by_role("cell", name="Bob Smith", exact=True)).to_be_visible()
-    await page.screenshot(path=str(DOCS / "console-people.png"), full_page=True)
+    await page.screenshot(path=str(screenshot_path("console-people.png")), full_page=True)
     await context.close()
 
     # The salesperson: their leads, one opened, an outcome recorded.
@@ -135,7 +130,7 @@ async def test_admin_creates_and_publishes_an_activity(console_stack: Stack, bro
     await expect(timeline.get_by_role("cell", name="(WeChat)")).to_be_visible()
     await expect(timeline.get_by_role("cell", name="Attended", exact=True)).to_be_visible()
     assert "wechat" not in await timeline.inner_text()
-    await page.screenshot(path=str(DOCS / "console-lead.png"), full_page=True)
+    await page.screenshot(path=str(screenshot_path("console-lead.png")), full_page=True)
     await context.close()
 
     # The employee: their own numbers, no admin pages.
@@ -145,7 +140,7 @@ async def test_admin_creates_and_publishes_an_activity(console_stack: Stack, bro
     shares = page.locator("section", has=page.get_by_role("heading", name="Your shares"))
     await expect(shares.get_by_role("cell", name="Spring product tour")).to_be_visible()
     await expect(page.get_by_role("link", name="Activities")).to_have_count(0)
-    await page.screenshot(path=str(DOCS / "console-employee.png"), full_page=True)
+    await page.screenshot(path=str(screenshot_path("console-employee.png")), full_page=True)
     await context.close()
 
     # The same report for an admin whose browser asks for Chinese.
@@ -159,7 +154,7 @@ async def test_admin_creates_and_publishes_an_activity(console_stack: Stack, bro
     await page.goto(f"{console_stack.app_url}/console/activities/1/report")
     await expect(page.get_by_role("heading", name=zh("By push source"))).to_be_visible()
     await expect(page.locator("svg.chart")).to_have_count(4)
-    await page.screenshot(path=str(DOCS / "console-zh.png"), full_page=True)
+    await page.screenshot(path=str(screenshot_path("console-zh.png")), full_page=True)
     await context.close()
 
 
@@ -177,7 +172,7 @@ async def test_readable_on_a_phone(console_stack: Stack, browser: Any) -> None:
     font = await name.evaluate("e => getComputedStyle(e).fontFamily")
     assert font == await page.evaluate("getComputedStyle(document.body).fontFamily")
     assert await name.evaluate("e => getComputedStyle(e).fontSize") == "16px"
-    await page.screenshot(path=str(DOCS / "console-phone.png"), full_page=True)
+    await page.screenshot(path=str(screenshot_path("console-phone.png")), full_page=True)
 
     # The report and the people page fit the phone too (wide tables scroll in their card).
     activity_id = await create_activity(console_stack, name="Spring product tour")
@@ -191,4 +186,4 @@ async def test_readable_on_a_phone(console_stack: Stack, browser: Any) -> None:
     card = await page.locator(".chart-card").first.bounding_box()
     assert card is not None and card["width"] <= 390  # the chart scrolls inside its card
     assert await page.evaluate("document.documentElement.scrollWidth") <= 390
-    await page.screenshot(path=str(DOCS / "console-report-phone.png"), full_page=True)
+    await page.screenshot(path=str(screenshot_path("console-report-phone.png")), full_page=True)

@@ -5,7 +5,6 @@ in headless Chromium (screenshot in docs/), audited, and the points become avail
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,6 +13,7 @@ from sqlmodel import select
 from bot import audit, ledger
 from bot.points import Rules, rules_line
 from store.models import AuditEntry, PointFlag
+from tests.browser_support import screenshot_path
 from tests.conftest import CJK_EMPLOYEE, EMPLOYEE, SALES, Stack
 from tests.flows import add_global_roster, create_activity, get_share_card, sign_up
 from tests.ledger_support import assert_ledger_consistent
@@ -22,7 +22,6 @@ from tests.web.console.test_console_browser import sign_in_as_admin
 
 pytestmark = pytest.mark.browser
 
-DOCS = Path(__file__).resolve().parents[3] / "docs"
 PHONE = "+86 139 0000 0042"
 
 
@@ -74,8 +73,7 @@ async def test_review_queue_in_the_browser(
     row = page.get_by_role("row").filter(has_text="several employees")
     await expect(row).to_contain_text("Autumn tour")
     await expect(row).to_contain_text("15")
-    DOCS.mkdir(exist_ok=True)
-    await page.screenshot(path=str(DOCS / "console-review.png"), full_page=True)
+    await page.screenshot(path=str(screenshot_path("console-review.png")), full_page=True)
     await row.get_by_role("button", name="Approve").click()
     await expect(page.get_by_text("Approved: the points are available.")).to_be_visible()
     await expect(page.get_by_text("Nothing waits for review.")).to_be_visible()

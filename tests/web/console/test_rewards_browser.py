@@ -10,8 +10,9 @@ from typing import Any
 import pytest
 
 from bot import ledger
+from tests.browser_support import screenshot_path
 from tests.conftest import EMPLOYEE, Stack
-from tests.web.console.test_console_browser import DOCS, sign_in_as_admin
+from tests.web.console.test_console_browser import sign_in_as_admin
 from tests.web.console.test_rewards import png
 
 pytestmark = pytest.mark.browser
@@ -60,8 +61,7 @@ async def test_admin_keeps_the_catalogue_and_the_queue(
     await services.spending.redeem(EMPLOYEE, reward.id or 0)
     await page.reload()
     await expect(page.get_by_role("button", name="Fulfil #1")).to_be_visible()
-    DOCS.mkdir(exist_ok=True)
-    await page.screenshot(path=str(DOCS / "console-rewards.png"), full_page=True)
+    await page.screenshot(path=str(screenshot_path("console-rewards.png")), full_page=True)
 
     await page.locator("#note-2").fill("Size M is gone, sorry")
     await page.get_by_role("button", name="Refuse and refund #2").click()
