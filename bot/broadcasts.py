@@ -15,8 +15,8 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import outbox as outbox_mod
 from bot.activities import format_when, get_activity
 from bot.errors import InvalidInput
-from bot.notifications import ActivityAnnounced
-from store.models import Broadcast
+from bot.notifications import ActivityAnnounced, AnnouncementClosed
+from store.models import Activity, Broadcast, OutboxMessage
 
 
 def batch_name(broadcast_id: int) -> str:
@@ -107,3 +107,36 @@ async def set_progress_message(
     if broadcast is not None:
         broadcast.progress_channel, broadcast.progress_ts = channel, ts
         session.add(broadcast)
+
+
+async def queue_closed_announcements(*, session: AsyncSession, activity: Activity) -> int:
+    """Redraw every announcement DM of a closed activity without its share card button
+    (through the outbox: paced, retried, once each); returns how many were queued."""
+    assert activity.id is not None
+    sent = (
+        await session.exec(
+            select(OutboxMessage).where(
+                col(OutboxMessage.key).startswith(f"announce:{activity.id}:"),
+                OutboxMessage.status == "sent",
+                col(OutboxMessage.ts).is_not(None),
+            )
+        )
+    ).all()
+    events = [
+        (
+            f"announce-closed:{activity.id}:{row.id}",
+            AnnouncementClosed(
+                row.key.rsplit(":", 1)[-1],  # announce:{activity}:{user}
+                str(row.channel),
+                str(row.ts),
+                activity.id,
+                activity.name,
+                format_when(activity),
+            ),
+        )
+        for row in sent
+        if row.channel
+    ]
+    for key, event in events:
+        await outbox_mod.enqueue(session=session, key=key, event=event)
+    return len(events)

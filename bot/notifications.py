@@ -168,6 +168,18 @@ class ActivityAnnounced:
 
 
 @dataclass(frozen=True)
+class AnnouncementClosed:
+    """An announcement DM of a closed activity, redrawn without its live button."""
+
+    user_id: str
+    channel: str
+    ts: str
+    activity_id: int
+    activity_name: str
+    when: str
+
+
+@dataclass(frozen=True)
 class ShareReminder:
     """The activity starts within a day and this employee has not shared it yet."""
 
@@ -275,6 +287,7 @@ Notification = (
     | CheckedIn
     | CustomerReturned
     | ActivityAnnounced
+    | AnnouncementClosed
     | ViewEngaged
     | ShareReminder
     | OutcomeReminder

@@ -19,6 +19,7 @@ from bot.directory import Directory, Profile
 from bot.errors import NotFound
 from bot.notifications import (
     ActivityAnnounced,
+    AnnouncementClosed,
     CardViewed,
     CheckedIn,
     ContactLogged,
@@ -63,7 +64,10 @@ def recipient(event: Notification) -> str:
     """The one person an event is for (events for several are split by `per_person`)."""
     if isinstance(event, CardViewed | ViewsTallied | ViewEngaged | OutcomeRecorded):
         return event.employee_user_id
-    if isinstance(event, DailyDigest | ActivityAnnounced | ShareReminder | RedemptionDecided):
+    if isinstance(
+        event,
+        DailyDigest | ActivityAnnounced | AnnouncementClosed | ShareReminder | RedemptionDecided,
+    ):
         return event.user_id
     if isinstance(event, LeadCreated):
         if event.audience == "salesperson" and event.salesperson_user_id:

@@ -410,6 +410,8 @@ class ShareTrail:
                 subject=audit_mod.subject("activity", activity_id),
                 details={"name": activity.name},
             )
+            await broadcasts_mod.queue_closed_announcements(session=session, activity=activity)
+        self.outbox.wake()
         self.changed()
         self._activities_changed()
         return activity

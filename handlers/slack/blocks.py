@@ -166,6 +166,15 @@ def announcement_dm(activity_id: int, name: str, when: str) -> list[Block]:
     ]
 
 
+def closed_announcement_dm(name: str, when: str) -> list[Block]:
+    """The same DM once the activity is closed: no live button left to tap."""
+    return [
+        {"type": "header", "text": plain_text(f"📣 {name}")},
+        section(_("*When:* {when}").format(when=escape(when))),
+        context(_("🔒 This activity is closed. Thanks to everyone who shared!")),
+    ]
+
+
 def notification_fallback(activity: Activity) -> str:
     return _("New activity: {name} ({when})").format(
         name=escape(activity.name), when=format_when(activity)

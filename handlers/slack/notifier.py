@@ -26,6 +26,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.notifications import (
     ActivityAnnounced,
+    AnnouncementClosed,
     CardViewed,
     CheckedIn,
     ContactLogged,
@@ -273,6 +274,16 @@ class SlackNotifier:
                     blocks=blocks.announcement_dm(
                         event.activity_id, event.activity_name, event.when
                     ),
+                )
+            ]
+        if isinstance(event, AnnouncementClosed):
+            return [
+                Outgoing(
+                    "announce-closed",
+                    event.channel,
+                    mrkdwn(["🔒 Closed: ", Said(event.activity_name), "."]),
+                    blocks=blocks.closed_announcement_dm(event.activity_name, event.when),
+                    update_ts=event.ts,
                 )
             ]
         if isinstance(event, ShareReminder):

@@ -18,6 +18,7 @@ from typing import Any
 from bot.i18n import N_, _
 from bot.notifications import (
     ActivityAnnounced,
+    AnnouncementClosed,
     CardViewed,
     CheckedIn,
     ContactLogged,
@@ -259,6 +260,8 @@ def render(event: Notification, key: str) -> list[Message]:
                 ),
             )
         ]
+    if isinstance(event, AnnouncementClosed):
+        return []  # WeCom messages cannot be edited: nothing to redraw
     if isinstance(event, ActivityAnnounced):
         return [
             activity_card(

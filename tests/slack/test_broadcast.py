@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 
 import pytest
 from sqlmodel import select
 
-from sandbox.workspace import add_people
+from sandbox.workspace import Message, add_people
 from store.models import OutboxMessage
 from tests.conftest import ADMIN, Stack
 from tests.flows import create_activity, wait_for_dm
+from tests.slack.test_commands import reply_to
 
 SEEDED_PEOPLE = {"U_ADMIN", "U_LI", "U_HAN", "U_ANN", "U_BOB", "U_SALES1", "U_SALES2"}
 
@@ -117,3 +119,29 @@ async def test_permanent_errors_are_not_retried_and_show_in_health(stack: Stack)
     assert health["messages_failed"] == 1
     assert "announce:1:U_P00001 (account_inactive)" in str(health["recent_failures"])
     await wait_for_dm(stack, ADMIN, r"✅ Announced .* \(1 could not be reached\)")
+
+
+async def test_closing_takes_the_button_off_the_dm_all_announcements(stack: Stack) -> None:
+    activity_id = await create_activity(stack)
+    await dm_all(stack, f"publish {activity_id} <#C_MARKETING|marketing> --dm-all")
+    await stack.settle()
+    workspace = stack.slack.workspace
+
+    def announcement_dms() -> list[Message]:
+        return [
+            m
+            for channel in workspace.channels.values()
+            if channel.is_im
+            for m in workspace.messages.get(channel.id, [])
+            if "📣" in json.dumps(m.blocks, ensure_ascii=False)
+        ]
+
+    before = announcement_dms()
+    assert before and all("get_share_card" in json.dumps(m.blocks) for m in before)
+    await reply_to(stack, ADMIN, f"close {activity_id}")
+    await stack.settle()
+    after = announcement_dms()
+    assert len(after) == len(before)  # redrawn in place, none posted
+    for message in after:
+        text = json.dumps(message.blocks, ensure_ascii=False)
+        assert "get_share_card" not in text and "This activity is closed" in text
