@@ -1,12 +1,20 @@
 """For headless-browser tests: Debian's chromium (Playwright drives it by executable_path),
-installed with apt-get on first use when missing; otherwise the test is skipped, saying why."""
+installed with apt-get on first use when missing; otherwise the test is skipped, saying why.
+
+pytest-xdist runs several test processes at once, and each may find chromium missing: the
+check and the install happen under one file lock (`apt_lock`), so apt-get runs once and
+the others wait for it and then find the binary."""
 
 from __future__ import annotations
 
+import fcntl
 import functools
 import os
 import shutil
 import subprocess
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -64,16 +72,30 @@ def _apt(*args: str) -> str | None:
     return None
 
 
+@contextmanager
+def apt_lock() -> Iterator[None]:
+    """Held while checking for and installing packages: one test process at a time
+    (apt-get itself fails rather than waits when another holds the dpkg lock)."""
+    path = Path(tempfile.gettempdir()) / "sharetrail-tests-apt.lock"
+    with path.open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 @functools.cache
 def _find_or_install() -> tuple[str | None, str]:
-    for path in (CHROMIUM, shutil.which("chromium")):
-        if path and os.access(path, os.X_OK):
-            if not all(os.path.exists(font) for font in FONT_FILES):
-                _apt("install", "-y", *FONT_PACKAGES)  # for the screenshots: best effort
-            return path, ""
-    reason = _apt("update") or _apt("install", "-y", *PACKAGES) or ""
-    path = shutil.which("chromium")
-    return path, reason or "apt-get finished but no chromium is on PATH"
+    with apt_lock():
+        for path in (CHROMIUM, shutil.which("chromium")):
+            if path and os.access(path, os.X_OK):
+                if not all(os.path.exists(font) for font in FONT_FILES):
+                    _apt("install", "-y", *FONT_PACKAGES)  # for the screenshots: best effort
+                return path, ""
+        reason = _apt("update") or _apt("install", "-y", *PACKAGES) or ""
+        path = shutil.which("chromium")
+        return path, reason or "apt-get finished but no chromium is on PATH"
 
 
 def chromium_executable() -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -15,7 +16,7 @@ import aiohttp
 import asyncpg
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer, unused_port
+from aiohttp.test_utils import TestServer
 
 from bot import view_alerts
 from bot.service import ShareTrail
@@ -78,6 +79,18 @@ async def slack_server() -> AsyncIterator[tuple[SlackEmulator, TestServer]]:
     emulator.base_url = str(server.make_url("")).rstrip("/")
     yield emulator, server
     await server.close()
+
+
+def listening_socket() -> socket.socket:
+    """A socket listening on a free port of 127.0.0.1, for `web.SockSite`. Unlike
+    `unused_port()` (find a free port, close it, bind it again later) nothing else can take
+    the port in between: several test processes (pytest-xdist) start servers at once."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
 
 
 PG_ADMIN_DSN = "postgresql://postgres@127.0.0.1:5432/test"
@@ -182,7 +195,8 @@ async def stack(
     tmp_path: Path, database_url: str, slack_server: tuple[SlackEmulator, TestServer]
 ) -> AsyncIterator[Stack]:
     emulator, server = slack_server
-    port = unused_port()
+    sock = listening_socket()
+    port = sock.getsockname()[1]
     settings = make_settings(
         tmp_path, str(server.make_url("/api/")), port, database_url=database_url
     )
@@ -191,7 +205,7 @@ async def stack(
     app = create_app(settings, runtime=runtime)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await web.SockSite(runner, sock).start()
     app_url = f"http://127.0.0.1:{port}"
     emulator.app_url = app_url
     # unsafe=True: accept cookies from an IP host (127.0.0.1), as a browser does.

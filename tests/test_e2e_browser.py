@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 
 from handlers.sandbox_runner import Sandbox, start_sandbox
+from tests.browser_support import apt_lock
 
 pytestmark = pytest.mark.browser
 
@@ -70,12 +71,13 @@ def _install_chromium() -> str | None:
 @pytest.fixture(scope="session")
 def chromium() -> str:
     """Path of Debian's chromium, installed with apt-get on first use if missing."""
-    path = shutil.which("chromium")
-    if path is None:
-        reason = _install_chromium()
+    with apt_lock():  # other test processes (pytest-xdist) may be installing it right now
         path = shutil.which("chromium")
         if path is None:
-            pytest.skip(f"Debian's chromium is not installed and could not be: {reason}")
+            reason = _install_chromium()
+            path = shutil.which("chromium")
+    if path is None:
+        pytest.skip(f"Debian's chromium is not installed and could not be: {reason}")
     return path
 
 

@@ -429,10 +429,16 @@ async def test_a_replica_killed_mid_burst_while_slack_fails_loses_no_answered_si
                     await visitor.close()
 
             burst = [asyncio.create_task(customer(n)) for n in range(60)]
-            await half.wait()
+            everyone = asyncio.gather(*burst)
+            # Should the burst end before 20 answers (a broken page), fail instead of waiting
+            # for `half` forever.
+            await asyncio.wait(
+                [asyncio.ensure_future(half.wait()), everyone], return_when=asyncio.FIRST_COMPLETED
+            )
+            assert half.is_set(), f"only {len(answered)} of 60 sign-ups answered 200"
             victim.process.send_signal(signal.SIGKILL)
             assert await victim.process.wait() == -signal.SIGKILL
-            await asyncio.gather(*burst)
+            await everyone
             assert 20 <= len(answered) < 60
             emulator.faults.clear()  # Slack is back
             expected = {f"Customer {n:04d}" for n in answered}

@@ -13,11 +13,11 @@ from urllib.parse import parse_qs, urlsplit
 import aiohttp
 import pytest
 from aiohttp import web
-from aiohttp.test_utils import TestServer, unused_port
+from aiohttp.test_utils import TestServer
 
 from handlers.main import create_app, start_runtime, stop_runtime
 from sandbox.emulator import SlackEmulator
-from tests.conftest import Stack, make_settings
+from tests.conftest import Stack, listening_socket, make_settings
 
 CLIENT_ID = "test.console"
 CLIENT_SECRET = "test-console-secret"
@@ -30,7 +30,8 @@ async def console_stack(
 ) -> AsyncIterator[Stack]:
     emulator, server = slack_server
     emulator.openid.register_client(CLIENT_ID, CLIENT_SECRET)
-    port = unused_port()
+    sock = listening_socket()
+    port = sock.getsockname()[1]
     settings = make_settings(
         tmp_path,
         str(server.make_url("/api/")),
@@ -42,7 +43,7 @@ async def console_stack(
     runtime.services.rng = random.Random(1234)
     runner = web.AppRunner(create_app(settings, runtime=runtime), access_log=None)
     await runner.setup()
-    await web.TCPSite(runner, "127.0.0.1", port).start()
+    await web.SockSite(runner, sock).start()
     emulator.app_url = f"http://127.0.0.1:{port}"
     async with aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True)) as http:
         yield Stack(emulator, f"http://127.0.0.1:{port}", runtime, http)
