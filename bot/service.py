@@ -41,7 +41,7 @@ from bot.directory import (
     upsert_employee,
 )
 from bot.errors import Closed, Forbidden, Gone, NotFound
-from bot.i18n import N_, current_locale, gettext
+from bot.i18n import N_, current_locale, gettext, use_locale
 from bot.notifications import (
     LeadCreated,
     MessageRef,
@@ -689,7 +689,11 @@ class ShareTrail:
         if committed is not None:
             await committed
         card_url = f"{self.public_base_url.rstrip('/')}/s/{code}/card.png"
-        return LinkPreview(url, page.activity, page.employee, page.when, card_url)
+        # Everyone in the conversation sees the unfurl: it speaks the activity's language,
+        # not that of whoever pasted the link.
+        with use_locale(page.activity.language):
+            when = format_when(page.activity)
+        return LinkPreview(url, page.activity, page.employee, when, card_url)
 
     def record_visit(self, page: LandingPage, *, visit: Visit) -> asyncio.Future[None] | None:
         """Queue the view for the next group commit. A future comes back when the view is

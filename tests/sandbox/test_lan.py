@@ -121,11 +121,3 @@ async def test_cli_on_all_interfaces_prints_lan_links(tmp_path: Path) -> None:
     process.send_signal(signal.SIGTERM)
     rest = (await asyncio.wait_for(process.stderr.read(), timeout=30)).decode()
     assert await process.wait() == 0, rest
-
-
-async def test_cli_says_wecom_is_not_available_yet(tmp_path: Path) -> None:
-    process = await _start(tmp_path, "--platform", "wecom")
-    out, err = await asyncio.wait_for(process.communicate(), timeout=60)
-    assert process.returncode == 2 and not out
-    assert "not available yet" in err.decode() and "--platform slack" in err.decode()
-    assert not (tmp_path / "sharetrail-sandbox.db").exists()  # nothing was started
