@@ -15,9 +15,16 @@ import binascii
 import hashlib
 import hmac
 import struct
+from typing import Any
 
-from wechatpy.crypto import PrpCrypto
-from wechatpy.exceptions import InvalidAppIdException
+# wechatpy is imported on first use, not here: importing any part of it loads its whole API
+# client (requests included), about 20 MB of RSS that a server without WeCom never needs.
+
+
+def _cipher(key: bytes) -> Any:
+    from wechatpy.crypto import PrpCrypto
+
+    return PrpCrypto(key)
 
 
 class BadCallback(Exception):
@@ -44,8 +51,10 @@ class CallbackCrypto:
     def decrypt(self, *, msg_signature: str, timestamp: str, nonce: str, encrypt: str) -> str:
         """The plaintext of a signed Encrypt (or echostr); BadCallback if anything is off."""
         self._check(msg_signature, timestamp, nonce, encrypt)
+        from wechatpy.exceptions import InvalidAppIdException
+
         try:
-            plain: str = PrpCrypto(self._key).decrypt(encrypt, self._corp_id)
+            plain: str = _cipher(self._key).decrypt(encrypt, self._corp_id)
         except InvalidAppIdException:
             raise BadCallback("wrong corp id") from None
         except (ValueError, TypeError, IndexError, struct.error, binascii.Error) as exc:
@@ -55,5 +64,5 @@ class CallbackCrypto:
 
     def encrypt(self, plain: str) -> str:
         """Base64 ciphertext of `plain` for this corp id (a passive reply; tests)."""
-        encrypted: bytes = PrpCrypto(self._key).encrypt(plain, self._corp_id)
+        encrypted: bytes = _cipher(self._key).encrypt(plain, self._corp_id)
         return encrypted.decode()

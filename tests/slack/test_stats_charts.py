@@ -133,7 +133,8 @@ SERVER_PROCESS = textwrap.dedent(
                 charts = await charts_dm(stack, ADMIN, since=0)
                 uploaded = len(charts.files)
                 workers = runtime.services.reports.pool.started
-                heavy = ("matplotlib", "numpy", "openpyxl")  # charts' and downloads' libraries
+                # charts', downloads' and WeCom's libraries (wechatpy pulls in requests)
+                heavy = ("matplotlib", "numpy", "openpyxl", "wechatpy", "requests")
                 loaded = sorted(m for m in sys.modules if m.split(".")[0] in heavy)
             await runner.cleanup()
             await stop_runtime(runtime)
