@@ -17,19 +17,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.errors import Gone, NotFound
-from bot.i18n import _
+from bot.i18n import N_, _
 
 PUSH_SOURCES: tuple[str, ...] = ("card_qr", "dm", "channel", "email", "wechat", "linkedin", "other")
 DEFAULT_SOURCE = "card_qr"
-# What people read for each push source (charts, reports): never the tag itself.
+# What people read for each push source (charts, reports): never the tag itself. Marked
+# for the catalogues; shown through _() where read.
 PUSH_SOURCE_LABELS: dict[str, str] = {
-    "card_qr": "Card QR",
-    "dm": "Direct message",
-    "channel": "Channel",
-    "email": "Email",
-    "wechat": "WeChat",
-    "linkedin": "LinkedIn",
-    "other": "Other",
+    "card_qr": N_("Card QR"),
+    "dm": N_("Direct message"),
+    "channel": N_("Channel"),
+    "email": N_("Email"),
+    "wechat": N_("WeChat"),
+    "linkedin": N_("LinkedIn"),
+    "other": N_("Other"),
 }
 
 _MAC_BYTES = 9
