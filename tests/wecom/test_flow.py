@@ -13,6 +13,7 @@ from PIL import Image
 from bot.activities import ActivityDraft
 from sandbox.wecom_api import Sent
 from tests.flows import sign_up
+from tests.web.console.test_activities import GOOD
 from tests.wecom.conftest import EMPLOYEE, SALES, WECOM_ADMIN, WeComStack
 
 LINK = re.compile(r"https?://\S+/s/[\w-]+")
@@ -226,9 +227,18 @@ async def test_console_sign_in_inside_wecom(wecom_stack: WeComStack) -> None:
     async with stack.http.get(back, allow_redirects=False) as answer:
         assert answer.status == 403  # the attempt is over and the code was used
 
-    # The WeCom admin announces an activity from the console: every member gets the card
-    # once (message/send to @all), however often the button is pressed.
-    activity_id = await new_activity(stack, salespeople=[])
+    # The WeCom admin creates an activity in the console (WeCom has no modals) and announces
+    # it there: every member gets the card once (message/send to @all), however often the
+    # button is pressed.
+    async with stack.http.get(f"{stack.app_url}/console/activities/new") as answer:
+        token = re.search(r'name="csrf" value="([^"]+)"', await answer.text())
+    assert token
+    form = {**GOOD, "name": "春季巡展", "csrf": token.group(1)}
+    async with stack.http.post(f"{stack.app_url}/console/activities/new", data=form) as answer:
+        created = re.search(r"/console/activities/(\d+)", str(answer.url))
+        assert answer.status == 200 and created, await answer.text()
+    activity_id = int(created.group(1))
+    assert (await stack.services.activity(activity_id)).created_by == f"wecom:{WECOM_ADMIN}"
     page_url = f"{stack.app_url}/console/activities/{activity_id}"
     for _ in range(2):
         async with stack.http.get(page_url) as answer:
