@@ -36,6 +36,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import outbox as outbox_mod
+from bot import retention
 from bot import roster as roster_mod
 from bot import stats as stats_mod
 from bot.activities import format_when
@@ -101,6 +102,7 @@ class RunReport:
     released: int = 0  # leads whose held sign-up points were released
     flagged: int = 0  # new view flags
     review_reminders: int = 0
+    folded_views: int = 0  # raw views past RETENTION_DAYS folded into roll-ups
 
     @property
     def queued(self) -> int:
@@ -116,7 +118,13 @@ class RunReport:
 # --- the rules ----------------------------------------------------------------------------
 
 
-async def run_due(*, db: Database, now: datetime, admin_ids: Iterable[str] = ()) -> RunReport:
+async def run_due(
+    *,
+    db: Database,
+    now: datetime,
+    admin_ids: Iterable[str] = (),
+    retention_days: int = retention.RETENTION_DAYS,
+) -> RunReport:
     """Do everything due at `now`; idempotent, so safe to call at any moment, repeatedly."""
     async with db.session() as session:
         closed = await close_ended(session=session, now=now)
@@ -132,7 +140,17 @@ async def run_due(*, db: Database, now: datetime, admin_ids: Iterable[str] = ())
     flagged = await db.transaction(lambda session: scan_views(session=session, now=now))
     async with db.session() as session:
         reminders = await review_reminders(session=session, now=now, admin_ids=admin_ids)
-    return RunReport(shares, outcomes, tuple(closed), weekly, digests, released, flagged, reminders)
+    folded = 0
+    while True:  # a chunk per transaction, so the tracking writer never waits long
+        chunk = await db.transaction(
+            lambda session: retention.fold_chunk(session=session, now=now, days=retention_days)
+        )
+        folded += chunk
+        if chunk < retention.CHUNK:
+            break
+    return RunReport(
+        shares, outcomes, tuple(closed), weekly, digests, released, flagged, reminders, folded
+    )
 
 
 async def review_reminders(
@@ -484,8 +502,10 @@ class Scheduler:
         lease_ttl: timedelta = LEASE_TTL,
         renew_every: timedelta = LEASE_RENEW,
         catch_up_every: timedelta = CATCH_UP_EVERY,
+        retention_days: int = retention.RETENTION_DAYS,
     ) -> None:
         self._services = services
+        self._retention_days = retention_days
         self._clock = clock
         self.lease = Lease(
             services.db, name=LOCK_NAME, holder=holder or process_id(), ttl=lease_ttl
@@ -554,7 +574,10 @@ class Scheduler:
             if not self._state.leading:
                 return None
             report = await run_due(
-                db=self._services.db, now=now, admin_ids=self._services.admin_ids
+                db=self._services.db,
+                now=now,
+                admin_ids=self._services.admin_ids,
+                retention_days=self._retention_days,
             )
         if report.closed:
             self._services.changed()

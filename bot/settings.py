@@ -66,6 +66,9 @@ class Settings(BaseSettings):
     privacy_notice_en: str = Field(default="", max_length=500)
     privacy_notice_zh: str = Field(default="", max_length=500)
     privacy_url: str = ""
+    # Raw views older than this many days are folded into quarter-hour roll-ups and deleted
+    # (bot/retention.py); every count stays the same.
+    retention_days: int = Field(default=395, ge=1)
 
     @field_validator("slack_api_url")
     @classmethod

@@ -261,17 +261,20 @@ class _VisitorState:
     """A share_visitors row as the batch sees it (plain values: no ORM objects to flush).
 
     A visitor first seen in this batch is inserted as already counted once, at its first
-    visit (`stored`); the row is updated only if the batch takes it further than that."""
+    visit (`stored`); the row is updated only if the batch takes it further than that.
+    `first_seen` is the moment of the first counted view (per-day unique visitors are read
+    from it): a row a sign-up made before any view (visits 0) takes it from that view."""
 
     id: int
     visits: int
     last_counted_at: datetime
+    first_seen: datetime
     lead_id: int | None
-    stored: tuple[int, datetime]  # (visits, last_counted_at) as the database has them
+    stored: tuple[int, datetime, datetime]  # (visits, last_counted_at, first_seen) as stored
 
     @property
     def changed(self) -> bool:
-        return (self.visits, self.last_counted_at) != self.stored
+        return (self.visits, self.last_counted_at, self.first_seen) != self.stored
 
 
 async def _visitor_states(
@@ -292,7 +295,7 @@ async def _visitor_states(
     for share_id, key, row_id in inserted:
         at = first_seen[(share_id, key)]
         # Seen as "not yet counted" by the rules below, which count it at `at`.
-        states[(share_id, key)] = _VisitorState(row_id, 0, at, None, stored=(1, at))
+        states[(share_id, key)] = _VisitorState(row_id, 0, at, at, None, stored=(1, at, at))
     known = sorted(set(first_seen) - set(states))
     columns = (
         _VISITORS.c.share_id,
@@ -300,6 +303,7 @@ async def _visitor_states(
         _VISITORS.c.id,
         _VISITORS.c.visits,
         _VISITORS.c.last_counted_at,
+        _VISITORS.c.first_seen,
         _VISITORS.c.lead_id,
     )
     for chunk in range(0, len(known), 400):
@@ -309,9 +313,9 @@ async def _visitor_states(
                 tuple_(_VISITORS.c.share_id, _VISITORS.c.visitor_key).in_(wanted)
             )
         )
-        for share_id, key, row_id, visits, last, lead_id in rows:
+        for share_id, key, row_id, visits, last, first, lead_id in rows:
             states[(share_id, key)] = _VisitorState(
-                row_id, visits, last, lead_id, stored=(visits, last)
+                row_id, visits, last, first, lead_id, stored=(visits, last, first)
             )
     return states
 
@@ -325,9 +329,9 @@ _NEW_VISITORS = BulkInsert(
 )
 _COUNTED_AGAIN = BulkUpdate(
     table="share_visitors",
-    columns=("visits", "last_counted_at"),
+    columns=("visits", "last_counted_at", "first_seen"),
     key="id",
-    datetime_columns=("last_counted_at",),
+    datetime_columns=("last_counted_at", "first_seen"),
 )
 _VIEW_COLUMNS = (
     "share_id",
@@ -419,6 +423,8 @@ async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[Vi
             first = visitor.visits == 0
             counted = first or visit.at - aware(visitor.last_counted_at) >= REPEAT_WINDOW
             if counted:
+                if first:
+                    visitor.first_seen = visit.at
                 visitor.visits += 1
                 visitor.last_counted_at = visit.at
             visits_so_far = visitor.visits
@@ -467,7 +473,9 @@ async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[Vi
                 )
     changed = sorted((v for v in state.values() if v.changed), key=lambda v: v.id)  # lock order
     await update_rows(
-        session, _COUNTED_AGAIN, [(v.visits, v.last_counted_at, v.id) for v in changed]
+        session,
+        _COUNTED_AGAIN,
+        [(v.visits, v.last_counted_at, v.first_seen, v.id) for v in changed],
     )
     view_rows = [
         (

@@ -139,7 +139,7 @@ async def start_runtime(settings: Settings) -> Runtime:
     if token is not None:
         await broadcast.resume(services, client)
     # Reminders, auto-close, the weekly report; only the replica holding the lease acts.
-    scheduler = Scheduler(services)
+    scheduler = Scheduler(services, retention_days=settings.retention_days)
     await scheduler.start()
     signing = settings.slack_signing_secret
     bolt = None

@@ -141,6 +141,21 @@ class ShareVisitor(SQLModel, table=True):
     lead_id: int | None = None
 
 
+class ViewRollup(SQLModel, table=True):
+    """Counted views older than RETENTION_DAYS, per share and quarter hour (UTC): the raw
+    rows are deleted (bot/retention.py), these keep every per-day count exact in any time
+    zone, since every zone's days begin on a quarter hour."""
+
+    __tablename__ = "view_rollups"
+    __table_args__ = (UniqueConstraint("share_id", "bucket", name="uq_view_rollup"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    share_id: int = Field(foreign_key="shares.id")
+    activity_id: int = Field(index=True)
+    bucket: datetime
+    views: int = 0
+
+
 class NetworkVisitors(SQLModel, table=True):
     """New visitors per (share, network, day): points for views stop at the cap
     (bot/tracking.py); `network` is a daily-salted hash of the /24 or /64, never an address."""

@@ -7,13 +7,22 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.bulk import BulkInsert, insert_rows
-from store.models import Employee, EmployeeStats, Lead, ShareStats, View
+from store.models import (
+    Employee,
+    EmployeeStats,
+    Lead,
+    Share,
+    ShareStats,
+    ShareVisitor,
+    View,
+    ViewRollup,
+)
 
 STAT_COLUMNS: tuple[str, ...] = (
     "views",
@@ -200,9 +209,15 @@ async def leaderboard(session: AsyncSession, *, activity_id: int | None, limit: 
 
 
 async def _counts_per_period(
-    session: AsyncSession, at: Any, edges: Sequence[datetime], where: Sequence[Any] = ()
+    session: AsyncSession,
+    at: Any,
+    edges: Sequence[datetime],
+    where: Sequence[Any] = (),
+    *,
+    weight: Any = None,
 ) -> list[int]:
-    """How many rows of `at`'s table fall in each [edges[i], edges[i+1]).
+    """How many rows of `at`'s table fall in each [edges[i], edges[i+1]) (with `weight`,
+    the sum of that column instead).
 
     One pass over the rows between the first and last edge: a CASE names each row's
     period (edges are plain UTC instants, so any time zone's days, DST included, work the
@@ -212,9 +227,11 @@ async def _counts_per_period(
     if not periods:
         return periods
     period = case(*[(at < edge, i) for i, edge in enumerate(edges[1:])], else_=-1)
-    inner = select(period.label("period")).where(at >= edges[0], at < edges[-1], *where)
+    columns = [period.label("period")] + ([weight.label("weight")] if weight is not None else [])
+    inner = select(*columns).where(at >= edges[0], at < edges[-1], *where)
     rows = inner.subquery()
-    statement = select(rows.c.period, func.count()).group_by(rows.c.period)
+    tally = func.sum(rows.c.weight) if weight is not None else func.count()
+    statement = select(rows.c.period, tally).group_by(rows.c.period)
     for index, count in (await session.exec(statement)).all():  # type: ignore[call-overload]
         if 0 <= index < len(periods):
             periods[index] = int(count)
@@ -237,23 +254,33 @@ async def activity_counts_per_period(
 
     The same events the share_stats roll-up counts, so the periods add up to its totals:
     a view as the roll-up counts it (`counted`), a unique visitor on the day of their
-    first counted view of a share, a sign-up on the day its lead was created.
+    first counted view of a share (share_visitors.first_seen of a row with visits: the
+    first human view of a share is always counted; a row a sign-up made holds no visit
+    until its first view, which sets first_seen), a sign-up on the day its lead was
+    created. Views older than RETENTION_DAYS live on as quarter-hour counts in view_rollups
+    (bot/retention.py); every time zone's days start on a quarter hour, so sums stay exact.
     """
     views = View.__table__  # type: ignore[attr-defined]
-    first_views = (
-        select(func.min(views.c.at).label("first_at"))
-        .where(views.c.activity_id == activity_id, views.c.counted.is_(True))
-        .group_by(views.c.share_id, views.c.visitor_key)
-        .subquery()
-    )
+    rollups = ViewRollup.__table__  # type: ignore[attr-defined]
+    visitors = ShareVisitor.__table__  # type: ignore[attr-defined]
+    shares = Share.__table__  # type: ignore[attr-defined]
     leads = Lead.__table__  # type: ignore[attr-defined]
-    counted: list[ColumnElement[bool]] = [
-        views.c.activity_id == activity_id,
-        views.c.counted.is_(True),
-    ]
+    raw = await _counts_per_period(
+        session, views.c.at, edges, [views.c.activity_id == activity_id, views.c.counted.is_(True)]
+    )
+    folded = await _counts_per_period(
+        session, rollups.c.bucket, edges, [rollups.c.activity_id == activity_id],
+        weight=rollups.c.views,
+    )  # fmt: skip
+    of_activity = select(shares.c.id).where(shares.c.activity_id == activity_id)
     return DailyCounts(
-        views=await _counts_per_period(session, views.c.at, edges, counted),
-        unique_visitors=await _counts_per_period(session, first_views.c.first_at, edges),
+        views=[a + b for a, b in zip(raw, folded, strict=True)],
+        unique_visitors=await _counts_per_period(
+            session,
+            visitors.c.first_seen,
+            edges,
+            [visitors.c.share_id.in_(of_activity), visitors.c.visits > 0],
+        ),
         signups=await _counts_per_period(
             session, leads.c.created_at, edges, [leads.c.activity_id == activity_id]
         ),

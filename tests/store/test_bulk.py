@@ -117,11 +117,11 @@ async def test_update_rows_sets_each_rows_values(db: Database) -> None:
         )
         ids = {key: row_id for _, key, row_id in inserted}
     async with db.session() as session:
-        await update_rows(session, COUNTED_AGAIN, [(5, later, ids["a"])])
+        await update_rows(session, COUNTED_AGAIN, [(5, later, MOMENTS[1], ids["a"])])
         await update_rows(session, COUNTED_AGAIN, [])  # nothing to do is fine
     async with db.session() as session:
         visitors = {
-            v.visitor_key: (v.visits, v.last_counted_at)
+            v.visitor_key: (v.visits, v.last_counted_at, v.first_seen)
             for v in await session.exec(select(ShareVisitor))
         }
-    assert visitors == {"a": (5, later), "b": (1, moment)}
+    assert visitors == {"a": (5, later, MOMENTS[1]), "b": (1, moment, moment)}
