@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -142,6 +143,9 @@ async def on_error(
     await report(error, body, client, respond)
 
 
+LOCALE_WAIT_S = 0.5
+
+
 async def person_locale(services: ShareTrail, user_id: str | None, default: str) -> str:
     """The person's Slack locale (users.info include_locale, cached by the directory), else
     LANGUAGE."""
@@ -178,7 +182,17 @@ def build_bolt_app(
     ) -> None:
         # Set, not scoped: the listener runs after this returns, in this request's task or
         # one it starts, so the value is this request's alone (bot/i18n.py).
-        i18n.set_locale(await person_locale(services, context.get("user_id"), language))
+        lookup = services.tasks.spawn(
+            person_locale(services, context.get("user_id"), language), name="slack-locale"
+        )
+        try:
+            # Never let users.info eat Slack's 3 seconds (ack, trigger_id): past the bound the
+            # request runs in LANGUAGE and the lookup finishes in the background, cached for
+            # the person's next request.
+            locale = await asyncio.wait_for(asyncio.shield(lookup), LOCALE_WAIT_S)
+        except TimeoutError:
+            locale = language
+        i18n.set_locale(locale)
         await next()
 
     app.use(attach_services)
