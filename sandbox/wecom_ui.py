@@ -37,6 +37,8 @@ body {{ margin: 0; background: #e9ecef; font: 15px/1.45 -apple-system, "PingFang
 header {{ background: #f7f7f7; padding: 10px 12px; border-bottom: 1px solid #ddd;
   display: flex; gap: 8px; align-items: center; }}
 header h1 {{ font-size: 16px; margin: 0; flex: 1; }}
+header button, header a {{ white-space: nowrap; }}
+.hint {{ color: #888; font-size: 13px; text-align: center; margin: auto 16px; }}
 main {{ flex: 1; padding: 12px; display: flex; flex-direction: column; gap: 10px; }}
 .bubble {{ background: #fff; border-radius: 6px; padding: 8px 10px; max-width: 85%;
   white-space: pre-wrap; word-break: break-word; }}
@@ -133,7 +135,10 @@ async def page(request: web.Request) -> web.Response:
         )
         for m in standin.members.values()
     )
-    messages = Markup("").join(render_message(m, user) for m in standin.chat(user))
+    messages = Markup("").join(render_message(m, user) for m in standin.chat(user)) or Markup(
+        '<p class="hint">还没有消息。点「打开应用」收到你的主页，或点下方「获取分享卡」，'
+        "也可以发送「帮助」。<br>No messages yet: tap 打开应用 (open the app) or send help.</p>"
+    )
     menu = Markup("").join(
         Markup(
             '<form method="post" action="/event"><input type="hidden" name="u" value="{}">'

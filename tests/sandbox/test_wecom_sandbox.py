@@ -10,7 +10,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from handlers.wecom_sandbox import EMPLOYEES, SALES, WeComSandbox, start_wecom_sandbox
+from handlers.wecom_sandbox import ADMIN, EMPLOYEES, SALES, WeComSandbox, start_wecom_sandbox
 
 
 @pytest.fixture
@@ -28,6 +28,8 @@ async def test_the_phone_taps_types_and_opens_the_menu(sandbox: WeComSandbox) ->
         async with phone.get(f"{sandbox.ui_url}/", params={"u": employee}) as page:
             html = await page.text()
         assert "春季新品发布会" in html and "获取我的分享卡" in html
+        async with phone.get(f"{sandbox.ui_url}/", params={"u": ADMIN}) as page:
+            assert "还没有消息" in await page.text()  # an empty chat says what to do
         code = re.search(r'name="code" value="([^"]+)"', html)
         key = re.search(r'name="key" value="(get_share_card:\d+)"', html)
         assert code and key
