@@ -59,3 +59,71 @@ async def test_peek_answers_only_fresh_entries_without_loading() -> None:
     cache.ttl = 60
     cache.clear()
     assert cache.peek("k") is MISSING
+
+
+class _Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_a_just_expired_entry_is_answered_while_one_reload_runs() -> None:
+    """Under load every request for a hot share used to wait for the reload at once."""
+    clock = _Clock()
+    cache = TTLCache(ttl=30, clock=clock)
+    gate = asyncio.Event()
+    loads: list[str] = []
+
+    async def load() -> str:
+        loads.append("load")
+        if len(loads) > 1:
+            await gate.wait()
+        return f"v{len(loads)}"
+
+    assert await cache.get_or_load("k", load) == "v1"
+    clock.now += 31  # expired, within the grace period
+    assert cache.peek("k") is MISSING  # the hot path does not answer stale values itself
+    answers = [await cache.get_or_load("k", load) for _ in range(50)]
+    assert answers == ["v1"] * 50  # nobody waited …
+    await asyncio.sleep(0)
+    assert len(loads) == 2  # … and one reload started
+    gate.set()
+    while cache.peek("k") is MISSING:
+        await asyncio.sleep(0)
+    assert await cache.get_or_load("k", load) == "v2" and cache.stale_hits == 50
+
+
+async def test_an_entry_past_its_grace_is_loaded_before_answering() -> None:
+    clock = _Clock()
+    cache = TTLCache(ttl=30, grace=30, clock=clock)
+    values = iter(["old", "new"])
+
+    async def load() -> str:
+        return next(values)
+
+    assert await cache.get_or_load("k", load) == "old"
+    clock.now += 61
+    assert await cache.get_or_load("k", load) == "new"
+
+
+async def test_a_failed_background_reload_drops_the_entry() -> None:
+    clock = _Clock()
+    cache = TTLCache(ttl=30, clock=clock)
+    calls = 0
+
+    async def load() -> str:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise LookupError("share deleted")
+        return "value"
+
+    await cache.get_or_load("k", load)
+    clock.now += 31
+    assert await cache.get_or_load("k", load) == "value"  # stale, reload started
+    while "k" in cache._loading:
+        await asyncio.sleep(0)
+    assert len(cache) == 0  # the next caller loads again and sees what happened
+    assert await cache.get_or_load("k", load) == "value" and calls == 3
