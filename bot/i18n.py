@@ -38,6 +38,9 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "assets" / "locale"
 DOMAIN = "messages"
 
 _current: ContextVar[str] = ContextVar("sharetrail_locale", default=DEFAULT_LOCALE)
+# The reader's IANA zone when one reader is known (a Slack request, a console page); None
+# when not (a message for several readers), and times fall back to the activity's zone or UTC.
+_zone: ContextVar[str | None] = ContextVar("sharetrail_zone", default=None)
 
 
 # --- which locale -------------------------------------------------------------------------
@@ -111,6 +114,27 @@ def set_locale(locale: str | None) -> str:
     return chosen
 
 
+def viewer_zone() -> str | None:
+    """The IANA zone of the one person this unit of work answers, if known."""
+    return _zone.get()
+
+
+@contextmanager
+def use_zone(name: str | None) -> Iterator[str | None]:
+    """Run a block for a reader in zone `name` (None: no one reader)."""
+    token = _zone.set(name or None)
+    try:
+        yield name or None
+    finally:
+        _zone.reset(token)
+
+
+def set_zone(name: str | None) -> str | None:
+    """Set the reader's zone for the rest of the current task (see `set_locale`)."""
+    _zone.set(name or None)
+    return name or None
+
+
 # --- catalogues ---------------------------------------------------------------------------
 
 
@@ -153,9 +177,12 @@ _ = gettext
 
 
 def zone(name: str | tzinfo | None) -> tzinfo:
-    """A tzinfo for an IANA name; unknown or empty names are UTC."""
+    """A tzinfo for an IANA name; None is the reader's zone (`use_zone`), unknown or empty
+    names are UTC."""
     if isinstance(name, tzinfo):
         return name
+    if name is None:
+        name = _zone.get()
     if not name:
         return UTC
     try:
@@ -220,6 +247,24 @@ def format_skeleton(
     return dates.format_skeleton(
         skeleton, _aware(value), tzinfo=zone(tz), locale=locale or _current.get()
     )
+
+
+def format_moment(
+    value: datetime,
+    tz: str | tzinfo | None = None,
+    *,
+    with_date: bool = True,
+    locale: str | None = None,
+) -> str:
+    """A moment as people read it: "Dec 4, 2026, 2:30 PM" / "2026年12月4日 14:30" (only the
+    time with `with_date=False`), in `tz`, else the reader's zone, else UTC."""
+    chosen = locale or _current.get()
+    time = dates.format_time(_aware(value), format="short", tzinfo=zone(tz), locale=chosen)
+    if not with_date:
+        return time
+    day = format_skeleton("yMMMd", value, tz, locale=chosen)
+    pattern = str(dates.get_datetime_format("medium", locale=chosen)).replace("'", "")
+    return pattern.replace("{1}", day).replace("{0}", time)
 
 
 def format_delta(value: timedelta, *, locale: str | None = None) -> str:

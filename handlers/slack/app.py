@@ -149,13 +149,21 @@ LOCALE_WAIT_S = 0.5
 async def person_locale(services: ShareTrail, user_id: str | None, default: str) -> str:
     """The person's Slack locale (users.info include_locale, cached by the directory), else
     LANGUAGE."""
+    return (await person_settings(services, user_id, default))[0]
+
+
+async def person_settings(
+    services: ShareTrail, user_id: str | None, default: str
+) -> tuple[str, str | None]:
+    """The person's Slack locale, else LANGUAGE, and time zone (users.info `tz`), else None;
+    one cached users.info call for both."""
     if not user_id:
-        return default
+        return default, None
     try:
         profile = await services.directory.profile(user_id)
     except (DomainError, SlackApiError, aiohttp.ClientError, TimeoutError):
-        return default  # the listener meets the same failure and reports it
-    return i18n.supported(profile.locale, default)
+        return default, None  # the listener meets the same failure and reports it
+    return i18n.supported(profile.locale, default), profile.tz or None
 
 
 def build_bolt_app(
@@ -183,16 +191,17 @@ def build_bolt_app(
         # Set, not scoped: the listener runs after this returns, in this request's task or
         # one it starts, so the value is this request's alone (bot/i18n.py).
         lookup = services.tasks.spawn(
-            person_locale(services, context.get("user_id"), language), name="slack-locale"
+            person_settings(services, context.get("user_id"), language), name="slack-locale"
         )
         try:
             # Never let users.info eat Slack's 3 seconds (ack, trigger_id): past the bound the
             # request runs in LANGUAGE and the lookup finishes in the background, cached for
             # the person's next request.
-            locale = await asyncio.wait_for(asyncio.shield(lookup), LOCALE_WAIT_S)
+            locale, tz = await asyncio.wait_for(asyncio.shield(lookup), LOCALE_WAIT_S)
         except TimeoutError:
-            locale = language
+            locale, tz = language, None
         i18n.set_locale(locale)
+        i18n.set_zone(tz)  # times this person alone reads are in their zone (markup.Date)
         await next()
 
     app.use(attach_services)

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot import richtext
+from bot import i18n, richtext
 
 Block = dict[str, Any]
 
@@ -86,10 +86,13 @@ class Link:
 
 @dataclass(frozen=True)
 class Date:
-    """A moment every reader sees in their own time zone (Slack's date token)."""
+    """A moment in the reader's time zone and language: Babel text when one reader is known
+    (`bot.i18n.use_zone`: a modal, an ephemeral, a DM answering them), else Slack's date
+    token (each reader's own zone) with a Babel fallback in `tz` (the activity's) or UTC."""
 
     moment: datetime
     fmt: str = "{date_short_pretty} {time}"
+    tz: str | None = None
 
 
 @dataclass(frozen=True)
@@ -102,8 +105,23 @@ class Quote:
 Piece = str | Said | Bold | Italic | Code | Mention | ChannelRef | Link | Date | Quote
 
 
-def _fallback(moment: datetime) -> str:
-    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+def _with_date(piece: Date) -> bool:
+    return "{date" in piece.fmt
+
+
+def _reader_text(piece: Date) -> str | None:
+    """The moment for the one known reader, in their zone; None when no reader is known."""
+    reader = i18n.viewer_zone()
+    if reader is None:
+        return None
+    return i18n.format_moment(piece.moment, reader, with_date=_with_date(piece))
+
+
+def _fallback(piece: Date) -> str:
+    """For clients that cannot show the token: in the activity's zone (else UTC), named."""
+    where = piece.tz or "UTC"
+    when = i18n.format_moment(piece.moment.astimezone(UTC), where, with_date=_with_date(piece))
+    return f"{when} {i18n.zone_label(where)}"
 
 
 def _mrkdwn_piece(piece: Piece) -> str:
@@ -124,8 +142,11 @@ def _mrkdwn_piece(piece: Piece) -> str:
     if isinstance(piece, Link):  # a bare address is linked by Slack and stays copyable
         return piece.url if piece.label == piece.url else f"<{piece.url}|{escape(piece.label)}>"
     if isinstance(piece, Date):
+        words = _reader_text(piece)
+        if words is not None:
+            return escape(words)
         stamp = int(piece.moment.timestamp())
-        return f"<!date^{stamp}^{piece.fmt}|{_fallback(piece.moment)}>"
+        return f"<!date^{stamp}^{piece.fmt}|{_fallback(piece)}>"
     return "\n> " + escape(piece.text).replace("\n", "\n> ") + "\n"
 
 
@@ -149,11 +170,14 @@ def _element(piece: Piece) -> dict[str, Any] | None:
     if isinstance(piece, Link):
         return {"type": "link", "url": piece.url, "text": piece.label or piece.url}
     if isinstance(piece, Date):
+        words = _reader_text(piece)
+        if words is not None:
+            return {"type": "text", "text": words}
         return {
             "type": "date",
             "timestamp": int(piece.moment.timestamp()),
             "format": piece.fmt,
-            "fallback": _fallback(piece.moment),
+            "fallback": _fallback(piece),
         }
     raise TypeError(f"not an inline piece: {piece!r}")
 

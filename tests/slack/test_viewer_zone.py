@@ -1,0 +1,73 @@
+"""Times in Slack in the reader's zone and language (issue 14 §1): a lead's timeline and a
+check-in link's expiry, through Babel, in the zone users.info gives the person who opened it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+from bot import i18n
+from tests.conftest import Stack
+from tests.flows import shown
+from tests.records_flows import SALESPERSON, click_and_open, lead_setup
+
+MODAL = "lead_timeline_modal"
+LA = "America/Los_Angeles"  # U_SALES1's zone in the sandbox workspace
+
+
+async def signed_up_at(stack: Stack) -> datetime:
+    timeline = await stack.services.records.timeline(1, user_id=SALESPERSON)
+    [signup] = [e for e in timeline.entries if e.kind == "signup"]
+    return signup.at
+
+
+async def timeline_text(stack: Stack, ts: str) -> str:
+    # users.info is cached before the click, so the person's zone and language are known
+    # within the middleware's bound even on a loaded machine.
+    assert (await stack.services.directory.profile(SALESPERSON)).tz == LA
+    view = await click_and_open(stack, SALESPERSON, "lead_timeline", MODAL, ts=ts)
+    return shown(stack.slack.workspace.views[view.id].view)
+
+
+async def test_a_salesperson_in_los_angeles_sees_the_timeline_in_local_time(
+    stack: Stack,
+) -> None:
+    setup = await lead_setup(stack)
+    text = await timeline_text(stack, setup.lead_dm.ts)
+    at = await signed_up_at(stack)
+    local = i18n.format_moment(at, LA, locale="en")
+    assert f"{local}  ✍️ *Signed up* via" in text, text
+    assert i18n.format_moment(at, "UTC", locale="en") not in text
+    assert "UTC" not in text and "America/Los_Angeles" not in text
+
+
+async def test_in_chinese_the_timeline_has_chinese_dates(stack: Stack) -> None:
+    users = stack.slack.workspace.users
+    users[SALESPERSON] = replace(users[SALESPERSON], locale="zh-CN")
+    setup = await lead_setup(stack)
+    text = await timeline_text(stack, setup.lead_dm.ts)
+    at = await signed_up_at(stack)
+    local = i18n.format_moment(at, LA, locale="zh")
+    assert "年" in local and "月" in local  # e.g. 2026年12月4日 14:30
+    assert local in text, text
+    assert i18n.format_moment(at, "UTC", locale="zh") not in text
+
+
+async def test_the_check_in_link_expires_at_a_time_in_the_readers_zone(stack: Stack) -> None:
+    setup = await lead_setup(stack)
+    assert (await stack.services.directory.profile(SALESPERSON)).tz == LA
+    since = stack.slack.mark()
+    await stack.slack.click_button(SALESPERSON, "check_in", ts=setup.lead_dm.ts)
+    call = await stack.slack.wait_for_call(
+        "chat.postMessage", lambda c: "checkin" in str(c.args.get("text")), since=since
+    )
+    words = shown(call.args["blocks"])
+    link = await stack.services.records.check_in_link(1, user_id=SALESPERSON)
+    # This second link expires a moment after the one sent: the same minute or the next.
+    expected = {
+        i18n.format_moment(link.expires_at - timedelta(minutes=k), LA, with_date=False)
+        for k in (0, 1)
+    }
+    assert any(f"expires {e}" in words for e in expected), words
+    assert "UTC" not in words
+    assert datetime.now(UTC) < link.expires_at
