@@ -26,7 +26,13 @@ INTRO_MAX = 3000
 # KPI columns are 32-bit integers on PostgreSQL (64-bit on SQLite): a bigger target is a
 # field error, not a database overflow after the modal has closed.
 KPI_MAX = 1_000_000_000
-KPI_ERROR = f"Targets must be whole numbers from 1 to {KPI_MAX:,}."
+
+
+def kpi_error() -> str:
+    """The message for a KPI target that is not a whole number in range (translated now)."""
+    return i18n._("Targets must be whole numbers from 1 to {max}.").format(
+        max=i18n.format_number(KPI_MAX)
+    )
 
 
 @dataclass
@@ -85,7 +91,7 @@ def validate_draft(draft: ActivityDraft) -> dict[str, str]:
     for name in ("kpi_views", "kpi_signups", "kpi_attendance"):
         value = getattr(draft, name)
         if value is not None and not 0 < value <= KPI_MAX:
-            errors[name] = KPI_ERROR
+            errors[name] = kpi_error()
     return errors
 
 
@@ -101,7 +107,7 @@ async def create_activity(
 ) -> Activity:
     errors = validate_draft(draft)
     if errors:
-        raise InvalidInput("The activity has problems.", errors)
+        raise InvalidInput(i18n._("The activity has problems."), errors)
     assert draft.starts_at is not None and draft.ends_at is not None
     assert draft.material_type is not None
     activity = Activity(
@@ -143,7 +149,7 @@ async def update_activity(
     becomes `draft.salespeople` (empty: the global roster)."""
     errors = validate_draft(draft)
     if errors:
-        raise InvalidInput("The activity has problems.", errors)
+        raise InvalidInput(i18n._("The activity has problems."), errors)
     assert draft.starts_at is not None and draft.ends_at is not None
     assert draft.material_type is not None
     activity = await get_activity(session=session, activity_id=activity_id)
@@ -178,7 +184,7 @@ async def update_activity(
 async def get_activity(*, session: AsyncSession, activity_id: int) -> Activity:
     activity = await session.get(Activity, activity_id)
     if activity is None:
-        raise NotFound(f"There is no activity {activity_id}.")
+        raise NotFound(i18n._("There is no activity {id}.").format(id=activity_id))
     return activity
 
 
@@ -203,7 +209,7 @@ async def mark_published(
 async def close_activity(*, session: AsyncSession, activity_id: int) -> Activity:
     activity = await get_activity(session=session, activity_id=activity_id)
     if activity.status == "closed":
-        raise InvalidInput(f"Activity {activity_id} is already closed.")
+        raise InvalidInput(i18n._("Activity {id} is already closed.").format(id=activity_id))
     activity.status = "closed"
     session.add(activity)
     return activity

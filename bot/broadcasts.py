@@ -15,6 +15,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import outbox as outbox_mod
 from bot.activities import format_when, get_activity
 from bot.errors import InvalidInput
+from bot.i18n import _
 from bot.notifications import ActivityAnnounced, AnnouncementClosed
 from store.models import Activity, Broadcast, OutboxMessage
 
@@ -41,7 +42,9 @@ async def create_broadcast(
 ) -> Broadcast:
     activity = await get_activity(session=session, activity_id=activity_id)
     if activity.status == "closed":
-        raise InvalidInput(f"Activity {activity_id} is closed; there is nothing to announce.")
+        raise InvalidInput(
+            _("Activity {id} is closed; there is nothing to announce.").format(id=activity_id)
+        )
     broadcast = Broadcast(activity_id=activity_id, requested_by=requested_by)
     session.add(broadcast)
     await session.flush()
@@ -75,7 +78,7 @@ async def queue_recipients(*, session: AsyncSession, broadcast_id: int, user_ids
 async def broadcast_status(*, session: AsyncSession, broadcast_id: int) -> BroadcastStatus:
     broadcast = await session.get(Broadcast, broadcast_id)
     if broadcast is None:
-        raise InvalidInput(f"There is no broadcast {broadcast_id}.")
+        raise InvalidInput(_("There is no broadcast {id}.").format(id=broadcast_id))
     activity = await get_activity(session=session, activity_id=broadcast.activity_id)
     counts = await outbox_mod.batch_progress(session=session, batch=batch_name(broadcast_id))
     return BroadcastStatus(

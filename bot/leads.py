@@ -194,7 +194,7 @@ async def _link_visitor(
 async def get_lead(*, session: AsyncSession, lead_id: int) -> Lead:
     lead = await session.get(Lead, lead_id)
     if lead is None:
-        raise NotFound(f"There is no lead {lead_id}.")
+        raise NotFound(_("There is no lead {id}.").format(id=lead_id))
     return lead
 
 
@@ -220,10 +220,10 @@ async def set_outcome(
 ) -> OutcomeChange:
     """Record the salesperson's outcome; a second tap replaces the first and adjusts points."""
     if status not in OUTCOMES:
-        raise InvalidInput(f"Unknown outcome {status!r}.")
+        raise InvalidInput(_("Unknown outcome {outcome}.").format(outcome=repr(status)))
     lead = await get_lead(session=session, lead_id=lead_id)
     if lead.salesperson_id != by_user_id and not is_admin:
-        raise Forbidden("Only the salesperson assigned to this lead can record its outcome.")
+        raise Forbidden(_("Only the salesperson assigned to this lead can record its outcome."))
     previous = lead.outcome
     if previous == status:
         return OutcomeChange(lead, previous, changed=False)

@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import audit, ledger, points_flags, points_marks
 from bot.errors import NotFound
+from bot.i18n import _
 from bot.points import Rules, rules_for, set_rules, validate_rules
 from store.models import Activity, Employee, Lead, PointFlag, PointsEntry
 
@@ -59,7 +60,7 @@ class PointsDesk:
         rules = validate_rules(fields)
         async with self.db.session() as session:
             if await session.get(Activity, activity_id) is None:
-                raise NotFound(f"There is no activity {activity_id}.")
+                raise NotFound(_("There is no activity {id}.").format(id=activity_id))
             await set_rules(
                 session=session, activity_id=activity_id, rules=rules, by_user_id=by_user_id
             )

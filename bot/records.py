@@ -137,28 +137,32 @@ def validate_contact(
     `lead_since`: when the lead signed up; nobody was contacted about it before that."""
     errors: dict[str, str] = {}
     if kind not in CONTACT_KINDS:
-        errors["kind"] = "Pick call, email, chat or meeting."
+        errors["kind"] = _("Pick call, email, chat or meeting.")
     if at is None:
-        errors["at"] = "When did it happen?"
+        errors["at"] = _("When did it happen?")
     elif at > now + CONTACT_FUTURE_SLACK:
-        errors["at"] = "That is in the future. Log a contact once it has happened."
+        errors["at"] = _("That is in the future. Log a contact once it has happened.")
     elif lead_since is not None and at < aware(lead_since).replace(second=0, microsecond=0):
         # Slack's picker has whole minutes: the minute of the sign-up itself is allowed.
-        errors["at"] = (
+        errors["at"] = _(
             "That is before this customer signed up ({when} UTC). Pick a later time."
         ).format(when=aware(lead_since).astimezone(UTC).strftime("%Y-%m-%d %H:%M"))
     text = summary.strip()
     if not text:
-        errors["summary"] = "Write a line or two about what was said."
+        errors["summary"] = _("Write a line or two about what was said.")
     elif len(text) > SUMMARY_MAX:
-        errors["summary"] = f"Please keep the summary under {SUMMARY_MAX} characters."
+        errors["summary"] = _("Please keep the summary under {n} characters.").format(n=SUMMARY_MAX)
     if file is not None and file.size is not None and file.size > max_file_bytes:
-        errors["file"] = (
-            f"{file.name or 'That file'} is {size_label(file.size)}; the limit is "
-            f"{size_label(max_file_bytes)}. Attach a smaller file or a link in the summary."
+        errors["file"] = _(
+            "{file} is {size}; the limit is {limit}. Attach a smaller file or a link in the "
+            "summary."
+        ).format(
+            file=file.name or _("That file"),
+            size=size_label(file.size),
+            limit=size_label(max_file_bytes),
         )
     if errors:
-        raise InvalidInput("Please check the highlighted fields.", errors)
+        raise InvalidInput(_("Please check the highlighted fields."), errors)
     assert kind is not None and at is not None
     return ContactDraft(kind, at, text, file)
 
@@ -322,30 +326,30 @@ def validate_check_in(fields: dict[str, str], *, tz: tzinfo, now: datetime) -> C
     errors: dict[str, str] = {}
     values = {name: (fields.get(name) or "").strip() for name in FORM_FIELDS}
     if not values["lat"] and not values["lon"]:
-        errors["location"] = (
+        errors["location"] = _(
             "We need your location. Allow location access in your browser, or type the "
             "latitude and longitude."
         )
     lat = _number(values["lat"], -90, 90)
     lon = _number(values["lon"], -180, 180)
     if lat is None and "location" not in errors:
-        errors["lat"] = "Latitude must be a number from -90 to 90."
+        errors["lat"] = _("Latitude must be a number from -90 to 90.")
     if lon is None and "location" not in errors:
-        errors["lon"] = "Longitude must be a number from -180 to 180."
+        errors["lon"] = _("Longitude must be a number from -180 to 180.")
     accuracy = _number(values["accuracy"], 0, None) if values["accuracy"] else None
     if values["accuracy"] and accuracy is None:
-        errors["accuracy"] = "Accuracy must be a number of metres, 0 or more."
+        errors["accuracy"] = _("Accuracy must be a number of metres, 0 or more.")
     met_at = parse_local_time(values["met_at"], tz)
     if met_at is None:
-        errors["met_at"] = "When did you meet? Use the date and time picker."
+        errors["met_at"] = _("When did you meet? Use the date and time picker.")
     elif met_at > now + CHECK_IN_MAX_FUTURE:
-        errors["met_at"] = "That is in the future. Check in once you have met."
+        errors["met_at"] = _("That is in the future. Check in once you have met.")
     elif met_at < now - CHECK_IN_MAX_AGE:
-        errors["met_at"] = "That is more than 30 days ago."
+        errors["met_at"] = _("That is more than 30 days ago.")
     if len(values["note"]) > NOTE_MAX:
-        errors["note"] = f"Please keep the note under {NOTE_MAX} characters."
+        errors["note"] = _("Please keep the note under {n} characters.").format(n=NOTE_MAX)
     if errors:
-        raise InvalidInput("Please check the highlighted fields.", errors)
+        raise InvalidInput(_("Please check the highlighted fields."), errors)
     assert lat is not None and lon is not None and met_at is not None
     return CheckInForm(lat, lon, accuracy or 0.0, met_at, values["note"])
 
@@ -381,7 +385,7 @@ async def record_check_in(
             session.add(check_in)
     except IntegrityError:
         raise LinkUsed(
-            "This check-in link was already used. Tap Check in on the lead for a new one."
+            _("This check-in link was already used. Tap Check in on the lead for a new one.")
         ) from None
     return check_in
 
@@ -614,24 +618,29 @@ class LeadRecords:
 
     # permissions ----------------------------------------------------------------------
 
-    async def _own_lead(self, lead_id: int, *, user_id: str, doing: str) -> Lead:
-        """The lead if `user_id` is its salesperson or an admin; Forbidden otherwise."""
+    async def _own_lead(self, lead_id: int, *, user_id: str, refusal: str) -> Lead:
+        """The lead if `user_id` is its salesperson or an admin; Forbidden(refusal) otherwise
+        (`refusal` is translated, with `{id}` for the lead's number)."""
         async with self.trail.db.session() as session:
             lead = await get_lead(session=session, lead_id=lead_id)
         if lead.salesperson_id == user_id or await self.trail.is_admin(user_id):
             return lead
-        raise Forbidden(f"Only the salesperson assigned to lead #{lead_id} can {doing}.")
+        raise Forbidden(refusal.format(id=lead_id))
 
     async def contact_target(self, lead_id: int, *, user_id: str) -> Lead:
         """Checked before the modal opens, so nobody fills in a form they cannot submit."""
-        return await self._own_lead(lead_id, user_id=user_id, doing="log contacts for it")
+        return await self._own_lead(
+            lead_id,
+            user_id=user_id,
+            refusal=_("Only the salesperson assigned to lead #{id} can log contacts for it."),
+        )
 
     # tagged links ---------------------------------------------------------------------
 
     async def tagged_link(self, user_id: str, activity_id: int, source: str) -> TaggedLink:
         """The employee's one share for the activity, tagged for where they will post it."""
         if source not in PUSH_SOURCES:
-            raise InvalidInput(f"Unknown push source {source!r}.")
+            raise InvalidInput(_("Unknown push source {source}.").format(source=repr(source)))
         async with self.trail.db.session() as session:
             employee = await employee_by_user(session=session, user_id=user_id)
         if employee is None:
@@ -738,7 +747,13 @@ class LeadRecords:
     # check-ins ------------------------------------------------------------------------
 
     async def check_in_link(self, lead_id: int, *, user_id: str) -> CheckInLink:
-        lead = await self._own_lead(lead_id, user_id=user_id, doing="check in with this customer")
+        lead = await self._own_lead(
+            lead_id,
+            user_id=user_id,
+            refusal=_(
+                "Only the salesperson assigned to lead #{id} can check in with this customer."
+            ),
+        )
         now = self.clock()
         token = self.tokens.issue(lead_id, user_id, now=now, ttl=self.check_in_ttl)
         url = f"{self.trail.public_base_url}/checkin/{token}"
@@ -754,14 +769,19 @@ class LeadRecords:
                 raise NotFound(_("This check-in link is not valid."))
             if await check_in_used(session=session, nonce=ticket.nonce):
                 raise LinkUsed(
-                    "This check-in link was already used. Tap Check in on the lead for a new one."
+                    _(
+                        "This check-in link was already used. Tap Check in on the lead for a new "
+                        "one."
+                    )
                 )
             activity = await get_activity(session=session, activity_id=lead.activity_id)
             person = await employee_by_user(session=session, user_id=ticket.user_id)
         if lead.salesperson_id != ticket.user_id and not await self.trail.is_admin(ticket.user_id):
             raise Forbidden(
-                "This check-in link belongs to someone else: the customer is now assigned to "
-                "another salesperson."
+                _(
+                    "This check-in link belongs to someone else: the customer is now assigned "
+                    "to another salesperson."
+                )
             )
         tz = person.tz if person else "UTC"
         return CheckInPage(ticket, lead, activity, tz, local_input_value(now, zone(tz)))
@@ -810,7 +830,7 @@ class LeadRecords:
         elif employee.user_id == user_id:
             role = "employee"
         else:
-            raise NotFound(f"There is no lead {lead_id} you can see.")
+            raise NotFound(_("There is no lead {id} you can see.").format(id=lead_id))
         async with self.trail.db.session() as session:
             entries = await timeline_entries(session=session, lead=lead, viewer_role=role)
         phone = mask_phone(lead.phone) if role == "employee" else lead.phone

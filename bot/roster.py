@@ -11,6 +11,7 @@ from sqlmodel import col, or_, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.errors import InvalidInput
+from bot.i18n import _
 from store.models import Lead, RosterEntry
 
 
@@ -50,7 +51,7 @@ async def remove_salespeople(
             await session.delete(entry)
             removed.append(user_id)
     if not removed:
-        raise InvalidInput("None of those people are on the roster.")
+        raise InvalidInput(_("None of those people are on the roster."))
     return removed
 
 

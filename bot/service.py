@@ -312,7 +312,9 @@ class ShareTrail:
 
     async def require_admin(self, user_id: str) -> None:
         if not await self.is_admin(user_id):
-            raise Forbidden("Only ShareTrail admins can do that. Ask an admin, or see `help`.")
+            raise Forbidden(
+                gettext("Only ShareTrail admins can do that. Ask an admin, or see `help`.")
+            )
 
     async def sync_employee(self, user_id: str) -> Employee:
         """Refresh the cached profile from the directory (name, title, phone, email)."""
@@ -592,11 +594,11 @@ class ShareTrail:
         assert isinstance(session, AsyncSession)
         share = await session.get(Share, share_id)
         if share is None:
-            raise NotFound("unknown share")
+            raise NotFound(gettext("There is no such share."))
         activity = await session.get(Activity, share.activity_id)
         employee = await session.get(Employee, share.employee_id)
         if activity is None or employee is None:
-            raise NotFound("unknown share")
+            raise NotFound(gettext("There is no such share."))
         return share, activity, employee
 
     async def _cached_parts(self, share_id: int) -> tuple[Share, Activity, Employee, list[str]]:
@@ -1000,7 +1002,7 @@ class ShareTrail:
             return lead, activity, employee
         if await self.is_admin(user_id):
             return lead, activity, employee
-        raise NotFound(f"There is no lead {lead_id} you can see.")
+        raise NotFound(gettext("There is no lead {id} you can see.").format(id=lead_id))
 
     async def add_thread_note(
         self, *, channel: str, thread_ts: str, author_id: str, text: str, message_ts: str

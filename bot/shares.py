@@ -8,6 +8,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.codes import DEFAULT_SOURCE, ShareCodec
 from bot.errors import InvalidInput
+from bot.i18n import _
 from store.models import Activity, Employee, Share
 
 
@@ -16,7 +17,9 @@ async def get_or_create_share(
 ) -> Share:
     """The employee's share for the activity; tapping twice returns the same one."""
     if activity.status == "closed":
-        raise InvalidInput(f"“{activity.name}” is closed; it no longer takes new shares.")
+        raise InvalidInput(
+            _("“{name}” is closed; it no longer takes new shares.").format(name=activity.name)
+        )
     assert activity.id is not None and employee.id is not None
     query = select(Share).where(Share.activity_id == activity.id, Share.employee_id == employee.id)
     share = (await session.exec(query)).first()

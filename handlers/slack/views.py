@@ -11,7 +11,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot import richtext
-from bot.activities import KPI_ERROR, ActivityDraft, parse_target, validate_draft
+from bot.activities import ActivityDraft, kpi_error, parse_target, validate_draft
 from bot.errors import DomainError, InvalidInput
 from bot.points import DEFAULTS, RULE_FIELDS, Rules, validate_rules
 from bot.service import ShareTrail
@@ -77,7 +77,7 @@ def parse_activity_form(view: dict[str, Any], *, tz: str) -> tuple[ActivityDraft
     for block_id in (ids.BLOCK_KPI_VIEWS, ids.BLOCK_KPI_SIGNUPS, ids.BLOCK_KPI_ATTENDANCE):
         kpis[block_id], ok = _number(values, block_id)
         if not ok:
-            errors[block_id] = KPI_ERROR
+            errors[block_id] = kpi_error()
     material = (_element(values, ids.BLOCK_MATERIAL).get("selected_option") or {}).get("value")
     intro, intro_doc = _intro(values)
     draft = ActivityDraft(

@@ -13,10 +13,10 @@ from aiohttp import web
 
 from bot import audit
 from bot.activities import (
-    KPI_ERROR,
     MATERIAL_TYPES,
     ActivityDraft,
     format_when,
+    kpi_error,
     parse_target,
     validate_draft,
     zone,
@@ -104,7 +104,7 @@ def read_draft(values: dict[str, str], *, tz: str) -> tuple[ActivityDraft, dict[
     for name in ("kpi_views", "kpi_signups", "kpi_attendance"):
         targets[name], ok = parse_target(values[name])
         if not ok:
-            errors[name] = KPI_ERROR
+            errors[name] = kpi_error()
     salespeople = []
     for token in values["salespeople"].replace(",", " ").split():
         user_id = parse_user(token.lstrip("@"))
