@@ -5,8 +5,8 @@ either would show in the landing page's latency and memory (bench/landing.py). S
 server never imports it. Workers are started with "spawn" (a fresh interpreter: forking
 a process that runs threads and an event loop is unsafe), only when the first chart is
 asked for, at a lower CPU priority than the server, and are stopped by `close` in the
-runtime's cleanup. A chart's data is its cache key, so a cached chart is never stale;
-the TTL only bounds how long one is kept.
+runtime's cleanup. A chart's data, format and locale are its cache key, so a cached chart
+is never stale (nor in another viewer's language); the TTL only bounds how long one is kept.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from bot.cache import TTLCache
+from bot.i18n import DEFAULT_LOCALE
 from bot.reports.series import Chart
 
 log = logging.getLogger(__name__)
@@ -46,15 +47,16 @@ def _start_worker() -> None:
     render.default_fonts()
 
 
-def _render_in_worker(chart: Chart, fmt: str) -> bytes:
-    """Runs in a worker process: matplotlib is imported there, never in the server."""
+def _render_in_worker(chart: Chart, fmt: str, locale: str = DEFAULT_LOCALE) -> bytes:
+    """Runs in a worker process: matplotlib is imported there, never in the server. The
+    words are translated here, under `use_locale(locale)` (render.draw)."""
     from bot.reports import render  # imported here, never in the server
 
-    return render.render(chart, fmt)
+    return render.render(chart, fmt, locale=locale)
 
 
 class ChartPool:
-    """Renders charts in worker processes; equal (chart, format) pairs are drawn once.
+    """Renders charts in worker processes; equal (chart, format, locale) are drawn once.
 
     A worker holds ~120 MB (matplotlib, and the modules of the server's `__main__`, which
     "spawn" imports again): it is stopped after IDLE_CLOSE_S without a chart to draw."""
@@ -88,23 +90,29 @@ class ChartPool:
             )
         return self._executor
 
-    async def render(self, chart: Chart, fmt: str = "png") -> bytes:
-        """The chart's bytes, from the cache or a worker."""
-        data: bytes = await self.cache.get_or_load((chart, fmt), lambda: self._draw(chart, fmt))
+    async def render(self, chart: Chart, fmt: str = "png", locale: str = DEFAULT_LOCALE) -> bytes:
+        """The chart's bytes in `locale`, from the cache or a worker."""
+        data: bytes = await self.cache.get_or_load(
+            (chart, fmt, locale), lambda: self._draw(chart, fmt, locale)
+        )
         return data
 
-    async def _draw(self, chart: Chart, fmt: str) -> bytes:
+    async def _draw(self, chart: Chart, fmt: str, locale: str) -> bytes:
         loop = asyncio.get_running_loop()
         self._drawing += 1
         self._cancel_idle_timer()
         try:
             try:
-                return await loop.run_in_executor(self._pool(), _render_in_worker, chart, fmt)
+                return await loop.run_in_executor(
+                    self._pool(), _render_in_worker, chart, fmt, locale
+                )
             except BrokenProcessPool:
                 # A worker died (killed, out of memory): start a new pool and try once more.
                 log.warning("a chart worker died; starting new ones")
                 await self._shutdown()
-                return await loop.run_in_executor(self._pool(), _render_in_worker, chart, fmt)
+                return await loop.run_in_executor(
+                    self._pool(), _render_in_worker, chart, fmt, locale
+                )
         finally:
             self._drawing -= 1
             if not self._drawing and self._executor is not None:

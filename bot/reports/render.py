@@ -7,6 +7,11 @@ names its font explicitly: the bundled Noto Sans CJK subset (assets/fonts), so C
 activity and employee names are drawn, not shown as boxes. Characters the subset lacks
 (emoji, Hangul, rare hanzi) are left out rather than drawn as boxes, as on share cards.
 
+Every word on a chart is in the viewer's language: `render(chart, fmt, locale=...)` draws
+under `bot.i18n.use_locale`, so titles, series names, funnel steps, push sources and "No
+data yet" go through the catalogues, and dates and numbers through Babel ("Dec 4" /
+"12月4日"). The locale is part of the pool's cache key (bot/reports/pool.py).
+
 This module is imported only in the chart workers (bot/reports/pool.py): importing
 matplotlib costs ~60 MB, which the landing server's process must not pay.
 """
@@ -15,8 +20,9 @@ from __future__ import annotations
 
 import functools
 import io
+import unicodedata
 from collections.abc import Sequence
-from datetime import date
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Literal
 
@@ -30,6 +36,8 @@ from matplotlib.ticker import MaxNLocator
 from matplotlib.transforms import Transform
 
 from assets import FONTS_DIR
+from bot import i18n
+from bot.i18n import N_, _, ngettext
 from bot.reports.series import Chart, DailySeries, Funnel, SourceSplit, TopEmployees
 
 REGULAR_FONT = "NotoSansCJKsc-Regular-subset.otf"
@@ -42,7 +50,9 @@ MUTED = "#64748b"
 GRID = "#e2e8f0"
 SERIES_COLOURS = ("#4f46e5", "#0ea5e9", "#10b981")  # views, unique visitors, sign-ups
 FUNNEL_COLOURS = ("#4f46e5", "#6366f1", "#0ea5e9", "#10b981", "#059669")
-NO_DATA = "No data yet"
+NO_DATA = N_("No data yet")
+VIEWS, UNIQUE_VISITORS, SIGNUPS = N_("Views"), N_("Unique visitors"), N_("Sign-ups")
+UNTITLED = N_("Activity")
 KEY_SWATCH, KEY_CHAR, KEY_GAP = 0.012, 0.0068, 0.022  # figure fractions (10 pt text)
 MAX_LABEL = 28  # characters of a name on an axis before it is cut with "…"
 
@@ -76,11 +86,36 @@ def default_fonts() -> Fonts:
     return Fonts()
 
 
-def render(chart: Chart, fmt: str = "png", fonts: Fonts | None = None) -> bytes:
-    """The chart as PNG or SVG bytes."""
+def text_width(text: str) -> int:
+    """Columns the text takes: a hanzi (East Asian wide or fullwidth) is two Latin letters."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def render(
+    chart: Chart,
+    fmt: str = "png",
+    fonts: Fonts | None = None,
+    *,
+    locale: str = i18n.DEFAULT_LOCALE,
+) -> bytes:
+    """The chart as PNG or SVG bytes, its words in `locale`."""
     if fmt not in FORMATS:
         raise ValueError(f"unknown chart format {fmt!r}")
-    fonts = fonts or default_fonts()
+    figure = draw(chart, fonts, locale=locale)
+    buffer = io.BytesIO()
+    # No creation date in the file: equal data gives equal bytes.
+    metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+    figure.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
+    return buffer.getvalue()
+
+
+def draw(chart: Chart, fonts: Fonts | None = None, *, locale: str = i18n.DEFAULT_LOCALE) -> Figure:
+    """The chart as a matplotlib Figure (not yet saved), its words in `locale`."""
+    with i18n.use_locale(locale):
+        return _figure(chart, fonts or default_fonts())
+
+
+def _figure(chart: Chart, fonts: Fonts) -> Figure:
     figure = Figure(figsize=(WIDTH_IN, HEIGHT_IN), dpi=DPI, facecolor="white")
     FigureCanvasAgg(figure)
     axes = figure.add_axes((0.07, 0.12, 0.9, 0.68))
@@ -95,28 +130,38 @@ def render(chart: Chart, fmt: str = "png", fonts: Fonts | None = None) -> bytes:
         _sources(figure, axes, fonts, chart)
     else:
         _top(figure, axes, fonts, chart)
-    buffer = io.BytesIO()
-    # No creation date in the file: equal data gives equal bytes.
-    metadata = {"Date": None} if fmt == "svg" else {"Software": None}
-    figure.savefig(buffer, format=fmt, dpi=DPI, metadata=metadata)
-    return buffer.getvalue()
+    return figure
 
 
 def subtitle(chart: Chart) -> str:
+    """The line under the title, in the current locale."""
     if isinstance(chart, DailySeries):
-        return f"Per day · last {len(chart.days)} days · {chart.tz}"
+        days = len(chart.days)
+        return ngettext(
+            "Per day · last %(num)d day · %(zone)s", "Per day · last %(num)d days · %(zone)s", days
+        ) % {"num": days, "zone": i18n.zone_label(chart.tz)}
     if isinstance(chart, Funnel):
-        return "From views to customers"
+        return _("From views to customers")
     if isinstance(chart, SourceSplit):
-        return "Views and sign-ups by where the link was shared"
-    return f"Top {len(chart.rows) or ''} employees by points".replace("  ", " ")
+        return _("Views and sign-ups by where the link was shared")
+    if not chart.rows:
+        return _("Top employees by points")
+    count = len(chart.rows)
+    return ngettext("Top %(num)d employee by points", "Top %(num)d employees by points", count) % {
+        "num": count
+    }
+
+
+def number(value: float) -> str:
+    """A count with the locale's grouping."""
+    return i18n.format_number(value)
 
 
 def _titles(figure: Figure, fonts: Fonts, chart: Chart) -> None:
     figure.text(
         0.07,
         0.93,
-        fonts.clean(chart.title, 60) or "Activity",
+        fonts.clean(chart.title, 60) or _(UNTITLED),
         fontproperties=fonts.sized(18, bold=True),
         color=INK,
         va="center",
@@ -172,7 +217,15 @@ def _label(
 def _no_data(axes: Axes, fonts: Fonts) -> None:
     axes.set_axis_off()
     _label(
-        axes, fonts, 0.5, 0.5, NO_DATA, transform=axes.transAxes, size=20, ha="center", va="center"
+        axes,
+        fonts,
+        0.5,
+        0.5,
+        _(NO_DATA),
+        transform=axes.transAxes,
+        size=20,
+        ha="center",
+        va="center",
     )
 
 
@@ -189,7 +242,7 @@ def _count_axis(axes: Axes, fonts: Fonts, top: int, *, axis: Literal["x", "y"] =
                 fonts,
                 -0.012,
                 tick,
-                f"{int(tick):,}",
+                number(int(tick)),
                 transform=along,
                 ha="right",
                 va="center",
@@ -200,22 +253,27 @@ def _count_axis(axes: Axes, fonts: Fonts, top: int, *, axis: Literal["x", "y"] =
         axes.vlines(ticks, 0, 1, transform=along, colors=GRID, linewidth=0.8, zorder=0)
         for tick in ticks:
             _label(
-                axes, fonts, tick, -0.02, f"{int(tick):,}", transform=along, ha="center", va="top"
+                axes, fonts, tick, -0.02, number(int(tick)), transform=along, ha="center", va="top"
             )
+
+
+def day_label(day: date) -> str:
+    """A day on the axis in the current locale: "Dec 4", "12月4日" (CLDR skeleton MMMd)."""
+    return i18n.format_skeleton("MMMd", datetime.combine(day, time(), UTC), UTC)
 
 
 def _day_labels(days: Sequence[date]) -> tuple[list[int], list[str]]:
     """At most ~15 labels along the axis, the last day always labelled."""
     step = max(1, -(-len(days) // 15))
     positions = list(range(len(days) - 1, -1, -step))[::-1]
-    return positions, [f"{days[i]:%b} {days[i].day}" for i in positions]
+    return positions, [day_label(days[i]) for i in positions]
 
 
 def _key(figure: Figure, fonts: Fonts, entries: Sequence[tuple[str, str]]) -> None:
     """The series' names and colours at the right of the subtitle's line (no Legend: its
     layout costs more than the whole chart). Widths are estimated, generously, so the
     entries never overlap; only the gaps vary."""
-    widths = [KEY_SWATCH + 0.006 + KEY_CHAR * len(label) for label, _ in entries]
+    widths = [KEY_SWATCH + 0.006 + KEY_CHAR * text_width(label) for label, _colour in entries]
     x = 0.97 - sum(widths) - KEY_GAP * (len(entries) - 1)
     for (label, colour), width in zip(entries, widths, strict=True):
         figure.patches.append(
@@ -244,24 +302,25 @@ def _daily(figure: Figure, axes: Axes, fonts: Fonts, chart: DailySeries) -> None
     _plain(axes)
     x = list(range(len(chart.days)))
     series = (
-        ("Views", chart.views),
-        ("Unique visitors", chart.unique_visitors),
-        ("Sign-ups", chart.signups),
+        (_(VIEWS), chart.views),
+        (_(UNIQUE_VISITORS), chart.unique_visitors),
+        (_(SIGNUPS), chart.signups),
     )
     if chart.style == "bar":
         width = 0.8 / len(series)
-        for i, ((_, values), colour) in enumerate(zip(series, SERIES_COLOURS, strict=True)):
+        for i, ((_name, values), colour) in enumerate(zip(series, SERIES_COLOURS, strict=True)):
             offset = (i - (len(series) - 1) / 2) * width
             axes.bar([p + offset for p in x], values, width, color=colour)
     else:
-        for (_, values), colour in zip(series, SERIES_COLOURS, strict=True):
+        for (_name, values), colour in zip(series, SERIES_COLOURS, strict=True):
             axes.plot(x, values, color=colour, linewidth=2.2, marker="o", markersize=4)
     axes.set_xlim(-0.6, len(x) - 0.4)
-    _count_axis(axes, fonts, max(max(values) for _, values in series))
+    _count_axis(axes, fonts, max(max(values) for _name, values in series))
     along = axes.get_xaxis_transform()
     for position, label in zip(*_day_labels(chart.days), strict=True):
         _label(axes, fonts, position, -0.025, label, transform=along, ha="center", va="top")
-    _key(figure, fonts, [(label, c) for (label, _), c in zip(series, SERIES_COLOURS, strict=True)])
+    names = [label for label, _values in series]
+    _key(figure, fonts, list(zip(names, SERIES_COLOURS, strict=True)))
 
 
 def _bar_labels(axes: Axes, fonts: Fonts, labels: list[str]) -> None:
@@ -270,7 +329,7 @@ def _bar_labels(axes: Axes, fonts: Fonts, labels: list[str]) -> None:
     along = axes.get_yaxis_transform()
     for i, label in enumerate(labels):
         _label(axes, fonts, -0.012, i, label, transform=along, size=11, ha="right", va="center")
-    longest = max((len(label) for label in labels), default=0)
+    longest = max((text_width(label) for label in labels), default=0)
     left = min(0.3, 0.05 + 0.011 * longest)
     axes.set_position((left, 0.08, 0.93 - left, 0.72))
 
@@ -278,8 +337,8 @@ def _bar_labels(axes: Axes, fonts: Fonts, labels: list[str]) -> None:
 def _funnel(figure: Figure, axes: Axes, fonts: Fonts, chart: Funnel) -> None:
     _plain(axes)
     axes.spines["bottom"].set_visible(False)
-    labels = [label for label, _ in chart.steps]
-    counts = [count for _, count in chart.steps]
+    labels = [_(label) for label, _count in chart.steps]
+    counts = [count for _label, count in chart.steps]
     top = max(counts)
     # Centred bars, widest first: the funnel's shape.
     axes.barh(
@@ -292,9 +351,13 @@ def _funnel(figure: Figure, axes: Axes, fonts: Fonts, chart: Funnel) -> None:
     axes.set_xlim(0, top)
     _bar_labels(axes, fonts, labels)
     for i, count in enumerate(counts):
-        note = f"{count:,}"
+        note = number(count)
         if i and counts[i - 1]:
-            note += f"  ({round(100 * count / counts[i - 1])}% of {labels[i - 1].lower()})"
+            note = _("%(count)s  (%(percent)s of %(step)s)") % {
+                "count": note,
+                "percent": i18n.format_percent(round(count / counts[i - 1], 2)),
+                "step": labels[i - 1].lower(),
+            }
         inside = count >= top * 0.4  # else the note goes right of the bar, in ink
         axes.text(
             top / 2 if inside else (top + count) / 2 + top * 0.015,
@@ -310,32 +373,39 @@ def _funnel(figure: Figure, axes: Axes, fonts: Fonts, chart: Funnel) -> None:
 
 def _sources(figure: Figure, axes: Axes, fonts: Fonts, chart: SourceSplit) -> None:
     _plain(axes)
-    labels = [fonts.clean(label, MAX_LABEL) for label, _, _ in chart.rows]
+    labels = [fonts.clean(_(label), MAX_LABEL) for label, _v, _s in chart.rows]
     positions = list(range(len(labels)))
-    views = [v for _, v, _ in chart.rows]
-    signups = [s for _, _, s in chart.rows]
+    views = [v for _label, v, _s in chart.rows]
+    signups = [s for _label, _v, s in chart.rows]
     axes.barh([p - 0.2 for p in positions], views, 0.4, color=SERIES_COLOURS[0])
     axes.barh([p + 0.2 for p in positions], signups, 0.4, color=SERIES_COLOURS[2])
     _count_axis(axes, fonts, max(views + signups), axis="x")
     _bar_labels(axes, fonts, labels)
-    _key(figure, fonts, [("Views", SERIES_COLOURS[0]), ("Sign-ups", SERIES_COLOURS[2])])
+    _key(figure, fonts, [(_(VIEWS), SERIES_COLOURS[0]), (_(SIGNUPS), SERIES_COLOURS[2])])
 
 
 def _top(figure: Figure, axes: Axes, fonts: Fonts, chart: TopEmployees) -> None:
     _plain(axes)
-    labels = [fonts.clean(name, MAX_LABEL) or "?" for name, _, _, _ in chart.rows]
-    points = [p for _, p, _, _ in chart.rows]
+    labels = [fonts.clean(name, MAX_LABEL) or "?" for name, _p, _v, _s in chart.rows]
+    points = [p for _name, p, _v, _s in chart.rows]
     axes.barh(range(len(points)), points, 0.7, color=SERIES_COLOURS[0])
     top = max(max(points), 1)
     _count_axis(axes, fonts, int(top * 1.35), axis="x")
     _bar_labels(axes, fonts, labels)
-    for i, (_, pts, views, signups) in enumerate(chart.rows):
+    for i, (_name, pts, views, signups) in enumerate(chart.rows):
+        numbers = " · ".join(
+            (
+                ngettext("%(num)s pt", "%(num)s pts", pts) % {"num": number(pts)},
+                ngettext("%(num)s view", "%(num)s views", views) % {"num": number(views)},
+                ngettext("%(num)s sign-up", "%(num)s sign-ups", signups) % {"num": number(signups)},
+            )
+        )
         _label(
             axes,
             fonts,
             pts + top * 0.01,
             i,
-            f" {pts:,} pts · {views:,} views · {signups:,} sign-ups",
+            " " + numbers,
             transform=axes.transData,
             colour=INK,
             va="center",

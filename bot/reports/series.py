@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.activities import get_activity, zone
 from bot.codes import PUSH_SOURCE_LABELS, PUSH_SOURCES
+from bot.i18n import N_
 from bot.stats import activity_report
 from store import queries
 
@@ -41,7 +42,8 @@ class DailySeries:
 
 @dataclass(frozen=True)
 class Funnel:
-    """Views → visitors → sign-ups → attended → converted, as (label, count) steps."""
+    """Views → visitors → sign-ups → attended → converted, as (label, count) steps; the
+    labels are catalogue msgids, translated where the chart is drawn."""
 
     title: str
     steps: tuple[tuple[str, int], ...]
@@ -53,7 +55,8 @@ class Funnel:
 
 @dataclass(frozen=True)
 class SourceSplit:
-    """Views and sign-ups per push source, human labels, most views first."""
+    """Views and sign-ups per push source, human labels (catalogue msgids, translated where
+    the chart is drawn), most views first."""
 
     title: str
     rows: tuple[tuple[str, int, int], ...]  # (label, views, sign-ups)
@@ -113,11 +116,11 @@ async def daily_series(
 
 
 FUNNEL_STEPS: tuple[tuple[str, str], ...] = (
-    ("Views", "views"),
-    ("Visitors", "unique_visitors"),
-    ("Sign-ups", "signups"),
-    ("Attended", "attended"),
-    ("Converted", "converted"),
+    (N_("Views"), "views"),
+    (N_("Visitors"), "unique_visitors"),
+    (N_("Sign-ups"), "signups"),
+    (N_("Attended"), "attended"),
+    (N_("Converted"), "converted"),
 )
 
 

@@ -6,18 +6,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from bot.i18n import N_, current_locale, supported, translate
 from bot.reports import series
 from bot.reports.pool import ChartPool
 from bot.reports.series import Chart
 from store.db import Database
 
 KINDS: tuple[str, ...] = ("daily", "funnel", "sources", "top")
+# Catalogue msgids: shown through _() (or `title(kind, locale)`) where read.
 TITLES = {
-    "daily": "Views, visitors and sign-ups per day",
-    "funnel": "Funnel",
-    "sources": "Push sources",
-    "top": "Top employees",
+    "daily": N_("Views, visitors and sign-ups per day"),
+    "funnel": N_("Funnel"),
+    "sources": N_("Push sources"),
+    "top": N_("Top employees"),
 }
+
+
+def title(kind: str, locale: str | None = None) -> str:
+    """A chart kind's name in `locale` (default: the current one)."""
+    return translate(TITLES[kind], locale=locale)
 
 
 @dataclass(frozen=True)
@@ -30,6 +37,7 @@ class RenderedChart:
     title: str
     content: bytes
     activity_name: str
+    locale: str = "en"
 
 
 class Reports:
@@ -78,22 +86,28 @@ class Reports:
         *,
         days: int = series.DEFAULT_DAYS,
         style: str = "line",
+        locale: str | None = None,
     ) -> RenderedChart:
-        """One chart of one activity as PNG or SVG."""
+        """One chart of one activity as PNG or SVG, in `locale` (default: the current unit
+        of work's, e.g. the console's signed-in viewer or the Slack user's)."""
+        chosen = supported(locale or current_locale())
         data = await self.chart_data(activity_id, kind, days=days, style=style)
-        content = await self.pool.render(data, fmt)
+        content = await self.pool.render(data, fmt, chosen)
         return RenderedChart(
             kind=kind,
             fmt=fmt,
             filename=f"sharetrail-activity-{activity_id}-{kind}.{fmt}",
-            title=f"{TITLES[kind]} — {data.title}",
+            title=f"{title(kind, chosen)} — {data.title}",
             content=content,
             activity_name=data.title,
+            locale=chosen,
         )
 
-    async def stats_charts(self, activity_id: int) -> list[RenderedChart]:
+    async def stats_charts(
+        self, activity_id: int, *, locale: str | None = None
+    ) -> list[RenderedChart]:
         """What `stats ID` shows after its text: the last 14 days and the funnel, as PNG."""
-        return [await self.chart(activity_id, kind) for kind in ("daily", "funnel")]
+        return [await self.chart(activity_id, kind, locale=locale) for kind in ("daily", "funnel")]
 
     async def close(self) -> None:
         await self.pool.close()

@@ -10,6 +10,7 @@ from slack_bolt.context.ack.async_ack import AsyncAck
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import i18n
 from bot.home import home_data
 from bot.service import ShareTrail
 from handlers.slack import blocks, exports, home_blocks, ids
@@ -24,7 +25,8 @@ async def publish_home(client: AsyncWebClient, services: ShareTrail, user_id: st
     data = await home_data(services, user_id)
 
     def chart_url(activity_id: int, kind: str) -> str | None:
-        return services.chart_links.url(activity_id, kind)
+        # In the viewer's language (set per request, handlers/slack/app.py).
+        return services.chart_links.url(activity_id, kind, locale=i18n.current_locale())
 
     view = home_blocks.home_view(
         data,

@@ -16,8 +16,9 @@ HEADERS = {"Cache-Control": "private, max-age=300", "X-Robots-Tag": "noindex"}
 
 async def chart_png(request: web.Request) -> web.StreamResponse:
     services = request.app[SERVICES]
-    activity_id, kind = services.chart_links.read(request.match_info["token"])  # 404 / 410
-    chart = await services.reports.chart(activity_id, kind, "png")  # NotFound: a deleted one
+    # 404 / 410; the locale is the link's (Slack fetches it, not the viewer's browser).
+    activity_id, kind, locale = services.chart_links.read(request.match_info["token"])
+    chart = await services.reports.chart(activity_id, kind, "png", locale=locale)  # NotFound
     return web.Response(body=chart.content, content_type="image/png", headers=HEADERS)
 
 

@@ -7,8 +7,10 @@ from __future__ import annotations
 import asyncio
 import io
 import random
+import re
 import warnings
 from collections import Counter
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from xml.etree import ElementTree
 from zoneinfo import ZoneInfo
@@ -20,8 +22,10 @@ from sqlmodel import select
 from bot.activities import ActivityDraft, create_activity
 from bot.codes import PUSH_SOURCE_LABELS, PUSH_SOURCES
 from bot.directory import Profile, upsert_employee
+from bot.errors import NotFound
 from bot.leads import SignupForm, create_lead, set_outcome
 from bot.reports import render, series
+from bot.reports.links import ChartLinks
 from bot.reports.pool import ChartPool
 from bot.roster import add_salespeople
 from bot.shares import get_or_create_share
@@ -318,3 +322,95 @@ async def test_the_pool_draws_in_a_worker_caches_and_stops_when_idle() -> None:
     finally:
         await pool.close()
     assert not pool.started
+
+
+# --- in the viewer's language ------------------------------------------------------------
+
+ENGLISH_WORD = re.compile(r"\b(?!UTC\b)[A-Za-z]{2,}")  # "UTC" is the zone's name in zh too
+ZH_CHARTS: dict[str, series.Chart] = {
+    "daily": series.DailySeries("新品发布会", TZ, DAYS, tuple(range(14)), (1,) * 14, (0, 2) * 7),
+    "funnel": series.Funnel(
+        "新品发布会",
+        tuple((label, 500 // (i + 1)) for i, (label, _) in enumerate(series.FUNNEL_STEPS)),
+    ),
+    "sources": series.SourceSplit(
+        "新品发布会",
+        tuple((label, 30 - i, i % 3) for i, label in enumerate(PUSH_SOURCE_LABELS.values())),
+    ),
+    "top": series.TopEmployees("新品发布会", (("李雷", 40, 1300, 2), ("韩梅梅", 1, 1, 1))),
+    "one": series.TopEmployees("新品发布会", (("李雷", 1, 1, 1),)),
+    **{f"empty {k}": replace(v, title="新品发布会") for k, v in EMPTY.items()},
+}
+
+
+def _figure_texts(chart: series.Chart, locale: str) -> list[str]:
+    """Every text on the Figure the module draws (before it is saved)."""
+    from matplotlib.text import Text
+
+    figure = render.draw(chart, locale=locale)
+    return [t.get_text() for t in figure.findobj(Text) if t.get_text().strip()]
+
+
+@pytest.mark.parametrize("name", list(ZH_CHARTS))
+def test_a_zh_chart_has_no_english_word_and_every_glyph_in_the_font(name: str) -> None:
+    chart = ZH_CHARTS[name]
+    texts = _figure_texts(chart, "zh")
+    assert [t for t in texts if ENGLISH_WORD.search(t)] == []
+    drawable = render.default_fonts()._drawable
+    assert {c for t in texts for c in t if ord(c) not in drawable} == set()  # no boxes
+    assert texts != _figure_texts(chart, "en")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        png = render.render(chart, "png", locale="zh")
+    assert not [str(w.message) for w in caught] and png.startswith(b"\x89PNG")
+
+
+def test_zh_dates_and_labels_come_from_babel_and_the_catalogue() -> None:
+    daily = "\n".join(_figure_texts(ZH_CHARTS["daily"], "zh"))
+    assert "12月10日" in daily and "上海时间" in daily and "独立访客" in daily
+    funnel = "\n".join(_figure_texts(ZH_CHARTS["funnel"], "zh"))
+    assert "浏览量" in funnel and "已成交" in funnel
+    sources = "\n".join(_figure_texts(ZH_CHARTS["sources"], "zh"))
+    assert "名片二维码" in sources and "微信" in sources
+    assert "暂无数据" in _figure_texts(ZH_CHARTS["empty daily"], "zh")
+
+
+def test_en_charts_keep_their_english_words() -> None:
+    daily = _figure_texts(ZH_CHARTS["daily"], "en")
+    assert {"Views", "Unique visitors", "Sign-ups", "Dec 10", "Nov 27"} <= set(daily)
+    assert "Per day · last 14 days · Shanghai time" in daily
+    funnel = _figure_texts(ZH_CHARTS["funnel"], "en")
+    assert {"Views", "Visitors", "Sign-ups", "Attended", "Converted"} <= set(funnel)
+    assert "250  (50% of views)" in funnel
+    assert {"Card QR", "WeChat", "Other"} <= set(_figure_texts(ZH_CHARTS["sources"], "en"))
+    top = _figure_texts(ZH_CHARTS["top"], "en")
+    assert " 40 pts · 1,300 views · 2 sign-ups" in top and " 1 pt · 1 view · 1 sign-up" in top
+    assert "No data yet" in _figure_texts(ZH_CHARTS["empty top"], "en")
+    assert render.render(CHARTS["funnel"], "png") == render.render(
+        CHARTS["funnel"], "png", locale="en"
+    )
+
+
+async def test_the_pool_keeps_each_locale_apart() -> None:
+    pool = ChartPool()
+    chart = ZH_CHARTS["funnel"]
+    try:
+        zh = await pool.render(chart, "png", "zh")
+        en = await pool.render(chart, "png", "en")
+        assert zh != en and pool.cache.misses == 2
+        assert zh == render.render(chart, "png", locale="zh")  # translated in the worker
+        assert await pool.render(chart, "png", "zh") == zh and pool.cache.hits == 1
+    finally:
+        await pool.close()
+
+
+def test_a_chart_link_carries_its_locale_under_the_signature() -> None:
+    links = ChartLinks("secret", "https://share.example.com/")
+    token = links.url(7, "daily", locale="zh-CN").rsplit("/", 1)[1].removesuffix(".png")
+    assert links.read(token) == (7, "daily", "zh")
+    token = links.url(7, "funnel").rsplit("/", 1)[1].removesuffix(".png")
+    assert links.read(token) == (7, "funnel", "en")
+    older = links._signer.sign("7-top", ttl_seconds=60)  # made before links had a locale
+    assert links.read(older) == (7, "top", "en")
+    with pytest.raises(NotFound):
+        links.read(links._signer.sign("7-top-xx", ttl_seconds=60))
