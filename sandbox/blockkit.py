@@ -674,6 +674,8 @@ def _divider(block: JSON, block_id: str, r: Rendering) -> Markup:
 
 
 def _image(block: JSON, block_id: str, r: Rendering) -> Markup:
+    """Slack shows an image block's title above the picture, and the picture as wide as the
+    surface allows (up to its own size), not as a thumbnail."""
     url = safe_url(block.get("image_url") or (block.get("slack_file") or {}).get("url"))
     title = raw_text(block.get("title"))
     img = (
@@ -682,7 +684,7 @@ def _image(block: JSON, block_id: str, r: Rendering) -> Markup:
         else tag("span", {"class": "bk-image-missing"}, block.get("alt_text") or "image")
     )
     caption = tag("figcaption", {}, plain_text(title)) if title else Markup("")
-    return tag("figure", {"class": "bk-figure"}, img + caption)
+    return tag("figure", {"class": "bk-figure"}, caption + img)
 
 
 def _actions(block: JSON, block_id: str, r: Rendering) -> Markup:

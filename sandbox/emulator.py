@@ -1065,8 +1065,11 @@ class SlackEmulator:
         channel: str | None = None,
         ts: str | None = None,
         view_id: str | None = None,
+        block_id: str | None = None,
     ) -> tuple[Message | View, str, JSON]:
-        """The newest message (or the given view) offering `action_id` to `user`."""
+        """The newest message (or the given view) offering `action_id` to `user`; with
+        `block_id`, the element of that block (a home lists one lead's buttons per block, all
+        with the same action ids: the tap must reach the row it was on)."""
         if view_id is not None:
             view = self.workspace.views.get(view_id)
             if view is None:
@@ -1086,10 +1089,11 @@ class SlackEmulator:
         for container in containers:
             is_view = isinstance(container, View)
             blocks = container.view.get("blocks") if is_view else container.blocks  # type: ignore[union-attr]
-            for block_id, element in _interactive_elements(blocks or []):
-                if element.get("action_id") == action_id:
-                    return container, block_id, element
-        raise LookupError(f"{user} sees no element with action_id {action_id!r}")
+            for found_in, element in _interactive_elements(blocks or []):
+                if element.get("action_id") == action_id and block_id in (None, found_in):
+                    return container, found_in, element
+        where = f" in block {block_id!r}" if block_id is not None else ""
+        raise LookupError(f"{user} sees no element with action_id {action_id!r}{where}")
 
     async def click_button(
         self,
@@ -1101,11 +1105,13 @@ class SlackEmulator:
         view_id: str | None = None,
         selected: Any = None,
         entered: dict[str, Any] | None = None,
+        block_id: str | None = None,
         **options: Any,
     ) -> Delivery:
-        """Tap a button (or choose `selected` in a select menu) in a message or a view."""
+        """Tap a button (or choose `selected` in a select menu) in a message or a view; with
+        `block_id`, the one in that block."""
         container, block_id, element = self.find_action(
-            user, action_id, channel=channel, ts=ts, view_id=view_id
+            user, action_id, channel=channel, ts=ts, view_id=view_id, block_id=block_id
         )
         action: JSON = {
             "type": element.get("type"),

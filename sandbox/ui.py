@@ -507,6 +507,7 @@ class SandboxUI:
 
         channel = None if view_id else str(data.get("channel") or "") or None
         ts = None if view_id else str(data.get("ts") or "") or None
+        block_id = str(data.get("block_id") or "") or None  # the row tapped, not the first
 
         async def work() -> Delivery:
             return await self.emulator.click_button(
@@ -517,6 +518,7 @@ class SandboxUI:
                 view_id=view_id,
                 selected=selected,
                 entered=entered,
+                block_id=block_id,
             )
 
         return await self.act(request, work)

@@ -9,6 +9,8 @@
   var errorLine = document.getElementById("error-line");
   var unread = {};
   var lastPane = null;
+  // A conversation reads from its newest message at the bottom; the App Home from its top.
+  var isHome = pane === "home";
 
   function showError(text) {
     errorLine.textContent = text;
@@ -173,7 +175,7 @@
       var kept = keptInputs(paneElement);
       paneElement.innerHTML = parts.pane;
       restoreInputs(paneElement, kept);
-      if (atBottom) { paneElement.scrollTop = paneElement.scrollHeight; }
+      if (atBottom && !isHome) { paneElement.scrollTop = paneElement.scrollHeight; }
       lastPane = parts.pane;
     }
     if (parts.modal_signature !== modalSignature) {
@@ -222,5 +224,5 @@
   events.onerror = function () { body.dataset.live = "0"; };
 
   var paneElement = document.getElementById("pane");
-  paneElement.scrollTop = paneElement.scrollHeight;
+  if (!isHome) { paneElement.scrollTop = paneElement.scrollHeight; }
 })();
