@@ -26,12 +26,15 @@ import qrcode
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 from qrcode.constants import ERROR_CORRECT_M
 
+from bot.i18n import N_
+
 # Bump on any design change: cached cards made by an older design are then never served.
-CARD_VERSION = 2
+CARD_VERSION = 3
 
 REGULAR_FONT = "NotoSansCJKsc-Regular-subset.otf"
 BOLD_FONT = "NotoSansCJKsc-Bold-subset.otf"
-CAPTION = "Scan to learn more / 扫码了解详情"
+# The line under the QR code, in the card's language (CardContent.caption; the caller translates).
+CAPTION = N_("Scan to learn more")
 ELLIPSIS = "…"
 
 WIDTH, HEIGHT = 1080, 1620
@@ -129,6 +132,7 @@ class CardContent:
     share_url: str
     short_url: str
     headline: str | None = None
+    caption: str = CAPTION
 
 
 def _same_words(a: str, b: str) -> bool:
@@ -465,7 +469,8 @@ class CardRenderer:
         bold_sizes = {PILL_SIZE, AVATAR_SIZE, *TITLE_SIZES, *NAME_SIZES, *URL_SIZES}
         self._regular = {s: ImageFont.truetype(str(self.regular_path), s) for s in regular_sizes}
         self._bold = {s: ImageFont.truetype(str(self.bold_path), s) for s in bold_sizes}
-        self._background = self._paint_background()
+        self._backgrounds: dict[str, Image.Image] = {}  # caption -> the painted background
+        self._backgrounds_lock = threading.Lock()
         self._icons = {
             "clock": _icon("clock", HEADER_TINT),
             "phone": _icon("phone", ACCENT),
@@ -496,10 +501,11 @@ class CardRenderer:
                 return cached
         with self._spare_lock:
             canvas = self._spare.pop() if self._spare else None
-        if canvas is None:
-            canvas = self._background.copy()
+        background = self._background(content.caption)
+        if canvas is None or canvas.size != background.size:
+            canvas = background.copy()
         else:
-            canvas.paste(self._background)
+            canvas.paste(background)
         self._paint(canvas, content)
         png = self._encode(canvas)
         with self._spare_lock:
@@ -514,9 +520,19 @@ class CardRenderer:
 
     def draw(self, content: CardContent) -> Image.Image:
         """The card as a new RGB image (uncached)."""
-        image = self._background.copy()
+        image = self._background(content.caption).copy()
         self._paint(image, content)
         return image
+
+    def _background(self, caption: str) -> Image.Image:
+        """The background with `caption` under the QR code, painted once per caption."""
+        with self._backgrounds_lock:
+            background = self._backgrounds.get(caption)
+            if background is None:
+                with self._draw_lock:
+                    background = self._paint_background(self._printable(caption))
+                self._backgrounds[caption] = background
+            return background
 
     def _paint(self, image: Image.Image, content: CardContent) -> None:
         """Everything that differs between cards, onto a copy of the background."""
@@ -586,7 +602,7 @@ class CardRenderer:
 
     # --- painting ------------------------------------------------------------------------
 
-    def _paint_background(self) -> Image.Image:
+    def _paint_background(self, caption: str) -> Image.Image:
         image = Image.new("RGB", (WIDTH, HEIGHT), PAGE)
         # Header band: a diagonal gradient with two soft circles for depth.
         ramp = Image.linear_gradient("L")
@@ -619,10 +635,10 @@ class CardRenderer:
             (AVATAR_CX - AVATAR_D // 2, AVATAR_CY - AVATAR_D // 2),
             _supersampled((AVATAR_D, AVATAR_D), avatar),
         )
-        # The caption is the same on every card and nothing else is drawn over it.
+        # The caption is the same on every card in a language and nothing else is drawn over it.
         caption_font = self._regular[CAPTION_SIZE]
         draw = ImageDraw.Draw(image)
-        _text_block(draw, [CAPTION], caption_font, WIDTH / 2, CAPTION_TOP, MUTED, centred=True)
+        _text_block(draw, [caption], caption_font, WIDTH / 2, CAPTION_TOP, MUTED, centred=True)
         return image
 
     @staticmethod

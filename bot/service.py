@@ -31,6 +31,7 @@ from bot import view_alerts
 from bot.activities import ActivityDraft, format_when
 from bot.background import BackgroundTasks
 from bot.cache import MISSING, TTLCache
+from bot.cards import CAPTION as CARD_CAPTION
 from bot.cards import CardContent, CardRenderer
 from bot.codes import ShareCodec, ShareRef, Signer
 from bot.directory import (
@@ -499,18 +500,23 @@ class ShareTrail:
         return share_url(self.codec, self.public_base_url, share_id, source)
 
     def card_content(self, activity: Activity, employee: Employee, url: str) -> CardContent:
-        return CardContent(
-            activity_name=activity.name,
-            activity_time=format_when(activity),
-            material_type=activities_mod.MATERIAL_TYPES.get(activity.material_type, ""),
-            employee_name=employee.name,
-            employee_title=employee.title,
-            phone=employee.phone,
-            email=employee.email,
-            share_url=url,
-            short_url=short_url(url),
-            headline=activity.headline,
-        )
+        """What the card prints, in the activity's language: its readers are the customers
+        who scan it, like the landing page's fallback (not the employee asking for it)."""
+        material = activities_mod.MATERIAL_TYPES.get(activity.material_type, "")
+        with use_locale(activity.language or current_locale()):
+            return CardContent(
+                activity_name=activity.name,
+                activity_time=format_when(activity),
+                material_type=gettext(material) if material else "",
+                employee_name=employee.name,
+                employee_title=employee.title,
+                phone=employee.phone,
+                email=employee.email,
+                share_url=url,
+                short_url=short_url(url),
+                headline=activity.headline,
+                caption=gettext(CARD_CAPTION),
+            )
 
     async def card_png(self, code: str) -> bytes:
         """The card image behind a share code (the landing page's Open Graph image)."""
