@@ -43,5 +43,6 @@ def install(env: jinja2.Environment) -> None:
     env.filters["datetime"] = i18n.format_datetime
     env.filters["date"] = i18n.format_date
     env.filters["time"] = i18n.format_time
+    env.filters["moment"] = i18n.format_moment  # "Dec 4, 2026, 2:30 PM": the reader's zone
     env.filters["number"] = i18n.format_number
     env.filters["zone"] = i18n.zone_label

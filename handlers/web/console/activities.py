@@ -11,7 +11,7 @@ from typing import Any
 
 from aiohttp import web
 
-from bot import audit
+from bot import audit, i18n
 from bot.activities import (
     MATERIAL_TYPES,
     ActivityDraft,
@@ -74,8 +74,9 @@ def local_input(moment: datetime, tz: str) -> str:
 
 
 def local_time(moment: datetime, tz: str) -> str:
-    """A stored time for a table: in the activity's zone, with the zone's name."""
-    return aware(moment).astimezone(zone(tz)).strftime("%Y-%m-%d %H:%M ") + tz
+    """A stored time for a table: in `tz` (an activity's), with the zone by its city."""
+    when = i18n.format_moment(aware(moment), tz or "UTC")
+    return _("{time} ({zone})").format(time=when, zone=i18n.zone_label(tz or "UTC"))
 
 
 def parse_local(raw: str, tz: str) -> datetime | None:

@@ -9,12 +9,15 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import quote
 
+import aiohttp
 import aiohttp_jinja2
 from aiohttp import web
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import i18n
 from bot.codes import PUSH_SOURCE_LABELS
+from bot.directory import employee_by_user
 from bot.errors import DomainError, Forbidden, Gone, InvalidInput, NotFound
 from bot.i18n import _
 from bot.roles import Role, role_of
@@ -128,6 +131,20 @@ def services_of(request: web.Request) -> ShareTrail:
     return request.app[SERVICES]
 
 
+async def viewer_zone(request: web.Request, user_id: str) -> str:
+    """The signed-in person's time zone: the one stored with them (their Slack profile's,
+    refreshed whenever they use ShareTrail in Slack), else Slack's users.info, else UTC."""
+    services = services_of(request)
+    async with services.db.session() as session:
+        person = await employee_by_user(session=session, user_id=user_id)
+    if person is not None and person.tz:
+        return person.tz
+    try:
+        return (await services.directory.profile(user_id)).tz or "UTC"
+    except (DomainError, SlackApiError, SlackClientError, aiohttp.ClientError, TimeoutError):
+        return "UTC"
+
+
 def local_path(raw: str | None) -> str:
     """A console path to come back to after sign-in; anything else (another site,
     `//host`, `/\\host`) is the dashboard, so the login is no open redirect."""
@@ -198,7 +215,9 @@ def require_role(
                 message = _("This page is for {role} only.").format(role=role_plural(role))
                 return refused(request, 403, message, viewer=viewer)
             try:
-                return await page(request, viewer)
+                # Every time on the page is in the viewer's zone (bot.i18n, Jinja's filters).
+                with i18n.use_zone(await viewer_zone(request, session.user_id)):
+                    return await page(request, viewer)
             except DomainError as exc:
                 status = next((c for kind, c in STATUS.items() if isinstance(exc, kind)), 400)
                 return refused(request, status, str(exc), viewer=viewer)
