@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,6 +12,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot import i18n
 from bot.errors import InvalidInput
 from bot.notifications import MessageRef
 from bot.points import DEFAULTS, Rules
@@ -31,13 +34,15 @@ async def publish(
     """Post the activity with its buttons; joins a public channel first if needed;
     `by_user_id` (who published it) goes into the audit log."""
     assert activity.id is not None
-    payload: dict[str, Any] = {
-        "channel": channel_id,
-        "text": blocks.notification_fallback(activity),
-        "blocks": blocks.activity_notification(activity, await services.points.rules(activity.id)),
-        "unfurl_links": False,
-        "metadata": stamp(f"publish:{activity.id}:{uuid.uuid4().hex}"),
-    }
+    rules = await services.points.rules(activity.id)
+    with post_language(activity):
+        payload: dict[str, Any] = {
+            "channel": channel_id,
+            "text": blocks.notification_fallback(activity),
+            "blocks": blocks.activity_notification(activity, rules),
+            "unfurl_links": False,
+            "metadata": stamp(f"publish:{activity.id}:{uuid.uuid4().hex}"),
+        }
     try:
         channel, ts = await post_once(client, payload)
     except SlackApiError as exc:
@@ -61,6 +66,14 @@ async def publish(
     )
 
 
+@contextmanager
+def post_language(activity: Activity) -> Iterator[None]:
+    """A channel post speaks the activity's language, not the publisher's (everyone in the
+    channel reads it), and names no one reader's zone (times carry the activity's)."""
+    with i18n.use_locale(activity.language or i18n.current_locale()), i18n.use_zone(None):
+        yield
+
+
 async def post_once(client: AsyncWebClient, payload: dict[str, Any]) -> MessageRef:
     """chat.postMessage, stamped; if its answer is lost (a 5xx, a dropped connection, a
     timeout), look whether it landed before posting it again, so the channel gets it once."""
@@ -82,12 +95,12 @@ async def refresh(client: AsyncWebClient, activity: Activity, rules: Rules = DEF
     """Redraw a published notification (e.g. after closing the activity)."""
     if not (activity.channel_id and activity.message_ts):
         return
+    with post_language(activity):
+        text = blocks.notification_fallback(activity)
+        words = blocks.activity_notification(activity, rules)
     try:
         await client.chat_update(
-            channel=activity.channel_id,
-            ts=activity.message_ts,
-            text=blocks.notification_fallback(activity),
-            blocks=blocks.activity_notification(activity, rules),
+            channel=activity.channel_id, ts=activity.message_ts, text=text, blocks=words
         )
     except SlackApiError:
         return  # The message was deleted or the channel archived: nothing left to redraw.
