@@ -24,8 +24,10 @@ from sqlmodel import col, select
 
 from bot.activities import ActivityDraft, create_activity
 from bot.demo import DEMO_ACTIVITY_NAME, seed_demo
+from bot.directory import employee_by_user
 from bot.i18n import translate
-from bot.roster import remove_salespeople
+from bot.roster import add_salespeople, remove_salespeople
+from bot.shares import get_or_create_share, share_url
 from handlers.sandbox_runner import ADMIN, Sandbox, announce_demo, start_sandbox
 from store.models import Lead
 from tests.browser_support import chromium_executable, screenshot_path
@@ -168,6 +170,11 @@ async def shot(page: Any, name: str) -> Path:
         " return p.scrollHeight + p.getBoundingClientRect().top + 8; }"
     )
     await page.set_viewport_size({"width": WIDTH, "height": max(HEIGHT, min(int(needed), 4000))})
+    # Every picture now in view has arrived (or failed) before the shot: waited on, not slept.
+    await page.evaluate(
+        "() => Promise.all([...document.querySelectorAll('#pane img')].map(img => img.complete"
+        " ? null : new Promise(done => { img.onload = img.onerror = done; })))"
+    )
     path = screenshot_path(name)
     await page.screenshot(path=str(path))
     await page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
@@ -262,3 +269,103 @@ async def test_app_home_by_role_in_the_browser(world: World) -> None:
         assert lead.outcome == "attended"
         others = (await session.exec(select(Lead).where(Lead.name != world.leads[1]))).all()
         assert all(other.outcome is None for other in others)
+
+
+MANY_ACTIVITIES = 30
+SHARED = 14  # of them, shared by the admin (who is also the salesperson)
+MANY_LEADS = {"new": 13, "awaiting": 8}  # sign-ups before and after their activity started
+
+
+async def many_things(sandbox: Sandbox) -> None:
+    """30 open activities, 14 shared by the admin, who is the only salesperson and has 21
+    open leads: more than a home may list (Slack: 100 blocks per view)."""
+    runtime = sandbox.runtime
+    await seed_demo(runtime.db, secret=runtime.services.secret, base_url=sandbox.app_url)
+    now = datetime.now(UTC).replace(microsecond=0)
+    links: dict[str, str] = {}
+    async with runtime.db.session() as session:
+        await remove_salespeople(session=session, user_ids=[SALESPERSON, OFF_ROSTER])
+        await add_salespeople(session=session, user_ids=[ADMIN])
+        admin = await employee_by_user(session=session, user_id=ADMIN)
+        assert admin is not None
+        for n in range(1, MANY_ACTIVITIES + 1):
+            start = now - timedelta(hours=1) if n == 1 else now + timedelta(days=n)
+            activity = await create_activity(
+                session=session,
+                draft=ActivityDraft(
+                    name=f"Roadshow stop {n}: partner day in city number {n}",
+                    starts_at=start,
+                    ends_at=start + timedelta(hours=6),
+                    material_type="event_invitation",
+                    headline="",
+                    intro="",
+                    kpi_views=100,
+                    tz="Asia/Shanghai",
+                ),
+                created_by=ADMIN,
+            )
+            activity.status = "published"
+            session.add(activity)
+            if n <= SHARED:
+                share = await get_or_create_share(
+                    session=session, activity=activity, employee=admin
+                )
+                assert share.id is not None
+                links[f"{n}"] = share_url(runtime.services.codec, sandbox.app_url, share.id)
+    customers = [("1", n) for n in range(MANY_LEADS["awaiting"])] + [
+        ("2", n) for n in range(MANY_LEADS["new"])
+    ]
+    for number, (activity, n) in enumerate(customers):
+        # Each on their own phone and network (the sandbox's app trusts its local proxy).
+        headers = {**PHONE, "X-Forwarded-For": f"203.0.113.{number + 1}"}
+        async with aiohttp.ClientSession() as customer:
+            form = await signup_form(customer, links[activity], headers)
+            fields = {**form, "name": f"Customer {activity}-{n}", "phone": f"+8613800{number:06d}"}
+            async with customer.post(
+                f"{links[activity]}/signup", data=fields, headers=headers
+            ) as response:
+                assert response.status == 200, await response.text()
+
+
+async def test_a_crowded_home_stays_within_slacks_limits(tmp_path: Path) -> None:
+    """Admin, salesperson and employee at once, with more of everything than fits: the home
+    the browser shows has at most 100 blocks, each list says "and N more", and nothing
+    the person needs first (the admin's buttons, the leads) is what gets cut."""
+    from playwright.async_api import async_playwright, expect
+
+    expect.set_options(timeout=15_000)
+    sandbox = await start_sandbox(
+        app_port=0,
+        ui_port=0,
+        database_url=f"sqlite+aiosqlite:///{tmp_path / 'many.db'}",
+        seed=False,
+    )
+    try:
+        await many_things(sandbox)
+        world = World(sandbox, "en", ADMIN, [])
+        async with async_playwright() as playwright:
+            browser = await playwright.chromium.launch(executable_path=chromium_executable())
+            try:
+                page = await open_home(browser, world, ADMIN)
+                home = page.locator("#pane .home")
+                await expect(home.get_by_role("heading", name="📇 My leads")).to_be_visible()
+                blocks = home.locator(".blocks > .bk-block")
+                view = sandbox.emulator.workspace.home_of(ADMIN)
+                assert view is not None
+                await expect(blocks).to_have_count(len(view.view["blocks"]))
+                assert len(view.view["blocks"]) <= 100
+                for more in (
+                    "…and 26 more",  # 5 of 31 open activities (30 and the demo's)
+                    "…and 8 more",  # 5 of 13 new leads
+                    "…and 3 more",  # 5 of 8 awaiting an outcome
+                    "…and 4 more",  # 10 of 14 shares
+                    "…and 7 more",  # 10 of the 17 activities not shared yet
+                ):
+                    await expect(home.get_by_text(more)).to_be_visible()
+                # The whole home is there down to its last line (the points rules).
+                await expect(blocks.last).to_contain_text("Points: 1 per unique visitor")
+                await shot(page, "home-crowded-en.png")
+            finally:
+                await browser.close()
+    finally:
+        await sandbox.stop()
