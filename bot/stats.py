@@ -10,8 +10,8 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot.activities import get_activity
-from bot.codes import PUSH_SOURCES
-from bot.i18n import N_
+from bot.codes import PUSH_SOURCE_LABELS, PUSH_SOURCES
+from bot.i18n import N_, current_locale, gettext
 from store import queries
 from store.models import Activity, Employee, Share
 from store.queries import StatRow
@@ -29,6 +29,45 @@ EXPORT_COLUMNS: tuple[str, ...] = (
 SOURCE_COLUMNS: tuple[str, ...] = tuple(
     f"{metric}_{source}" for metric in ("views", "signups") for source in PUSH_SOURCES
 )
+# What a person reads for the columns after the contract's eight (CSV) and in the workbook's
+# other sheets. English keeps the keys themselves (scripts read them; DESIGN.md §5 names
+# `views_<source>`); other languages show these labels.
+COLUMN_LABELS: dict[str, str] = {
+    "lead_id": N_("Lead ID"),
+    "customer": N_("Customer"),
+    "phone": N_("Phone"),
+    "company": N_("Company"),
+    "employee": N_("Employee"),
+    "salesperson": N_("Salesperson"),
+    "source": N_("Push source"),
+    "outcome": N_("Outcome"),
+    "signed_up_at_utc": N_("Signed up at (UTC)"),
+    "date": N_("Date"),
+    "views": N_("Views"),
+    "unique_visitors": N_("Unique visitors"),
+    "signups": N_("Sign-ups"),
+}
+SOURCE_COLUMN_LABELS: dict[str, str] = {
+    # TRANSLATORS: a spreadsheet column: views that came through one push source (WeChat…)
+    "views": N_("Views ({source})"),
+    # TRANSLATORS: a spreadsheet column: sign-ups that came through one push source
+    "signups": N_("Sign-ups ({source})"),
+}
+
+
+def column_header(key: str) -> str:
+    """A column's header in the current language: the key in English, else its label."""
+    if current_locale() == "en":
+        return key
+    label = COLUMN_LABELS.get(key)
+    if label is not None:
+        return gettext(label)
+    metric, _sep, source = key.partition("_")
+    if metric in SOURCE_COLUMN_LABELS and source in PUSH_SOURCE_LABELS:
+        return gettext(SOURCE_COLUMN_LABELS[metric]).format(
+            source=gettext(PUSH_SOURCE_LABELS[source])
+        )
+    return key
 
 
 def _zero(key: object = None) -> StatRow:
@@ -143,7 +182,8 @@ async def export_csv(*, session: AsyncSession, activity_id: int) -> str:
         entry[f"signups_{source}"] = row.signups
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\n")
-    writer.writerow(EXPORT_COLUMNS + SOURCE_COLUMNS)
+    # The contract's eight columns are the same in every language; the rest are read by people.
+    writer.writerow([*EXPORT_COLUMNS, *(column_header(c) for c in SOURCE_COLUMNS)])
     ordered = sorted(
         employees,
         key=lambda e: (-totals.get(e.id or 0, {}).get("points", 0), e.name, e.user_id),

@@ -9,10 +9,12 @@ import io
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from bot.i18n import _
+from bot.codes import PUSH_SOURCE_LABELS
+from bot.i18n import N_, _, current_locale
 from bot.lead_lists import LeadFilter, leads_for
 from bot.reports.series import MAX_DAYS, daily_series
 from bot.service import ShareTrail
+from bot.stats import column_header
 from store.models import aware
 
 if TYPE_CHECKING:  # openpyxl (and the numpy it pulls in) load on the first download only:
@@ -30,6 +32,20 @@ LEAD_COLUMNS = (
     "signed_up_at_utc",
 )
 DAILY_COLUMNS = ("date", "views", "unique_visitors", "signups")
+# A lead's outcome as people read it (English keeps the stored value, like the headers).
+OUTCOME_LABELS: dict[str, str] = {
+    "new": N_("New"),
+    "attended": N_("Attended"),
+    "no_show": N_("No-show"),
+    "converted": N_("Converted"),
+}
+
+
+def _value(value: str, labels: dict[str, str]) -> str:
+    """A stored tag (outcome, push source) as the sheet shows it in the current language."""
+    if current_locale() == "en" or value not in labels:
+        return value
+    return _(labels[value])
 
 
 def _append(sheet: Worksheet, values: list[Any]) -> None:
@@ -65,7 +81,7 @@ async def activity_workbook(
     _employees(employees, await services.export_csv(activity_id))
 
     leads = book.create_sheet(_("Leads"))
-    _append(leads, list(LEAD_COLUMNS))
+    _append(leads, [column_header(c) for c in LEAD_COLUMNS])
     rows = await leads_for(
         services,
         viewer_id=viewer_id,
@@ -84,14 +100,14 @@ async def activity_workbook(
                 lead.company,
                 row.employee_name,
                 row.salesperson_name,
-                lead.source,
-                lead.outcome or "new",
+                _value(lead.source, PUSH_SOURCE_LABELS),
+                _value(lead.outcome or "new", OUTCOME_LABELS),
                 _utc(lead.created_at),
             ],
         )
 
     daily = book.create_sheet(_("Daily"))
-    _append(daily, list(DAILY_COLUMNS))
+    _append(daily, [column_header(c) for c in DAILY_COLUMNS])
     now = datetime.now(UTC)
     days = min(MAX_DAYS, max(1, (now - aware(activity.created_at)).days + 1))
     async with services.db.session() as session:
