@@ -315,14 +315,14 @@ async def many_things(sandbox: Sandbox) -> None:
     customers = [("1", n) for n in range(MANY_LEADS["awaiting"])] + [
         ("2", n) for n in range(MANY_LEADS["new"])
     ]
-    for number, (activity, n) in enumerate(customers):
+    for number, (stop, n) in enumerate(customers):
         # Each on their own phone and network (the sandbox's app trusts its local proxy).
         headers = {**PHONE, "X-Forwarded-For": f"203.0.113.{number + 1}"}
         async with aiohttp.ClientSession() as customer:
-            form = await signup_form(customer, links[activity], headers)
-            fields = {**form, "name": f"Customer {activity}-{n}", "phone": f"+8613800{number:06d}"}
+            form = await signup_form(customer, links[stop], headers)
+            fields = {**form, "name": f"Customer {stop}-{n}", "phone": f"+8613800{number:06d}"}
             async with customer.post(
-                f"{links[activity]}/signup", data=fields, headers=headers
+                f"{links[stop]}/signup", data=fields, headers=headers
             ) as response:
                 assert response.status == 200, await response.text()
 
