@@ -123,6 +123,8 @@ async def send_share_card(
             "📬 Sent to your DMs: your card for ", Said(card.activity.name, strong=True), "."
         )
         await client.chat_postEphemeral(channel=where, user=user_id, text=text)
+    if (body.get("view") or {}).get("type") == "home":  # tapped on the App Home: redraw it,
+        await home.publish_home(client, services, user_id)  # the activity among their shares
 
 
 async def show_my_stats(

@@ -252,6 +252,11 @@ async def test_app_home_by_role_in_the_browser(world: World) -> None:
             await shot(employee, f"home-employee-{lang}.png")
             offer = home.locator(".bk-section", has_text=SECOND_ACTIVITY)
             await offer.get_by_role("button", name=t("Get my share card")).click()
+            # The home redraws: the activity is among the employee's shares now, offered no
+            # more (a second tap would only point to the card already sent).
+            shared = home.locator(".bk-section", has_text=SECOND_ACTIVITY)
+            await expect(shared.get_by_role("button", name=t("My stats"))).to_be_visible()
+            await expect(home.get_by_role("button", name=t("Get my share card"))).to_have_count(0)
             await employee.goto(f"{world.sandbox.ui_url}/u/{world.employee}/D_{world.employee}")
             await expect(employee.locator("body[data-live='1']")).to_have_count(1)
             card = employee.locator("article.msg", has_text=SECOND_ACTIVITY).locator(
