@@ -1,4 +1,7 @@
-"""`sharetrail` console script: serve, sandbox, demo, migrate, export."""
+"""`sharetrail` console script: serve, sandbox, demo, migrate, export, forget.
+
+What it prints for people speaks LANGUAGE (the setting; before the settings load, e.g. for
+`--help`, the LANGUAGE environment variable); logs stay English for whoever reads them."""
 
 from __future__ import annotations
 
@@ -6,16 +9,19 @@ import argparse
 import asyncio
 import gc
 import logging
+import os
 import signal
 import sys
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 from aiohttp import web
+from babel.lists import format_list
 
-from bot import audit
+from bot import audit, i18n
 from bot.demo import seed_demo
 from bot.errors import DomainError
+from bot.i18n import _, ngettext
 from bot.secret import load_or_create_secret
 from bot.settings import Settings, SettingsError, load_settings
 from store.db import Database
@@ -23,6 +29,8 @@ from store.migrate import upgrade
 
 if TYPE_CHECKING:
     from sqlmodel.ext.asyncio.session import AsyncSession
+
+    from bot import privacy
 
 log = logging.getLogger("sharetrail")
 
@@ -124,7 +132,7 @@ async def demo(settings: Settings) -> None:
 
 async def migrate(settings: Settings) -> None:
     async def work(db: Database) -> None:
-        print(f"Database schema is up to date ({db.dialect}).")
+        print(_("Database schema is up to date ({dialect}).").format(dialect=db.dialect))
 
     await _with_db(settings, work)
 
@@ -162,52 +170,82 @@ async def forget(settings: Settings, phone: str) -> None:
         erasure = await db.transaction(erase)
         if not erasure.leads:
             print(
-                "No customer with that phone number; nothing changed (recorded in the audit log)."
+                _(
+                    "No customer with that phone number; nothing changed (recorded in the "
+                    "audit log)."
+                )
             )
             return
-        print(
-            f"Erased {erasure.leads} lead(s): {erasure.views_unlinked} view(s) unlinked, "
-            f"{erasure.contacts_deleted} contact record(s) deleted, "
-            f"{erasure.check_in_notes_cleared + erasure.notes_cleared} note(s) cleared, "
-            f"{erasure.messages_scrubbed} message(s) scrubbed. Recorded in the audit log."
-        )
+        print(erasure_summary(erasure))
 
     await _with_db(settings, work)
 
 
+def erasure_summary(erasure: privacy.Erasure) -> str:
+    """'Erased 1 lead: 2 views unlinked, 1 contact record deleted, …' in the current language."""
+    notes = erasure.check_in_notes_cleared + erasure.notes_cleared
+    parts = [
+        ngettext("%(num)d view unlinked", "%(num)d views unlinked", erasure.views_unlinked)
+        % {"num": erasure.views_unlinked},
+        ngettext(
+            "%(num)d contact record deleted",
+            "%(num)d contact records deleted",
+            erasure.contacts_deleted,
+        )
+        % {"num": erasure.contacts_deleted},
+        ngettext("%(num)d note cleared", "%(num)d notes cleared", notes) % {"num": notes},
+        ngettext("%(num)d message scrubbed", "%(num)d messages scrubbed", erasure.messages_scrubbed)
+        % {"num": erasure.messages_scrubbed},
+    ]
+    return ngettext(
+        "Erased %(num)d lead: %(details)s. Recorded in the audit log.",
+        "Erased %(num)d leads: %(details)s. Recorded in the audit log.",
+        erasure.leads,
+    ) % {"num": erasure.leads, "details": format_list(parts, locale=i18n.current_locale())}
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="sharetrail", description="ShareTrail, the employee-advocacy bot."
+        prog="sharetrail", description=_("ShareTrail, the employee-advocacy bot.")
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="debug logging")
+    parser.add_argument("-v", "--verbose", action="store_true", help=_("debug logging"))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    commands.add_parser("serve", help="run the server (landing pages + Slack)")
-    sandbox = commands.add_parser("sandbox", help="run everything locally with a fake Slack")
-    sandbox.add_argument("--port", type=int, default=None, help="app port (default 8080)")
-    sandbox.add_argument("--ui-port", type=int, default=None, help="sandbox UI port (default 3000)")
+    commands.add_parser("serve", help=_("run the server (landing pages + Slack)"))
+    sandbox = commands.add_parser("sandbox", help=_("run everything locally with a fake Slack"))
+    sandbox.add_argument("--port", type=int, default=None, help=_("app port (default 8080)"))
+    sandbox.add_argument(
+        "--ui-port", type=int, default=None, help=_("sandbox UI port (default 3000)")
+    )
     sandbox.add_argument(
         "--host",
         default="127.0.0.1",
-        help="address to listen on (0.0.0.0: phones on the LAN; links use the LAN address)",
+        help=_("address to listen on (0.0.0.0: phones on the LAN; links use the LAN address)"),
     )
     sandbox.add_argument(
         "--platform",
         choices=("slack", "wecom"),
         default="slack",
-        help="which chat platform the stand-in plays (default slack)",
+        help=_("which chat platform the stand-in plays (default slack)"),
     )
-    commands.add_parser("demo", help="seed demo data and print one share URL per line")
-    commands.add_parser("migrate", help="apply database migrations")
-    export_parser = commands.add_parser("export", help="print an activity's CSV to stdout")
+    commands.add_parser("demo", help=_("seed demo data and print one share URL per line"))
+    commands.add_parser("migrate", help=_("apply database migrations"))
+    export_parser = commands.add_parser("export", help=_("print an activity's CSV to stdout"))
     export_parser.add_argument("activity_id", type=int)
     forget_parser = commands.add_parser(
-        "forget", help="erase a customer everywhere (leads anonymised, counts kept)"
+        "forget", help=_("erase a customer everywhere (leads anonymised, counts kept)")
     )
-    forget_parser.add_argument("--phone", required=True, help="the customer's phone, any format")
+    forget_parser.add_argument(
+        "--phone",
+        required=True,
+        help=_("the customer's phone, any format"),
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    # The settings are not loaded yet (a bad one must still get --help): the environment's
+    # LANGUAGE, when it names en or zh, until they are.
+    i18n.set_locale(os.environ.get("LANGUAGE"))
     args = build_parser().parse_args(argv)
     _configure_logging(args.verbose)
     try:
@@ -223,13 +261,16 @@ def main(argv: list[str] | None = None) -> int:
                 )
             )
         settings = load_settings()
+        i18n.set_locale(settings.language)
         if args.command == "serve":
             if not settings.slack and not settings.wecom:
                 print(
-                    "SLACK_BOT_TOKEN is not set (nor the WECOM_* settings), so there is no "
-                    "Slack workspace or WeCom company to talk to.\n"
-                    "Set it (and SLACK_SIGNING_SECRET) in .env, or try everything locally with:"
-                    "\n    sharetrail sandbox",
+                    _(
+                        "SLACK_BOT_TOKEN is not set (nor the WECOM_* settings), so there is no "
+                        "Slack workspace or WeCom company to talk to.\n"
+                        "Set it (and SLACK_SIGNING_SECRET) in .env, or try everything locally "
+                        "with:\n    sharetrail sandbox"
+                    ),
                     file=sys.stderr,
                 )
                 return 2
@@ -239,9 +280,11 @@ def main(argv: list[str] | None = None) -> int:
                 and settings.slack_signing_secret is None
             ):
                 print(
-                    "SLACK_SIGNING_SECRET is not set: HTTP mode cannot verify Slack's requests.\n"
-                    "Copy it from your app's Basic Information page, or set SLACK_APP_TOKEN "
-                    "for Socket Mode.",
+                    _(
+                        "SLACK_SIGNING_SECRET is not set: HTTP mode cannot verify Slack's "
+                        "requests.\nCopy it from your app's Basic Information page, or set "
+                        "SLACK_APP_TOKEN for Socket Mode."
+                    ),
                     file=sys.stderr,
                 )
                 return 2
@@ -258,7 +301,7 @@ def main(argv: list[str] | None = None) -> int:
         print(str(exc), file=sys.stderr)
         return 2
     except DomainError as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        print(_("error: {message}").format(message=exc), file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
