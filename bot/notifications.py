@@ -226,6 +226,21 @@ class ActivityWeek:
 
 
 @dataclass(frozen=True)
+class ReportChart:
+    """A chart image of the weekly report: a signed link per locale (bot/reports/links.py),
+    so the notifier shows the one in its reader's language."""
+
+    activity_id: int
+    activity_name: str
+    kind: str  # bot.reports.links.KINDS
+    urls: tuple[tuple[str, str], ...]  # (locale, image URL)
+
+    def url(self, locale: str) -> str:
+        """The link drawn in `locale`, else the first one."""
+        return next((url for code, url in self.urls if code == locale), self.urls[0][1])
+
+
+@dataclass(frozen=True)
 class WeeklyReport:
     """Monday's summary for one admin of the activities that were open during the week."""
 
@@ -235,6 +250,7 @@ class WeeklyReport:
     until: datetime
     activities: tuple[ActivityWeek, ...]
     more: int = 0  # activities of the week beyond the report's limit
+    charts: tuple[ReportChart, ...] = ()  # images; none when no public URL serves them
 
 
 @dataclass(frozen=True)

@@ -41,15 +41,18 @@ from bot import roster as roster_mod
 from bot import stats as stats_mod
 from bot.activities import format_when
 from bot.digests import daily_digests
+from bot.i18n import LOCALES
 from bot.notifications import (
     ActivityWeek,
     OutcomeReminder,
+    ReportChart,
     ReviewWaiting,
     ShareReminder,
     WeeklyReport,
 )
 from bot.points_flags import scan_views
 from bot.points_holds import release_due
+from bot.reports.links import REPORT_TTL, ChartLinks
 from store.db import Database
 from store.models import (
     Activity,
@@ -75,6 +78,8 @@ OUTCOME_REMINDERS = 3
 WEEKLY_DAY, WEEKLY_HOUR = 0, 9  # Monday 09:00 UTC
 WEEKLY_ACTIVITIES = 10
 WEEKLY_TOP = 3
+WEEKLY_CHARTS = 3  # chart images: the first activities of the report that have numbers
+WEEKLY_CHART_KINDS = ("daily",)
 
 LOCK_NAME = "scheduler"
 LEASE_TTL = timedelta(seconds=60)
@@ -124,8 +129,10 @@ async def run_due(
     now: datetime,
     admin_ids: Iterable[str] = (),
     retention_days: int = retention.RETENTION_DAYS,
+    chart_links: ChartLinks | None = None,
 ) -> RunReport:
-    """Do everything due at `now`; idempotent, so safe to call at any moment, repeatedly."""
+    """Do everything due at `now`; idempotent, so safe to call at any moment, repeatedly.
+    `chart_links`: how the weekly report links its chart images (none without it)."""
     async with db.session() as session:
         closed = await close_ended(session=session, now=now)
     async with db.session() as session:
@@ -133,7 +140,9 @@ async def run_due(
     async with db.session() as session:
         outcomes = await outcome_reminders(session=session, now=now)
     async with db.session() as session:
-        weekly = await weekly_reports(session=session, now=now, admin_ids=admin_ids)
+        weekly = await weekly_reports(
+            session=session, now=now, admin_ids=admin_ids, chart_links=chart_links
+        )
     async with db.session() as session:
         digests = await daily_digests(session=session, now=now)
     released = await db.transaction(lambda session: release_due(session=session, now=now))
@@ -317,13 +326,19 @@ def report_week(now: datetime) -> tuple[str, datetime, datetime]:
 
 
 async def weekly_reports(
-    *, session: AsyncSession, now: datetime, admin_ids: Iterable[str] = ()
+    *,
+    session: AsyncSession,
+    now: datetime,
+    admin_ids: Iterable[str] = (),
+    chart_links: ChartLinks | None = None,
 ) -> int:
     """Monday's report to admins (and to the activities' creators), once per ISO week.
 
     A process that was down on Monday sends it when it comes back during the week. Covers
     the activities still open or that ended during the week; nothing is sent when there
-    are none."""
+    are none. With `chart_links`, it carries chart images of the first WEEKLY_CHARTS
+    activities with any view or sign-up, as signed links valid for REPORT_TTL (the DM
+    keeps showing them), one per locale: whoever delivers it shows the reader's."""
     week, since, until = report_week(now)
     of_the_week = (
         col(Activity.created_at) < until,
@@ -345,14 +360,35 @@ async def weekly_reports(
     lines = tuple(
         [await _activity_week(session, activity, since, until) for activity in activities]
     )
+    charts = _report_charts(lines, chart_links) if chart_links is not None else ()
     admins = (set(admin_ids) | {a.created_by for a in activities}) - {""}
     queued = 0
     for admin in sorted(admins):
-        event = WeeklyReport(admin, week, since, until, lines, more=total - len(lines))
+        event = WeeklyReport(
+            admin, week, since, until, lines, more=total - len(lines), charts=charts
+        )
         queued += await outbox_mod.enqueue(
             session=session, event=event, key=f"weekly:{week}:{admin}"
         )
     return queued
+
+
+def _report_charts(lines: Iterable[ActivityWeek], links: ChartLinks) -> tuple[ReportChart, ...]:
+    """Images for the activities that have something to draw (an empty chart says nothing)."""
+    with_numbers = [line for line in lines if line.views or line.signups][:WEEKLY_CHARTS]
+    return tuple(
+        ReportChart(
+            line.activity_id,
+            line.name,
+            kind,
+            tuple(
+                (locale, links.url(line.activity_id, kind, ttl_seconds=REPORT_TTL, locale=locale))
+                for locale in LOCALES
+            ),
+        )
+        for line in with_numbers
+        for kind in WEEKLY_CHART_KINDS
+    )
 
 
 async def _activity_week(
@@ -578,6 +614,7 @@ class Scheduler:
                 now=now,
                 admin_ids=self._services.admin_ids,
                 retention_days=self._retention_days,
+                chart_links=self._services.chart_links,
             )
         if report.closed:
             self._services.changed()

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
+import aiohttp
 from aiohttp import web
 
 from sandbox.delivery import AppEndpoint, Delivery
@@ -45,20 +46,32 @@ SHARE_DELAY = 0.05  # Slack shares an uploaded file a moment after completeUploa
 TRIGGER_TTL = 3.0  # Slack: trigger_id expires three seconds after it is issued
 MAX_TEXT = 40_000
 OPENID_METHODS = ("openid.connect.token", "openid.connect.userInfo")
+# Slack downloads a message's image URLs when it is posted; these are the types it shows.
+IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
+IMAGE_FETCH_TIMEOUT_S = 30.0
 
 
 class SlackError(Exception):
     """A Web API error answer: `{"ok": false, "error": code}`."""
 
-    def __init__(self, code: str, status: int = 200, messages: list[str] | None = None) -> None:
+    def __init__(
+        self,
+        code: str,
+        status: int = 200,
+        messages: list[str] | None = None,
+        errors: list[str] | None = None,
+    ) -> None:
         super().__init__(code)
         self.code = code
         self.status = status
         self.messages = messages or []
+        self.errors = errors or []
 
     def answer(self) -> JSON:
         """The JSON body Slack sends: the code, and the reasons when it gives some."""
         body: JSON = {"ok": False, "error": self.code}
+        if self.errors:
+            body["errors"] = self.errors
         if self.messages:
             body["response_metadata"] = {"messages": self.messages}
         return body
@@ -248,6 +261,8 @@ class SlackEmulator:
         self._sharing: set[asyncio.Task[None]] = set()
         self.console_url = ""  # the app's web console, linked from the pick page
         self.unfurl_domains: list[str] = []  # the manifest's features.unfurl_domains
+        # As Slack: download every image_url of a posted message, refuse it if one fails.
+        self.fetch_images = True
         self._unfurl_ids: dict[str, tuple[str, str]] = {}  # unfurl_id -> (channel, ts)
         self._tick = asyncio.Event()
         self.openid = OpenIDProvider(self.workspace)  # Sign in with Slack (sandbox/signin.py)
@@ -635,6 +650,23 @@ class SlackEmulator:
             raise SlackError("msg_too_long")
         return text, blocks
 
+    async def _download_images(self, blocks: list[JSON]) -> None:
+        """Slack fetches a message's images when it is posted and refuses the message if
+        one cannot be downloaded (chat.postMessage, chat.update): `invalid_blocks`, with
+        `downloading image failed [json-pointer:/blocks/N/image_url]` in `errors` and,
+        prefixed with [ERROR], in `response_metadata.messages`."""
+        if not self.fetch_images:
+            return
+        failed = [
+            f"downloading image failed [json-pointer:{pointer}]"
+            for pointer, url in _image_urls(blocks)
+            if not await _downloadable(url)
+        ]
+        if failed:
+            raise SlackError(
+                "invalid_blocks", messages=[f"[ERROR] {f}" for f in failed], errors=failed
+            )
+
     def _check_member(self, channel_id: str) -> None:
         channel = self.workspace.channels[channel_id]
         if not channel.is_im and BOT_USER_ID not in channel.members:
@@ -652,6 +684,7 @@ class SlackEmulator:
         self._refuse_bot_dm(channel)
         self._check_member(channel)
         text, blocks = self._content(args)
+        await self._download_images(blocks)
         thread_ts = str(args["thread_ts"]) if args.get("thread_ts") else None
         if thread_ts and self.workspace.find_message(channel, thread_ts) is None:
             raise SlackError("thread_not_found")
@@ -694,6 +727,7 @@ class SlackEmulator:
     async def _chat_update(self, args: JSON, _: str) -> JSON:
         message = self._own_message(args)
         text, blocks = self._content(args)
+        await self._download_images(blocks)
         message.text, message.blocks, message.edited = text, blocks, True
         self.workspace.changed(message)
         return {
@@ -1457,3 +1491,38 @@ def _cursor_start(raw: Any, messages: list[Message]) -> int:
         if message.ts == ts:
             return index
     raise SlackError("invalid_cursor")
+
+
+def _image_urls(blocks: list[JSON]) -> list[tuple[str, str]]:
+    """(JSON pointer, URL) of every image a message shows: image blocks, image accessories
+    and images in context blocks."""
+    candidates: list[tuple[str, Any]] = []
+    for i, block in enumerate(blocks):
+        if not isinstance(block, dict):
+            continue
+        candidates.append((f"/blocks/{i}", block))
+        candidates.append((f"/blocks/{i}/accessory", block.get("accessory")))
+        if block.get("type") == "context":
+            elements = block.get("elements") or []
+            candidates += [(f"/blocks/{i}/elements/{j}", e) for j, e in enumerate(elements)]
+    return [
+        (f"{pointer}/image_url", str(item["image_url"]))
+        for pointer, item in candidates
+        if isinstance(item, dict) and item.get("type") == "image" and item.get("image_url")
+    ]
+
+
+async def _downloadable(url: str) -> bool:
+    """An HTTP GET answers 200 with an image Slack shows (PNG, JPEG or GIF)."""
+    if urlsplit(url).scheme not in ("http", "https"):
+        return False
+    timeout = aiohttp.ClientTimeout(total=IMAGE_FETCH_TIMEOUT_S)
+    try:
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as session,
+            session.get(url) as response,
+        ):
+            body = await response.read()
+            return response.status == 200 and response.content_type in IMAGE_TYPES and bool(body)
+    except (aiohttp.ClientError, TimeoutError, ValueError):
+        return False

@@ -48,7 +48,7 @@ from bot.notifications import (
 )
 from bot.outbox import DeliveryError
 from bot.platforms import SLACK, platform_of
-from handlers.slack import blocks, ids, records_blocks, rewards_blocks
+from handlers.slack import blocks, ids, records_blocks, report_images, rewards_blocks
 from handlers.slack.errors import slack_error
 from handlers.slack.markup import Block, Code, Mention, Piece, Said, compose, mrkdwn
 from handlers.slack.pacing import Paced, Pacer
@@ -319,7 +319,7 @@ class SlackNotifier:
                     "weekly",
                     event.admin_user_id,
                     blocks.weekly_report_text(event),
-                    blocks=blocks.weekly_report(event),
+                    blocks=blocks.weekly_report(event) + report_images.chart_blocks(event.charts),
                 )
             ]
         if isinstance(event, RedemptionDecided):
@@ -439,9 +439,24 @@ class SlackNotifier:
         try:
             if paced:
                 await self._pacer.acquire("chat.postMessage", channel, max_wait=MAX_PACING_WAIT)
-            response = await self._client.chat_postMessage(
-                channel=channel, text=outgoing.text, thread_ts=outgoing.thread_ts, **extra
-            )
+            try:
+                response = await self._client.chat_postMessage(
+                    channel=channel, text=outgoing.text, thread_ts=outgoing.thread_ts, **extra
+                )
+            except SlackApiError as exc:
+                if not report_images.refused_for_images(exc, outgoing.blocks):
+                    raise
+                # Slack could not download an image: the message goes out without them.
+                log.warning(
+                    "%s sent without its images: Slack refused them (%s)",
+                    key,
+                    "; ".join(report_images.reasons(exc)) or slack_error(exc),
+                )
+                extra["blocks"] = report_images.without_images(outgoing.blocks)
+                await self._pacer.acquire("chat.postMessage", channel, max_wait=MAX_PACING_WAIT)
+                response = await self._client.chat_postMessage(
+                    channel=channel, text=outgoing.text, thread_ts=outgoing.thread_ts, **extra
+                )
         except SlackApiError as exc:
             gone = slack_error(exc) in ("thread_not_found", "message_not_found")
             if not (gone and outgoing.fallback_channel):

@@ -9,6 +9,7 @@ APScheduler wiring by inspecting its jobs; one plays the reminders through Slack
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
@@ -28,13 +29,14 @@ from bot.notifications import (
     ShareReminder,
     WeeklyReport,
 )
+from bot.reports.links import ChartLinks
 from bot.scheduler import LOCK_NAME, Scheduler, report_week, run_due
 from bot.service import ShareTrail
 from sandbox.workspace import Message
 from store.db import Database
 from store.models import Activity, Employee, JobLock, Lead, OutboxMessage, RosterEntry, Share
 from tests.conftest import ADMIN, CJK_EMPLOYEE, EMPLOYEE, Stack
-from tests.flows import dm_texts, get_share_card, wait_for_dm
+from tests.flows import create_activity, dm_texts, get_share_card, sign_up, wait_for_dm
 from tests.records_flows import SALESPERSON, lead_setup
 
 N = TypeVar("N")
@@ -674,3 +676,72 @@ async def test_reminders_and_report_arrive_in_slack_and_their_buttons_work(stack
         assert "Spring launch webinar" in str(weekly.blocks)
     finally:
         await scheduler.stop()
+
+
+async def _activity_with_a_signup(stack: Stack) -> int:
+    activity_id = await create_activity(stack)  # by ADMIN: the report goes to ADMIN alone
+    card = await get_share_card(stack, EMPLOYEE, activity_id)
+    await sign_up(stack, card.url, {"name": "Wang Fang", "phone": "+86 138 1234 5678"})
+    await stack.settle()
+    return activity_id
+
+
+async def test_the_weekly_report_shows_charts_slack_can_download(stack: Stack) -> None:
+    """At Monday's moment the report reaches Slack with image blocks; the stand-in, as
+    Slack, downloaded each image when it was posted (it refuses a message whose image it
+    cannot get), and each URL answers a real GET with a PNG."""
+    activity_id = await _activity_with_a_signup(stack)
+    activity = await stack.services.activity(activity_id)
+    # Start the chart worker now: Slack's download must not wait for a process to spawn.
+    await stack.services.reports.chart(activity_id, "daily")
+    clock = Clock(report_week(activity.starts_at + 7 * DAY)[2])  # that week's Monday 09:00
+    scheduler = Scheduler(stack.services, clock=clock, holder="test")
+    try:
+        report = await scheduler.tick()
+        assert report is not None and report.weekly_reports == 1
+        await stack.settle()
+        weekly = await wait_for_dm(stack, ADMIN, "weekly report")
+    finally:
+        await scheduler.stop()
+    images = [block for block in weekly.blocks if block["type"] == "image"]
+    assert len(images) == 1 and "Spring launch webinar" in images[0]["alt_text"]
+    token = images[0]["image_url"].rsplit("/", 1)[1].removesuffix(".png")
+    assert stack.services.chart_links.read(token) == (activity_id, "daily", "en")
+    async with stack.http.get(images[0]["image_url"]) as response:
+        assert response.status == 200 and response.content_type == "image/png"
+        assert (await response.read()).startswith(b"\x89PNG\r\n\x1a\n")
+    posts = stack.slack.calls_to("chat.postMessage")
+    assert all(call.ok for call in posts if "weekly" in str(call.args.get("text")))
+
+
+async def test_a_report_whose_images_slack_cannot_download_goes_out_without_them(
+    stack: Stack,
+) -> None:
+    """PUBLIC_BASE_URL unreachable from Slack: Slack refuses the message (invalid_blocks,
+    "downloading image failed"); the report is sent again without its images, once."""
+    activity_id = await _activity_with_a_signup(stack)
+    activity = await stack.services.activity(activity_id)
+    monday = report_week(activity.starts_at + 7 * DAY)[2]
+    unreachable = ChartLinks("another-secret", "http://127.0.0.1:9")  # nothing listens
+    since = stack.slack.mark()
+    report = await run_due(
+        db=stack.services.db, now=monday, admin_ids=[ADMIN], chart_links=unreachable
+    )
+    assert report.weekly_reports == 1
+    stack.services.outbox.wake()
+    await stack.settle()
+    weekly = await wait_for_dm(stack, ADMIN, "weekly report")
+    assert "Spring launch webinar" in str(weekly.blocks)
+    assert [block for block in weekly.blocks if block["type"] == "image"] == []
+    posts = [c for c in stack.slack.calls_to("chat.postMessage", since) if "weekly" in str(c.args)]
+    assert [(call.ok, call.error) for call in posts] == [(False, "invalid_blocks"), (True, None)]
+    refused = posts[0].args["blocks"]
+    refused = json.loads(refused) if isinstance(refused, str) else refused
+    assert [block["type"] for block in refused].count("image") == 1
+    async with stack.services.db.session() as session:
+        row = (
+            await session.exec(
+                select(OutboxMessage).where(col(OutboxMessage.key).startswith("weekly:"))
+            )
+        ).one()
+    assert row.status == "sent"
