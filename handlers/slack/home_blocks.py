@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from bot import phones
 from bot.activities import format_when
 from bot.home import HomeData, OpenLead
 from bot.i18n import _
@@ -149,7 +150,7 @@ def lead_pieces(item: OpenLead) -> list[Piece]:
         " — ",
         Said(item.activity_name),
         " · ",
-        Said(lead.phone),
+        Said(phones.display(lead.phone)),  # one format everywhere (bot/phones.py)
     ]
 
 

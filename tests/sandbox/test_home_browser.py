@@ -44,7 +44,7 @@ SLACK_LOCALE = {"en": "en-US", "zh": "zh-CN"}
 # break at, which must wrap inside the home rather than run out of it.
 CUSTOMERS = (
     ("Wang Fang", "+86 138 1234 5601", ""),
-    ("Maximiliane Alexandra von Hohenberg-Schwarzenfeld", "+49 151 2345 6789", ""),
+    ("Maximiliane Alexandra von Hohenberg-Schwarzenfeld", "+1 415 555 0199", ""),
     ("欧阳娜娜", "+86 139 8765 4302", "深圳市前海微众未来科技有限公司"),
     (
         "Chen Jie",
@@ -228,6 +228,8 @@ async def test_app_home_by_role_in_the_browser(world: World) -> None:
             await expect(home.get_by_role("heading", name=t("📇 My leads"))).to_be_visible()
             for name in world.leads:
                 await expect(home).to_contain_text(name)
+            for _name, phone, _company in CUSTOMERS:  # as people write them, one format
+                await expect(home).to_contain_text(phone)
             # Long names and a company with no space to break at wrap inside the home.
             assert await home.evaluate("h => h.scrollWidth <= h.clientWidth")
             await shot(sales, f"home-sales-{lang}.png")
