@@ -1,4 +1,6 @@
 // Inlined by checkin.html, allowed by its SHA-256 in the CSP (handlers/web/security.py).
+// What it says comes translated from the page: data-* attributes of #geo-status, with
+// {m} (metres) and {error} (the browser's own reason) filled in here.
 (function () {
   var status = document.getElementById("geo-status");
   var lat = document.getElementById("lat");
@@ -6,28 +8,36 @@
   var accuracy = document.getElementById("accuracy");
   var again = document.getElementById("locate");
 
-  function say(text, state) {
-    status.textContent = text;
+  function text(name, values) {
+    var message = status.getAttribute("data-" + name) || "";
+    for (var key in values) {
+      message = message.split("{" + key + "}").join(String(values[key]));
+    }
+    return message;
+  }
+
+  function say(message, state) {
+    status.textContent = message;
     if (state) { status.setAttribute("data-state", state); } else { status.removeAttribute("data-state"); }
   }
 
   function locate() {
     if (!("geolocation" in navigator)) {
-      say("This browser cannot share its location. Type the coordinates below.", "error");
+      say(text("no-geolocation"), "error");
       return;
     }
-    say("Finding your location…");
+    say(text("finding"));
     navigator.geolocation.getCurrentPosition(function (position) {
       var c = position.coords;
       lat.value = c.latitude.toFixed(6);
       lon.value = c.longitude.toFixed(6);
       accuracy.value = Math.round(c.accuracy);
-      say("📍 Location found, accurate to ±" + Math.round(c.accuracy) + " m.", "ok");
+      say("📍 " + text("found", {m: Math.round(c.accuracy)}), "ok");
     }, function (error) {
       if (error.code === 1) {
-        say("Location access was denied. Allow it for this site and tap the button below, or type the coordinates.", "error");
+        say(text("denied"), "error");
       } else {
-        say("Could not get your location (" + error.message + "). Try again, or type the coordinates.", "error");
+        say(text("failed", {error: error.message}), "error");
       }
     }, {enableHighAccuracy: true, timeout: 20000, maximumAge: 0});
   }
@@ -35,7 +45,7 @@
   again.hidden = false;
   again.addEventListener("click", locate);
   if (lat.value && lon.value) {
-    say("Using the coordinates entered" + (accuracy.value ? " (±" + accuracy.value + " m)." : "."), "ok");
+    say(accuracy.value ? text("entered-accuracy", {m: accuracy.value}) : text("entered"), "ok");
   } else {
     locate();
   }
