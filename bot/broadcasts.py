@@ -6,6 +6,7 @@ anyone twice, and the paced sender delivers them as fast as the platform allows.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -15,7 +16,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import outbox as outbox_mod
 from bot.activities import format_when, get_activity
 from bot.errors import InvalidInput
-from bot.i18n import _
+from bot.i18n import _, current_locale, supported, use_locale
 from bot.notifications import ActivityAnnounced, AnnouncementClosed
 from store.models import Activity, Broadcast, OutboxMessage
 
@@ -51,24 +52,35 @@ async def create_broadcast(
     return broadcast
 
 
-async def queue_recipients(*, session: AsyncSession, broadcast_id: int, user_ids: list[str]) -> int:
-    """One announcement per person not told yet; returns how many were added."""
+async def queue_recipients(
+    *,
+    session: AsyncSession,
+    broadcast_id: int,
+    user_ids: list[str],
+    locales: Mapping[str, str] | None = None,
+) -> int:
+    """One announcement per person not told yet, in their language (`locales`: language
+    tags by person, from the platform's profiles) else the activity's; returns how many
+    were added."""
     broadcast = await session.get(Broadcast, broadcast_id)
     assert broadcast is not None
     activity = await get_activity(session=session, activity_id=broadcast.activity_id)
-    when = format_when(activity)
+    fallback = activity.language or current_locale()
+    when: dict[str, str] = {}
+
+    def announced(user_id: str) -> ActivityAnnounced:
+        locale = supported((locales or {}).get(user_id), fallback)
+        if locale not in when:
+            with use_locale(locale):
+                when[locale] = format_when(activity)
+        return ActivityAnnounced(
+            user_id, broadcast.activity_id, activity.name, when[locale], broadcast_id, locale
+        )
+
     queued = await outbox_mod.enqueue_many(
         session=session,
         batch=batch_name(broadcast_id),
-        events=[
-            (
-                f"announce:{activity.id}:{user_id}",
-                ActivityAnnounced(
-                    user_id, broadcast.activity_id, activity.name, when, broadcast_id
-                ),
-            )
-            for user_id in user_ids
-        ],
+        events=[(f"announce:{activity.id}:{user_id}", announced(user_id)) for user_id in user_ids],
     )
     broadcast.total += queued
     session.add(broadcast)
@@ -125,20 +137,27 @@ async def queue_closed_announcements(*, session: AsyncSession, activity: Activit
             )
         )
     ).all()
-    events = [
-        (
-            f"announce-closed:{activity.id}:{row.id}",
-            AnnouncementClosed(
-                row.key.rsplit(":", 1)[-1],  # announce:{activity}:{user}
-                str(row.channel),
-                str(row.ts),
-                activity.id,
-                activity.name,
-                format_when(activity),
-            ),
+    when: dict[str | None, str] = {}
+
+    def closed(row: OutboxMessage) -> AnnouncementClosed:
+        announced = outbox_mod.decode(row.kind, row.payload)
+        locale = announced.locale if isinstance(announced, ActivityAnnounced) else None
+        if locale not in when:  # the DM is redrawn in the language it was sent in
+            with use_locale(locale or activity.language or current_locale()):
+                when[locale] = format_when(activity)
+        assert activity.id is not None
+        return AnnouncementClosed(
+            row.key.rsplit(":", 1)[-1],  # announce:{activity}:{user}
+            str(row.channel),
+            str(row.ts),
+            activity.id,
+            activity.name,
+            when[locale],
+            locale,
         )
-        for row in sent
-        if row.channel
+
+    events = [
+        (f"announce-closed:{activity.id}:{row.id}", closed(row)) for row in sent if row.channel
     ]
     for key, event in events:
         await outbox_mod.enqueue(session=session, key=key, event=event)

@@ -165,6 +165,7 @@ class ActivityAnnounced:
     activity_name: str
     when: str
     broadcast_id: int
+    locale: str | None = None  # the recipient's (users.list), else the activity's language
 
 
 @dataclass(frozen=True)
@@ -177,6 +178,7 @@ class AnnouncementClosed:
     activity_id: int
     activity_name: str
     when: str
+    locale: str | None = None  # the announcement DM's own language
 
 
 @dataclass(frozen=True)

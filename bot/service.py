@@ -10,7 +10,7 @@ import functools
 import logging
 import random
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -199,9 +199,15 @@ class ShareTrail:
     # --- broadcasts ---------------------------------------------------------------------
 
     async def start_broadcast(
-        self, activity_id: int, *, by_user_id: str, user_ids: list[str]
+        self,
+        activity_id: int,
+        *,
+        by_user_id: str,
+        user_ids: list[str],
+        locales: Mapping[str, str] | None = None,
     ) -> broadcasts_mod.BroadcastStatus:
-        """Queue one announcement DM per person (people already told are skipped)."""
+        """Queue one announcement DM per person (people already told are skipped), each in
+        their language when `locales` knows it, else the activity's."""
         await self.require_admin(by_user_id)
         async with self.db.session() as session:
             broadcast = await broadcasts_mod.create_broadcast(
@@ -216,6 +222,7 @@ class ShareTrail:
                     session=session,
                     broadcast_id=broadcast.id,
                     user_ids=people[start : start + outbox_mod.ENQUEUE_CHUNK],
+                    locales=locales,
                 )
             self.outbox.wake()
         return await self.broadcast_status(broadcast.id)

@@ -513,8 +513,9 @@ class SlackEmulator:
         page = users[start : start + limit]
         more = start + limit < len(users)
         cursor = f"dXNlcjo{start + limit}" if more else ""
+        include_locale = str(args.get("include_locale", "")).lower() in ("true", "1")
         return {
-            "members": [u.to_json() for u in page],
+            "members": [u.to_json(include_locale=include_locale) for u in page],
             "response_metadata": {"next_cursor": cursor},
         }
 

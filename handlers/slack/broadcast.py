@@ -38,11 +38,19 @@ def is_reachable_person(user: dict[str, Any]) -> bool:
 
 
 async def workspace_people(client: AsyncWebClient) -> list[str]:
-    people: list[str] = []
+    return list(await workspace_languages(client))
+
+
+async def workspace_languages(client: AsyncWebClient) -> dict[str, str]:
+    """Everyone an announcement is for, with their Slack locale ("" when Slack gives none):
+    users.list with include_locale, so each DM speaks its reader's language at no extra call."""
+    people: dict[str, str] = {}
     cursor: str | None = None
     while True:
-        response = await client.users_list(limit=PAGE_SIZE, cursor=cursor)
-        people += [str(u["id"]) for u in response.get("members") or [] if is_reachable_person(u)]
+        response = await client.users_list(limit=PAGE_SIZE, cursor=cursor, include_locale=True)
+        for user in response.get("members") or []:
+            if is_reachable_person(user):
+                people[str(user["id"])] = str(user.get("locale") or "")
         cursor = (response.get("response_metadata") or {}).get("next_cursor") or None
         if not cursor:
             return people
@@ -59,8 +67,10 @@ def progress_text(status: BroadcastStatus) -> str:
 async def announce_to_everyone(
     services: ShareTrail, client: AsyncWebClient, activity_id: int, *, admin_user_id: str
 ) -> BroadcastStatus:
-    people = await workspace_people(client)
-    status = await services.start_broadcast(activity_id, by_user_id=admin_user_id, user_ids=people)
+    people = await workspace_languages(client)
+    status = await services.start_broadcast(
+        activity_id, by_user_id=admin_user_id, user_ids=list(people), locales=people
+    )
     assert status.broadcast.id is not None
     response = await client.chat_postMessage(channel=admin_user_id, text=progress_text(status))
     await services.broadcast_progress_message(

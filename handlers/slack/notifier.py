@@ -24,6 +24,7 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.i18n import current_locale, use_locale
 from bot.notifications import (
     ActivityAnnounced,
     AnnouncementClosed,
@@ -260,32 +261,11 @@ class SlackNotifier:
                 ]
             return [Outgoing("read", event.employee_user_id, text)]
         if isinstance(event, ActivityAnnounced):
-            return [
-                Outgoing(
-                    "announce",
-                    event.user_id,
-                    mrkdwn(
-                        [
-                            "📣 New activity: ",
-                            Said(event.activity_name),
-                            ". Get your personal share card.",
-                        ]
-                    ),
-                    blocks=blocks.announcement_dm(
-                        event.activity_id, event.activity_name, event.when
-                    ),
-                )
-            ]
+            with use_locale(event.locale or current_locale()):  # the recipient's language
+                return self._announced(event)
         if isinstance(event, AnnouncementClosed):
-            return [
-                Outgoing(
-                    "announce-closed",
-                    event.channel,
-                    mrkdwn(["🔒 Closed: ", Said(event.activity_name), "."]),
-                    blocks=blocks.closed_announcement_dm(event.activity_name, event.when),
-                    update_ts=event.ts,
-                )
-            ]
+            with use_locale(event.locale or current_locale()):
+                return self._announcement_closed(event)
         if isinstance(event, ShareReminder):
             return [
                 Outgoing(
@@ -326,6 +306,33 @@ class SlackNotifier:
             text, words = rewards_blocks.redemption_decided(event)
             return [Outgoing("redemption", event.user_id, text, blocks=words)]
         raise TypeError(f"no Slack rendering for {type(event).__name__}")
+
+    def _announced(self, event: ActivityAnnounced) -> list[Outgoing]:
+        return [
+            Outgoing(
+                "announce",
+                event.user_id,
+                mrkdwn(
+                    [
+                        "📣 New activity: ",
+                        Said(event.activity_name),
+                        ". Get your personal share card.",
+                    ]
+                ),
+                blocks=blocks.announcement_dm(event.activity_id, event.activity_name, event.when),
+            )
+        ]
+
+    def _announcement_closed(self, event: AnnouncementClosed) -> list[Outgoing]:
+        return [
+            Outgoing(
+                "announce-closed",
+                event.channel,
+                mrkdwn(["🔒 Closed: ", Said(event.activity_name), "."]),
+                blocks=blocks.closed_announcement_dm(event.activity_name, event.when),
+                update_ts=event.ts,
+            )
+        ]
 
     def _in_thread(
         self, part: str, thread: LeadThread, rendered: tuple[str, list[Block]]
