@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from bot.directory import Profile
 from bot.errors import NotFound
+from bot.i18n import _
 from bot.platforms import wecom_userid
 from handlers.wecom.api import WeComApi, WeComError
 
@@ -24,7 +25,7 @@ class WeComDirectory:
             data = await self._api.user(userid)
         except WeComError as exc:
             if exc.code in UNKNOWN_USER:
-                raise NotFound(f"WeCom has no member {userid}.") from None
+                raise NotFound(_("WeCom has no member {userid}.").format(userid=userid)) from None
             raise
 
         def field(name: str) -> str:
