@@ -59,6 +59,49 @@ MULTI_KINDS = frozenset(
     }
 )
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif", "image/webp")
+# Slack's own words around the app's blocks, in the person's Slack language (Slack's client
+# follows the user's locale); what the app says arrives already in their language.
+SLACK_WORDS: dict[str, dict[str, str]] = {
+    "zh": {
+        "Channels": "频道",
+        "Apps": "应用",
+        "App Home": "应用主页",
+        "Home": "主页",
+        "You are": "当前身份",
+        "switch": "切换",
+        "Message {title} — or type /sharetrail help": "发送消息到 {title}，或输入 /sharetrail help",
+        "Message": "消息",
+        "Send": "发送",
+        "Opening ShareTrail's App Home…": "正在打开 ShareTrail 的应用主页…",
+        "This is the very beginning of {title}.": "这是 {title} 的开头。",
+        "APP": "应用",
+        "(edited)": "（已编辑）",
+        "Only visible to you": "仅你可见",
+        "Reply in thread": "在消息列中回复",
+        "{n} reply": "{n} 条回复",
+        "{n} replies": "{n} 条回复",
+        "Reply…": "回复…",
+        "Reply": "回复",
+        "Close": "关闭",
+        "Cancel": "取消",
+    }
+}
+
+
+def language_of(user: User) -> str:
+    """`zh` or `en`: the first part of the person's Slack locale (zh-CN, en-US)."""
+    primary = user.locale.replace("_", "-").split("-")[0].lower()
+    return primary if primary in SLACK_WORDS else "en"
+
+
+def slack_words(user: User) -> Callable[..., str]:
+    """Slack's word in the person's language, with `{placeholders}` filled in."""
+    words = SLACK_WORDS.get(language_of(user), {})
+
+    def say(text: str, **values: Any) -> str:
+        return words.get(text, text).format(**values)
+
+    return say
 
 
 def user_tz(user: User) -> tzinfo:
@@ -173,9 +216,9 @@ class SandboxUI:
                 best, newest = channel.id, latest
         return best
 
-    def title_of(self, pane: str) -> str:
+    def title_of(self, pane: str, user: User) -> str:
         if pane == HOME:
-            return "ShareTrail · Home"
+            return f"ShareTrail · {slack_words(user)('Home')}"
         channel = self.workspace.channels[pane]
         return "ShareTrail" if channel.is_im else f"#{channel.name}"
 
@@ -249,7 +292,9 @@ class SandboxUI:
                     ctx=Context(names=names, tz=user_tz(user)),
                     container=Container("view", view_id=home.id),
                 )
-            return self.templates.get_template("home.html").render(home=home, blocks=blocks)
+            return self.templates.get_template("home.html").render(
+                home=home, blocks=blocks, say=slack_words(user)
+            )
         history = self.workspace.history(pane, viewer=user.id)
         replies: dict[str, list[Message]] = {}
         top: list[Message] = []
@@ -260,7 +305,11 @@ class SandboxUI:
                 top.append(message)
         messages = [self.message_view(m, user, names, replies.get(m.ts, [])) for m in top]
         return self.templates.get_template("messages.html").render(
-            messages=messages, user=user, channel=pane, title=self.title_of(pane)
+            say=slack_words(user),
+            messages=messages,
+            user=user,
+            channel=pane,
+            title=self.title_of(pane, user),
         )
 
     def top_modal(self, user: User) -> View | None:
@@ -292,17 +341,19 @@ class SandboxUI:
             return str(value.get("text")) if isinstance(value, dict) else default
 
         return self.templates.get_template("modal.html").render(
+            say=slack_words(user),
             user=user,
             modal=modal,
             title=label("title", "App"),
             submit=label("submit", "") if view.get("submit") else "",
-            close=label("close", "Cancel"),
+            close=label("close", slack_words(user)("Cancel")),
             general_error=modal.errors.get(""),
             blocks=blocks,
         )
 
     def render_sidebar(self, user: User, pane: str) -> str:
         return self.templates.get_template("sidebar.html").render(
+            say=slack_words(user),
             user=user,
             pane=pane,
             channels=self.channels_of(user),
@@ -330,9 +381,11 @@ class SandboxUI:
             self.spawn(self.emulator.open_app_home(user.id), name=f"home:{user.id}")
         channel = self.workspace.channels.get(pane)
         html = self.templates.get_template("client.html").render(
+            say=slack_words(user),
+            lang=user.locale or "en",
             user=user,
             pane=pane,
-            title=self.title_of(pane),
+            title=self.title_of(pane, user),
             topic=channel.topic if channel and not channel.is_im else "",
             composer=pane != HOME,
             sidebar=Markup(self.render_sidebar(user, pane)),

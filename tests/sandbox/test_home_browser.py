@@ -40,6 +40,8 @@ SALESPERSON, OFF_ROSTER = "U_SALES1", "U_SALES2"
 # (the employee who plays, the other sharers) per language: U_LI's Slack is in Chinese.
 EMPLOYEES = {"en": ("U_ANN", ("U_BOB", "U_LI")), "zh": ("U_LI", ("U_HAN", "U_ANN"))}
 SLACK_LOCALE = {"en": "en-US", "zh": "zh-CN"}
+# Slack's own labels around the app's blocks follow the person's Slack language too.
+HOME_TAB = {"en": ("🏠 App Home", "ShareTrail · Home"), "zh": ("🏠 应用主页", "ShareTrail · 主页")}
 # (name, phone, company): a long name, a Chinese one, and a company name with no space to
 # break at, which must wrap inside the home rather than run out of it.
 CUSTOMERS = (
@@ -192,6 +194,10 @@ async def test_app_home_by_role_in_the_browser(world: World) -> None:
             # --- admin ---------------------------------------------------------------
             admin = await open_home(browser, world, ADMIN)
             home = admin.locator("#pane .home")
+            tab, title = HOME_TAB[lang]
+            await expect(admin.locator("#sidebar a.active")).to_have_text(tab)
+            await expect(admin.get_by_role("heading", name=title)).to_be_visible()
+            await expect(admin.locator("html")).to_have_attribute("lang", SLACK_LOCALE[lang])
             await expect(home.get_by_role("heading", name=t("🛠 Admin"))).to_be_visible()
             await expect(home).to_contain_text(DEMO_ACTIVITY_NAME)
             await expect(home).to_contain_text(SECOND_ACTIVITY)
