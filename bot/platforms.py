@@ -17,6 +17,7 @@ from datetime import datetime
 
 from bot.directory import Directory, Profile
 from bot.errors import NotFound
+from bot.i18n import _
 from bot.notifications import (
     ActivityAnnounced,
     AnnouncementClosed,
@@ -160,5 +161,9 @@ class PlatformDirectory:
     async def profile(self, user_id: str) -> Profile:
         directory = self._directories.get(platform_of(user_id))
         if directory is None:
-            raise NotFound(f"{platform_of(user_id)} is not connected, so {user_id} is unknown")
+            raise NotFound(
+                _("{platform} is not connected, so {user} is unknown.").format(
+                    platform=platform_of(user_id), user=user_id
+                )
+            )
         return await directory.profile(user_id)
