@@ -279,6 +279,14 @@ class CheckInTokens:
             raise NotFound(_("This check-in link is not valid."))
         return CheckInTicket(int(parts[0]), parts[1], parts[2])
 
+    @staticmethod
+    def expiry(token: str) -> datetime | None:
+        """When a token `read` accepted stops working (its signed expiry)."""
+        try:
+            return datetime.fromtimestamp(int(token.rsplit(".", 2)[1]), UTC)
+        except (IndexError, ValueError, OverflowError, OSError):
+            return None
+
 
 FORM_FIELDS = ("lat", "lon", "accuracy", "met_at", "note")
 
@@ -783,8 +791,11 @@ class LeadRecords:
                     "to another salesperson."
                 )
             )
-        tz = person.tz if person else "UTC"
-        return CheckInPage(ticket, lead, activity, tz, local_input_value(now, zone(tz)))
+        # The salesperson's zone as stored with them, else the activity's (never plain UTC).
+        tz = person.tz if person and person.tz else activity.tz
+        return CheckInPage(
+            ticket, lead, activity, tz, local_input_value(now, zone(tz)), self.tokens.expiry(token)
+        )
 
     async def check_in_page(self, token: str, *, submitting: bool = False) -> CheckInPage:
         """The page's data, or why the link is refused (a submission gets a short grace)."""

@@ -298,7 +298,7 @@ def checked_in_message(event: CheckedIn) -> tuple[str, list[Block]]:
         " by ",
         Mention(event.by_user_id),
         " — met ",
-        Date(event.met_at),
+        Date(event.met_at, tz=event.tz),  # the check-in page's zone, for clients without the token
         "\n",
         Link(osm_url(event.lat, event.lon), f"{event.lat:.5f}, {event.lon:.5f} on the map"),
         accuracy,

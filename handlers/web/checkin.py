@@ -7,9 +7,10 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
+from bot import i18n
 from bot.errors import DomainError, Forbidden, Gone, InvalidInput, NotFound
 from bot.i18n import _
-from bot.records import FORM_FIELDS, CheckInPage, LinkUsed, osm_url, zone
+from bot.records import FORM_FIELDS, CheckInPage, LinkUsed, osm_url
 from handlers.web.forms import read_form
 from handlers.web.keys import SERVICES
 
@@ -103,7 +104,7 @@ async def checkin_submit(request: web.Request) -> web.StreamResponse:
             "lead": page.lead,
             "check_in": check_in,
             "map_url": osm_url(check_in.lat, check_in.lon),
-            "met_at": check_in.met_at.astimezone(zone(page.tz)).strftime("%Y-%m-%d %H:%M"),
+            "met_at": i18n.format_moment(check_in.met_at, page.tz),
             "tz": page.tz,
         },
     )
