@@ -6,12 +6,20 @@ reused canvas, lays out the text, draws the QR matrix directly (qrcode's matrix 
 the mask found faster: see _best_mask; no qrcode image factory) and encodes the PNG
 without row filters (see encode_png_unfiltered). Rendered PNGs are kept in an LRU keyed
 by CARD_VERSION and the full content.
+
+Emoji are drawn in colour from Noto Color Emoji (Debian's fonts-noto-color-emoji, not
+bundled: 11 MB of bitmaps, more than the card's own fonts), whose CBDT bitmaps exist at one
+size only: each emoji is drawn once at EMOJI_STRIKE px with `embedded_color=True`, then
+scaled to the text's size. In the laid-out text an emoji is one private-use character
+(EMOJI_CODES), one em and a quarter wide; where it is drawn, its bitmap is pasted. Without
+the emoji font, emoji are left out and the spaces around them close up.
 """
 
 from __future__ import annotations
 
 import functools
 import io
+import logging
 import re
 import struct
 import threading
@@ -28,14 +36,21 @@ from qrcode.constants import ERROR_CORRECT_M
 
 from bot.i18n import N_
 
+log = logging.getLogger(__name__)
+
 # Bump on any design change: cached cards made by an older design are then never served.
-CARD_VERSION = 3
+CARD_VERSION = 4
 
 REGULAR_FONT = "NotoSansCJKsc-Regular-subset.otf"
 BOLD_FONT = "NotoSansCJKsc-Bold-subset.otf"
 # The line under the QR code, in the card's language (CardContent.caption; the caller translates).
 CAPTION = N_("Scan to learn more")
 ELLIPSIS = "…"
+EMOJI_FONT = Path("/usr/share/fonts/truetype/noto/NotoColorEmoji.ttf")  # fonts-noto-color-emoji
+EMOJI_STRIKE = 109  # px: the only size of Noto Color Emoji's bitmaps (FreeType refuses others)
+EMOJI_ADVANCE = 1.25  # em: an emoji's width in a line (the bitmaps are 136 x 128 at 109 px)
+EMOJI_CENTRE = 0.38  # em above the baseline: the middle of the CJK em box (0.88 up, 0.12 down)
+EMOJI_MAX = 4096  # distinct emoji a renderer keeps drawn
 
 WIDTH, HEIGHT = 1080, 1620
 MARGIN = 72
@@ -103,7 +118,21 @@ EM_ASCENT = 0.88
 
 _CJK = "\u2e80-\u9fff\uac00-\ud7af\uf900-\ufaff\ufe30-\ufe4f\uff00-\uffef\U00020000-\U0003ffff"
 _CJK_RE = re.compile(f"[{_CJK}]")
-_TOKEN_RE = re.compile(rf"[{_CJK}]|[^\s{_CJK}]+\s*|\s+")
+# An emoji in laid-out text: a character of Supplementary Private Use Area-A, which no text
+# font here maps; the renderer knows which emoji each one stands for.
+_CODES = "\U000f0000-\U000ffffd"
+EMOJI_CODES = re.compile(f"[{_CODES}]")
+_TOKEN_RE = re.compile(rf"[{_CJK}{_CODES}]|[^\s{_CJK}{_CODES}]+\s*|\s+")
+# What may be an emoji: pictographs and symbols (a text-font symbol only with U+FE0F),
+# with their modifiers and ZWJ sequences, keycaps and flags.
+_PICTO = (
+    "\u00a9\u00ae\u203c\u2049\u2122\u2139\u2194-\u2199\u21a9\u21aa\u231a\u231b\u2328"
+    "\u23cf\u23e9-\u23f3\u23f8-\u23fa\u24c2\u25aa\u25ab\u25b6\u25c0\u25fb-\u25fe"
+    "\u2600-\u27bf\u2934\u2935\u2b05-\u2b07\u2b1b\u2b1c\u2b50\u2b55\u3030\u303d"
+    "\u3297\u3299\U0001f000-\U0001faff"
+)
+_ONE = f"[{_PICTO}][\ufe0e\ufe0f]?[\U0001f3fb-\U0001f3ff]?"
+_EMOJI_RE = re.compile(f"[\U0001f1e6-\U0001f1ff]{{2}}|[0-9#*]\ufe0f?\u20e3|{_ONE}(?:\u200d{_ONE})*")
 # Line-breaking rules (kinsoku): these never start a line, those never end one.
 _NO_START = frozenset("，。、；：！？）］｝〕〉》」』】〗〙〟’”…‥・ー々,.;:!?)]}%")
 _NO_END = frozenset("（［｛〔〈《「『【〖〘〝‘“([{$¥£€#")
@@ -153,12 +182,20 @@ def _units(text: str) -> list[str]:
     return units
 
 
+def text_length(font: Font, text: str) -> float:
+    """The width of laid-out text: its letters in the font, each emoji EMOJI_ADVANCE em."""
+    emoji = len(EMOJI_CODES.findall(text))
+    if not emoji:
+        return float(font.getlength(text))
+    return float(font.getlength(EMOJI_CODES.sub("", text))) + emoji * EMOJI_ADVANCE * font.size
+
+
 def _fit_prefix(text: str, font: Font, width: float) -> str:
     """The longest prefix (at least one character) no wider than width."""
     lo, hi = 1, len(text)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        if font.getlength(text[:mid]) <= width:
+        if text_length(font, text[:mid]) <= width:
             lo = mid
         else:
             hi = mid - 1
@@ -172,7 +209,7 @@ def wrap(text: str, font: Font, width: float, max_lines: int) -> tuple[list[str]
     current = ""
     for unit in _units(text):
         trial = current + unit
-        if font.getlength(trial.rstrip()) <= width:
+        if text_length(font, trial.rstrip()) <= width:
             current = trial
             continue
         if current.strip():
@@ -180,7 +217,7 @@ def wrap(text: str, font: Font, width: float, max_lines: int) -> tuple[list[str]
             if len(lines) == max_lines:
                 return lines, True
         current = unit
-        while font.getlength(current.rstrip()) > width:  # a word wider than the line
+        while text_length(font, current.rstrip()) > width:  # a word wider than the line
             head = _fit_prefix(current, font, width)
             lines.append(head.rstrip())
             current = current[len(head) :]
@@ -199,7 +236,7 @@ def _ellipsis_after(text: str) -> str:
 def ellipsise(line: str, font: Font, width: float) -> str:
     """The line cut short enough to end in an ellipsis within width."""
     line = line.rstrip()
-    while line and font.getlength(line + _ellipsis_after(line)) > width:
+    while line and text_length(font, line + _ellipsis_after(line)) > width:
         line = line[:-1].rstrip()
     return line + _ellipsis_after(line)
 
@@ -217,7 +254,7 @@ def fit_text(text: str, fonts: list[Font], width: float, max_lines: int) -> tupl
 
 def initials(name: str) -> str:
     """Avatar letters: the last two characters of a CJK name, else first + last initial."""
-    name = name.strip()
+    name = " ".join(EMOJI_CODES.sub(" ", name).split())
     if not name:
         return "?"
     if _CJK_RE.search(name):
@@ -383,12 +420,26 @@ def _text_block(
     fill: RGB,
     *,
     centred: bool = False,
+    emoji: EmojiPainter | None = None,
 ) -> float:
-    """Draw lines from top (em boxes spaced by LINE_SPACING); returns the block's bottom."""
+    """Draw lines from top (em boxes spaced by LINE_SPACING); returns the block's bottom.
+    A line holding emoji is drawn in runs, its emoji by `emoji` (else left out)."""
     size = font.size
     step = round(size * LINE_SPACING)
     first_baseline = top + (step - size) / 2 + EM_ASCENT * size
     for i, line in enumerate(lines):
+        if EMOJI_CODES.search(line):
+            baseline = first_baseline + i * step
+            left = x - text_length(font, line) / 2 if centred else x
+            for run in re.split(f"([{_CODES}])", line):
+                if EMOJI_CODES.fullmatch(run):
+                    if emoji is not None:
+                        emoji(run, font, left, baseline)
+                    left += EMOJI_ADVANCE * size
+                elif run:
+                    draw.text((left, baseline), run, font=font, fill=fill, anchor="ls")
+                    left += font.getlength(run)
+            continue
         draw.text(
             (x, first_baseline + i * step),
             line,
@@ -397,6 +448,10 @@ def _text_block(
             anchor="ms" if centred else "ls",
         )
     return top + step * len(lines)
+
+
+# Draws the emoji a private-use character stands for at (left, baseline) in a font's size.
+EmojiPainter = Callable[[str, Font, float, float], None]
 
 
 def _block_height(lines: list[str], font: Font) -> int:
@@ -462,7 +517,9 @@ def _unfiltered_encoding_works() -> bool:
 class CardRenderer:
     """Renders share cards; one per process, safe to call from worker threads."""
 
-    def __init__(self, fonts_dir: Path, *, cache_size: int = 256) -> None:
+    def __init__(
+        self, fonts_dir: Path, *, cache_size: int = 256, emoji_font: Path | None = EMOJI_FONT
+    ) -> None:
         self.regular_path = fonts_dir / REGULAR_FONT
         self.bold_path = fonts_dir / BOLD_FONT
         regular_sizes = {TIME_SIZE, ROLE_SIZE, CONTACT_SIZE, HEADLINE_SIZE, CAPTION_SIZE}
@@ -479,6 +536,10 @@ class CardRenderer:
         self._pill = _rounded_mask((PILL_H, PILL_H), PILL_H // 2)
         self._glyphs: dict[str, bool] = {}  # character -> the fonts draw it (not .notdef)
         self._notdef = self._probe("\ue000")  # private use: never in the fonts
+        self._emoji_font = _load_emoji_font(emoji_font)
+        self._emoji_codes: dict[str, str | None] = {}  # emoji -> its code (None: not drawable)
+        self._emoji_glyphs: dict[str, Image.Image] = {}  # code -> RGBA at EMOJI_STRIKE
+        self._emoji_sized: dict[tuple[str, int], Image.Image] = {}  # (code, px) -> RGBA
         # One FreeType face must not be used by two threads at once: layout and drawing
         # happen under this lock; the QR matrix and the PNG encoding (zlib) happen outside.
         self._draw_lock = threading.Lock()
@@ -545,32 +606,118 @@ class CardRenderer:
             ),
         )
         with self._draw_lock:
-            printable = replace(
-                content,
-                activity_name=self._printable(content.activity_name),
-                activity_time=self._printable(content.activity_time),
-                material_type=self._printable(content.material_type),
-                employee_name=self._printable(content.employee_name),
-                employee_title=self._printable(content.employee_title),
-                phone=self._printable(content.phone),
-                email=self._printable(content.email),
-                short_url=self._printable(content.short_url),
-                headline=self._printable(content.headline or ""),
-            )
-            if _same_words(printable.headline or "", printable.activity_name):
-                # An activity without its own headline stores its name there: print it once.
-                printable = replace(printable, headline="")
+            printable = self._printed(content)
             draw = ImageDraw.Draw(image)
             self._draw_header(image, draw, printable)
             self._draw_employee(image, draw, printable)
-            self._draw_footer(draw, printable)
+            self._draw_footer(image, draw, printable)
+
+    def printed(self, content: CardContent) -> CardContent:
+        """What the card prints of `content` (see _printed)."""
+        with self._draw_lock:
+            return self._printed(content)
+
+    def _printed(self, content: CardContent) -> CardContent:
+        """Each text as laid out: without what the fonts lack, emoji as their codes, words
+        single-spaced (a dropped emoji leaves no gap), the headline blank when it only
+        repeats the name. Call under _draw_lock."""
+
+        def printable(text: str) -> str:
+            return " ".join(self._printable(text).split())
+
+        printed = replace(
+            content,
+            activity_name=printable(content.activity_name),
+            activity_time=printable(content.activity_time),
+            material_type=printable(content.material_type),
+            employee_name=printable(content.employee_name),
+            employee_title=printable(content.employee_title),
+            phone=printable(content.phone),
+            email=printable(content.email),
+            short_url=printable(content.short_url),
+            headline=printable(content.headline or ""),
+        )
+        if _same_words(printed.headline or "", printed.activity_name):
+            # An activity without its own headline stores its name there: print it once.
+            printed = replace(printed, headline="")
+        return printed
+
+    @property
+    def draws_emoji(self) -> bool:
+        """Whether emoji are drawn (the emoji font loaded) rather than left out."""
+        return self._emoji_font is not None
 
     def _printable(self, text: str) -> str:
-        """Text without characters the fonts lack (emoji, rare scripts): no tofu boxes.
+        """Text without characters the fonts lack (rare scripts, emoji without the emoji
+        font): no tofu boxes. Emoji the emoji font draws become their codes (EMOJI_CODES).
 
         An accented letter the fonts lack keeps its base letter (NFKD). Call under _draw_lock.
         Spaces left around a dropped character close up when the text is wrapped (`_units`).
         """
+        out: list[str] = []
+        start = 0
+        for match in _EMOJI_RE.finditer(text):
+            out.append(self._plain(text[start : match.start()]))
+            out.append(self._emoji_code(match.group()) or self._plain(match.group()))
+            start = match.end()
+        out.append(self._plain(text[start:]))
+        return "".join(out)
+
+    def _emoji_code(self, emoji: str) -> str | None:
+        """The code standing for `emoji` in laid-out text; None when it is text (a symbol
+        the text font has, without U+FE0F; U+FE0E asks for text) or cannot be drawn."""
+        if self._emoji_font is None or "\ufe0e" in emoji:
+            return None
+        if len(emoji) == 1 and self._has_glyph(emoji):
+            return None
+        if emoji not in self._emoji_codes:
+            glyph = self._draw_emoji(emoji) if len(self._emoji_glyphs) < EMOJI_MAX else None
+            code = None
+            if glyph is not None:
+                code = chr(0xF0000 + len(self._emoji_glyphs))
+                self._emoji_glyphs[code] = glyph
+            self._emoji_codes[emoji] = code
+        return self._emoji_codes[emoji]
+
+    def _draw_emoji(self, emoji: str) -> Image.Image | None:
+        """The emoji in colour at EMOJI_STRIKE px, or None if the font does not draw it as
+        one glyph (a sequence it has no ligature for, a character it lacks)."""
+        font = self._emoji_font
+        assert font is not None
+        left, top, right, bottom = (round(v) for v in font.getbbox(emoji))
+        if right <= left or right - left > EMOJI_ADVANCE * 1.2 * EMOJI_STRIKE:
+            return None
+        glyph = Image.new("RGBA", (right - left, bottom - top), (0, 0, 0, 0))
+        ImageDraw.Draw(glyph).text((-left, -top), emoji, font=font, embedded_color=True)
+        alpha = glyph.getchannel("A")
+        if alpha.getbbox() is None:
+            return None
+        colours = glyph.convert("RGB").getcolors(maxcolors=4)
+        if colours is not None and len(colours) <= 2:  # a monochrome box: .notdef
+            return None
+        return glyph
+
+    def _emoji_painter(self, image: Image.Image) -> EmojiPainter:
+        """Pastes emoji onto `image` (call under _draw_lock, as all drawing)."""
+
+        def paint(code: str, font: Font, left: float, baseline: float) -> None:
+            size = round(font.size)
+            sized = self._emoji_sized.get((code, size))
+            if sized is None:
+                glyph = self._emoji_glyphs[code]
+                scale = EMOJI_ADVANCE * size / glyph.width
+                target = (round(glyph.width * scale), round(glyph.height * scale))
+                # Premultiplied while scaling, so transparent edges do not darken.
+                sized = glyph.convert("RGBa").resize(target, Image.Resampling.LANCZOS)
+                sized = sized.convert("RGBA")
+                self._emoji_sized[(code, size)] = sized
+            top = baseline - EMOJI_CENTRE * size - sized.height / 2
+            image.paste(sized, (round(left), round(top)), sized)
+
+        return paint
+
+    def _plain(self, text: str) -> str:
+        """`text` without the characters the text fonts lack (see _printable)."""
         out: list[str] = []
         for char in text:
             if self._has_glyph(char):
@@ -638,7 +785,16 @@ class CardRenderer:
         # The caption is the same on every card in a language and nothing else is drawn over it.
         caption_font = self._regular[CAPTION_SIZE]
         draw = ImageDraw.Draw(image)
-        _text_block(draw, [caption], caption_font, WIDTH / 2, CAPTION_TOP, MUTED, centred=True)
+        _text_block(
+            draw,
+            [caption],
+            caption_font,
+            WIDTH / 2,
+            CAPTION_TOP,
+            MUTED,
+            centred=True,
+            emoji=self._emoji_painter(image),
+        )
         return image
 
     @staticmethod
@@ -656,7 +812,7 @@ class CardRenderer:
 
     def _draw_header(self, image: Image.Image, draw: ImageDraw.ImageDraw, c: CardContent) -> None:
         width = WIDTH - 2 * MARGIN
-        label = " ".join(c.material_type.split())
+        label = " ".join(EMOJI_CODES.sub(" ", c.material_type).split())
         if label:
             font = self._bold[PILL_SIZE]
             label = fit_text(label, [font], width - 2 * PILL_PAD, 1)[0][0]
@@ -686,13 +842,14 @@ class CardRenderer:
         gap = 22 if name_lines and time_lines else 0
         height = _block_height(name_lines, name_font) + gap + _block_height(time_lines, time_font)
         top = (HEADER_TOP + HEADER_BOTTOM - height) / 2
-        top = _text_block(draw, name_lines, name_font, MARGIN, top, WHITE) + gap
+        emoji = self._emoji_painter(image)
+        top = _text_block(draw, name_lines, name_font, MARGIN, top, WHITE, emoji=emoji) + gap
         if time_lines:
             step = round(TIME_SIZE * LINE_SPACING)
             image.paste(
                 self._icons["clock"], (MARGIN, round(top + (step - ICON) / 2)), self._icons["clock"]
             )
-            _text_block(draw, time_lines, time_font, time_x, top, HEADER_TINT)
+            _text_block(draw, time_lines, time_font, time_x, top, HEADER_TINT, emoji=emoji)
 
     def _draw_employee(self, image: Image.Image, draw: ImageDraw.ImageDraw, c: CardContent) -> None:
         draw.text(
@@ -724,23 +881,40 @@ class CardRenderer:
             + step * len(contacts)
         )
         top = (INFO_TOP + INFO_BOTTOM - height) / 2
-        top = _text_block(draw, name_lines, name_font, INFO_X, top, INK)
+        emoji = self._emoji_painter(image)
+        top = _text_block(draw, name_lines, name_font, INFO_X, top, INK, emoji=emoji)
         if role_lines:
-            top = _text_block(draw, role_lines, role_font, INFO_X, top + 6, MUTED)
+            top = _text_block(draw, role_lines, role_font, INFO_X, top + 6, MUTED, emoji=emoji)
         top += 16
         for icon, lines in contacts:
             image.paste(
                 self._icons[icon], (INFO_X, round(top + (step - ICON) / 2)), self._icons[icon]
             )
-            _text_block(draw, lines, contact_font, INFO_X + ICON + 14, top + 2, INK_SOFT)
+            _text_block(
+                draw, lines, contact_font, INFO_X + ICON + 14, top + 2, INK_SOFT, emoji=emoji
+            )
             top += step
 
-    def _draw_footer(self, draw: ImageDraw.ImageDraw, c: CardContent) -> None:
+    def _draw_footer(self, image: Image.Image, draw: ImageDraw.ImageDraw, c: CardContent) -> None:
         width = WIDTH - 2 * MARGIN
+        emoji = self._emoji_painter(image)
         if c.headline and c.headline.strip():
             font = self._regular[HEADLINE_SIZE]
             lines = fit_text(c.headline, [font], width, HEADLINE_LINES)[0]
             top = (HEADLINE_TOP + HEADLINE_BOTTOM - _block_height(lines, font)) / 2
-            _text_block(draw, lines, font, WIDTH / 2, top, INK_SOFT, centred=True)
+            _text_block(draw, lines, font, WIDTH / 2, top, INK_SOFT, centred=True, emoji=emoji)
         url_lines, url_font = fit_text(c.short_url, [self._bold[s] for s in URL_SIZES], width, 1)
-        _text_block(draw, url_lines, url_font, WIDTH / 2, SHORT_URL_TOP, ACCENT, centred=True)
+        _text_block(
+            draw, url_lines, url_font, WIDTH / 2, SHORT_URL_TOP, ACCENT, centred=True, emoji=emoji
+        )
+
+
+def _load_emoji_font(path: Path | None) -> Font | None:
+    """Noto Color Emoji at its one bitmap size, or None (emoji are then left out)."""
+    if path is None:
+        return None
+    try:
+        return ImageFont.truetype(str(path), EMOJI_STRIKE)
+    except OSError as exc:  # absent (fonts-noto-color-emoji not installed) or unreadable
+        log.info("share cards leave emoji out: no colour emoji font at %s (%s)", path, exc)
+        return None

@@ -23,6 +23,10 @@ from bot.cards import (
     BOLD_FONT,
     CAPTION,
     CARD_BOX,
+    EMOJI_CODES,
+    EMOJI_FONT,
+    HEADLINE_BOTTOM,
+    HEADLINE_TOP,
     INFO_RIGHT,
     INFO_X,
     MARGIN,
@@ -76,6 +80,14 @@ LONG = dataclasses.replace(
 @pytest.fixture(scope="module")
 def renderer() -> CardRenderer:
     return CardRenderer(FONTS_DIR)
+
+
+@pytest.fixture(scope="module")
+def without_emoji_font() -> CardRenderer:
+    """A machine without fonts-noto-color-emoji: emoji are left out."""
+    renderer = CardRenderer(FONTS_DIR, emoji_font=FONTS_DIR / "no-such-emoji-font.ttf")
+    assert not renderer.draws_emoji
+    return renderer
 
 
 def image_of(png: bytes) -> Image.Image:
@@ -197,21 +209,30 @@ def test_cjk_glyphs_are_not_tofu(font_file: str) -> None:
 
 
 def test_characters_the_fonts_lack_are_left_out_not_drawn_as_tofu(
-    renderer: CardRenderer,
+    renderer: CardRenderer, without_emoji_font: CardRenderer
 ) -> None:
-    def card(name: str, title: str) -> bytes:
+    def card(renderer: CardRenderer, name: str, title: str) -> bytes:
         return renderer.render(dataclasses.replace(LATIN, employee_name=name, employee_title=title))
 
-    assert card("Ann Lee 🌴", "Sales 한국 ✈️") == card("Ann Lee", "Sales")
-    assert card("Antonín Dvořák", "") == card("Antonín Dvorák", "")  # ř keeps its base letter
+    assert card(renderer, "Ann Lee", "Sales 한국") == card(renderer, "Ann Lee", "Sales")
+    assert card(without_emoji_font, "Ann Lee 🌴", "Sales 한국 ✈️") == card(
+        without_emoji_font, "Ann Lee", "Sales"
+    )
+    assert card(renderer, "Antonín Dvořák", "") == card(renderer, "Antonín Dvorák", "")  # ř: r
 
 
-def test_left_out_emoji_leave_no_gap(renderer: CardRenderer) -> None:
-    """Emoji the fonts lack are dropped and the spaces around them close up (wrapping joins
-    words with single spaces), so no text starts with a blank or has a hole where one was."""
+def test_left_out_emoji_leave_no_gap(without_emoji_font: CardRenderer) -> None:
+    """Without the emoji font, emoji are dropped and the spaces around them close up, so
+    no text starts with a blank or has a hole where one was."""
+    renderer = without_emoji_font
 
     def card(name: str, headline: str) -> bytes:
         return renderer.render(dataclasses.replace(LATIN, activity_name=name, headline=headline))
+
+    printed = renderer.printed(
+        dataclasses.replace(LATIN, activity_name="🎉 Spring launch 🚀 party", headline="a 🎉 b")
+    )
+    assert (printed.activity_name, printed.headline) == ("Spring launch party", "a b")
 
     assert card("🎉 Spring launch 🚀 party", "☕️ Coffee and demos") == card(
         "Spring launch party", "Coffee and demos"
@@ -357,3 +378,72 @@ def test_avatar_initials() -> None:
     assert initials("Ann Lee") == "AL"
     assert initials("ann") == "A"
     assert initials("  ") == "?"
+
+
+def _colourful(image: Image.Image) -> list[tuple[int, int]]:
+    """Pixels no text colour of the card has: strongly saturated (the ink is grey-blue)."""
+    width, height = image.size
+    pixels = image.load()
+    assert pixels is not None
+    found = []
+    for y in range(height):
+        for x in range(width):
+            r, g, b = pixels[x, y]
+            if max(r, g, b) - min(r, g, b) > 90:
+                found.append((x, y))
+    return found
+
+
+@pytest.mark.skipif(not EMOJI_FONT.exists(), reason="fonts-noto-color-emoji not installed")
+def test_emoji_are_drawn_in_colour_where_they_stand(
+    renderer: CardRenderer, without_emoji_font: CardRenderer
+) -> None:
+    """🎉 in the headline is drawn in colour between the words around it: not left out
+    (no gap), not a box (tofu is one grey), and the laid-out text has single spaces."""
+    content = dataclasses.replace(LATIN, headline="Launch party 🎉 tonight")
+    printed = renderer.printed(content)
+    assert printed.headline is not None and "  " not in printed.headline
+    assert len(EMOJI_CODES.findall(printed.headline)) == 1
+    assert EMOJI_CODES.sub("", printed.headline) == "Launch party  tonight"  # one code, spaced
+
+    band = (0, HEADLINE_TOP, 1080, HEADLINE_BOTTOM)
+    headline = image_of(renderer.render(content)).crop(band)
+    colour = _colourful(headline)
+    assert len(colour) > 200  # the emoji, in colour
+    assert len({headline.getpixel(xy) for xy in colour}) > 40  # many colours: a picture
+    left = min(x for x, _ in colour)
+    right = max(x for x, _ in colour)
+    ink = headline.convert("L").point(lambda v: 255 if v < 150 else 0)
+    columns = [x for x in range(headline.width) if ink.crop((x, 0, x + 1, ink.height)).getbbox()]
+    before = max(x for x in columns if x < left)  # the "y" of "party"
+    after = min(x for x in columns if x > right)  # the "t" of "tonight"
+    assert 4 < left - before < 24 and 4 < after - right < 24  # a space's width, no hole
+    assert right - left < 48  # one emoji, about the text's height
+
+    plain = image_of(without_emoji_font.render(content)).crop(band)
+    assert _colourful(plain) == []  # what the headline was before: the emoji left out
+    assert renderer.render(dataclasses.replace(LATIN, headline="Launch party tonight")) == (
+        without_emoji_font.render(dataclasses.replace(LATIN, headline="Launch party tonight"))
+    )  # text without emoji is drawn exactly as before
+
+
+@pytest.mark.skipif(not EMOJI_FONT.exists(), reason="fonts-noto-color-emoji not installed")
+def test_emoji_everywhere_on_the_card_stay_inside_the_layout(renderer: CardRenderer) -> None:
+    wild = dataclasses.replace(
+        LATIN,
+        activity_name="🎉" * 80,
+        employee_name="🌴 Ann 👩‍👩‍👧 Lee 🇨🇳",
+        employee_title="✈️ ©️ 1️⃣ ☆ ❤",
+        material_type="🎟️ Ticket",
+        headline="👍🏽 " * 60,
+    )
+    printed = renderer.printed(wild)
+    assert initials(printed.employee_name) == "AL"  # the avatar has no emoji
+    assert len(EMOJI_CODES.findall(printed.employee_name)) == 3  # a ZWJ family is one
+    image = image_of(renderer.render(wild))
+    assert image.size == (1080, 1620)
+    assert renderer.draw(wild).tobytes() == image.tobytes()  # deterministic
+    # The headline's 60 emoji fit its two lines, ellipsised, inside the margins.
+    headline = image.crop((0, HEADLINE_TOP, 1080, HEADLINE_BOTTOM))
+    xs = [x for x, _ in _colourful(headline)]
+    assert xs and min(xs) >= MARGIN - 2 and max(xs) <= 1080 - MARGIN + 2
