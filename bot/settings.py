@@ -9,7 +9,7 @@ import ipaddress
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from bot.i18n import normalize_locale
+from bot.i18n import _, normalize_locale
 
 
 def _encoding_aes_key(value: str) -> bool:
@@ -74,28 +74,28 @@ class Settings(BaseSettings):
     @classmethod
     def _api_url_ends_with_slash(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http(s) URL, e.g. https://slack.com/api/")
+            raise ValueError(_("must be an http(s) URL, e.g. https://slack.com/api/"))
         return value if value.endswith("/") else value + "/"
 
     @field_validator("wecom_api_url")
     @classmethod
     def _wecom_api_url_ends_with_slash(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http(s) URL, e.g. https://qyapi.weixin.qq.com/cgi-bin/")
+            raise ValueError(_("must be an http(s) URL, e.g. https://qyapi.weixin.qq.com/cgi-bin/"))
         return value if value.endswith("/") else value + "/"
 
     @field_validator("wecom_oauth_url")
     @classmethod
     def _wecom_oauth_url(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http(s) URL")
+            raise ValueError(_("must be an http(s) URL"))
         return value
 
     @field_validator("wecom_aes_key")
     @classmethod
     def _aes_key_shape(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not _encoding_aes_key(value.get_secret_value()):
-            raise ValueError("must be the 43-character EncodingAESKey of the app's callback")
+            raise ValueError(_("must be the 43-character EncodingAESKey of the app's callback"))
         return value
 
     @model_validator(mode="after")
@@ -104,14 +104,15 @@ class Settings(BaseSettings):
         given = [name for name in names if getattr(self, name) is not None]
         if given and len(given) != len(names):
             missing = ", ".join(name.upper() for name in names if name not in given)
-            raise ValueError(f"WeCom is half configured: also set {missing}")
+            message = _("WeCom is half configured: also set {missing}")
+            raise ValueError(message.format(missing=missing))
         return self
 
     @field_validator("public_base_url")
     @classmethod
     def _base_url_has_no_slash(cls, value: str) -> str:
         if not value.startswith(("http://", "https://")):
-            raise ValueError("must be an http(s) URL, e.g. https://share.example.com")
+            raise ValueError(_("must be an http(s) URL, e.g. https://share.example.com"))
         return value.rstrip("/")
 
     @field_validator("database_url")
@@ -119,7 +120,7 @@ class Settings(BaseSettings):
     def _async_driver(cls, value: str) -> str:
         if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise ValueError(
-                "must use an async driver: sqlite+aiosqlite:///path.db or postgresql+asyncpg://…"
+                _("must use an async driver: sqlite+aiosqlite:///path.db or postgresql+asyncpg://…")
             )
         return value
 
@@ -132,7 +133,9 @@ class Settings(BaseSettings):
                     ipaddress.ip_network(part.strip(), strict=False)
                 except ValueError:
                     raise ValueError(
-                        f"{part.strip()!r} is not an address or CIDR, e.g. 10.0.0.0/8,::1"
+                        _("{value} is not an address or CIDR, e.g. 10.0.0.0/8,::1").format(
+                            value=repr(part.strip())
+                        )
                     ) from None
         return value
 
@@ -140,7 +143,7 @@ class Settings(BaseSettings):
     @classmethod
     def _privacy_url_is_web(cls, value: str) -> str:
         if value and not value.startswith(("https://", "http://")):
-            raise ValueError("PRIVACY_URL must be an http(s):// address (or empty)")
+            raise ValueError(_("PRIVACY_URL must be an http(s):// address (or empty)"))
         return value
 
     @field_validator("language")
@@ -151,20 +154,20 @@ class Settings(BaseSettings):
             found = normalize_locale(part)
             if found:
                 return found
-        raise ValueError("must be en or zh")
+        raise ValueError(_("must be en or zh"))
 
     @field_validator("slack_bot_token")
     @classmethod
     def _bot_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().startswith("xoxb-"):
-            raise ValueError("must be a bot token starting with xoxb-")
+            raise ValueError(_("must be a bot token starting with xoxb-"))
         return value
 
     @field_validator("slack_app_token")
     @classmethod
     def _app_token_shape(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None and not value.get_secret_value().startswith("xapp-"):
-            raise ValueError("must be an app-level token starting with xapp-")
+            raise ValueError(_("must be an app-level token starting with xapp-"))
         return value
 
     @property
@@ -197,12 +200,15 @@ class Settings(BaseSettings):
 
 
 def load_settings(**overrides: object) -> Settings:
-    """Build Settings, turning pydantic's errors into one readable message."""
+    """Build Settings, turning pydantic's errors into one readable message (our own rules'
+    messages in the current language, without pydantic's English "Value error, " prefix)."""
     try:
         return Settings(**overrides)  # type: ignore[arg-type]
     except ValidationError as exc:
         lines = []
         for error in exc.errors():
             name = ".".join(str(part) for part in error["loc"]).upper() or "settings"
-            lines.append(f"  {name}: {error['msg']}")
-        raise SettingsError("Invalid settings:\n" + "\n".join(lines)) from None
+            cause = (error.get("ctx") or {}).get("error")
+            message = str(cause) if error["type"] == "value_error" and cause else error["msg"]
+            lines.append(f"  {name}: {message}")
+        raise SettingsError(_("Invalid settings:") + "\n" + "\n".join(lines)) from None

@@ -36,6 +36,12 @@ async def test_cli_messages_follow_language(tmp_path: Path) -> None:
     assert code == 2 and "未设置 SLACK_BOT_TOKEN" in err
     assert english_left(err, allow=("sharetrail sandbox",)) == [], err
 
+    code, _, err = await _run(
+        tmp_path, "serve", LANGUAGE="zh", DATABASE_URL="mysql://x", SLACK_BOT_TOKEN="xoxb-1"
+    )
+    assert code == 2 and err.startswith("配置有误：") and "DATABASE_URL: 须使用异步驱动" in err
+    assert english_left(err) == [], err
+
     code, _, err = await _run(tmp_path, "export", "999", LANGUAGE="en")
     assert code == 1 and "There is no activity 999." in err
 
