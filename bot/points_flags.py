@@ -9,9 +9,9 @@ view flags by the scheduled scan, which moves the day's view points of the share
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import func
+from sqlalchemy import delete, func
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -19,28 +19,49 @@ from bot import audit, ledger
 from bot import leads as leads_mod  # (leads imports this module: attribute access only)
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import N_, _
+from bot.tracking import NETWORK_WINDOW
 from store.models import (
     Employee,
     Lead,
-    NetworkVisitors,
+    NetworkMinute,
     PointFlag,
     PointsEntry,
     Share,
     ShareVisitor,
     View,
+    ViewRollup,
     aware,
     utcnow,
 )
 from store.queries import bump_share_stats, insert_if_absent
 
 # Thresholds of the automatic flags.
-NETWORK_BURST = 20  # new visitors from one network to one share in a day
+NETWORK_BURST = 15
+"""New visitors from one network (/24 or /64) to one share within NETWORK_WINDOW (10
+minutes, bot/tracking.py) that make a burst. A household or a small office opening a
+link posted in its chat is a handful; REWARDED_PER_NETWORK (10 a day) already caps the
+points one network earns, so 15 new browsers in ten minutes from one network is a click
+farm or a script rotating cookies. A sliding window, not a calendar day: a burst across
+UTC midnight is seen whole, and twenty visitors spread over a day are not a burst."""
 FAST_SIGNUP = timedelta(seconds=10)  # a sign-up this soon after the first view is fast
 FAST_BURST = 3  # fast sign-ups on one share within FAST_WINDOW make a burst
 FAST_WINDOW = timedelta(hours=1)
-SPIKE_FACTOR = 5  # a day's views this many times the employee's usual…
-SPIKE_MIN_VIEWS = 50  # …and at least this many
+SPIKE_WINDOW = timedelta(hours=1)
+SPIKE_FACTOR = 10
+SPIKE_MIN_VIEWS = 40
+"""Views far above the employee's usual: SPIKE_MIN_VIEWS or more counted views of their
+shares within any SPIKE_WINDOW, and at least SPIKE_FACTOR times their usual hourly rate
+(their counted views over the USUAL_DAYS before, roll-ups included, per hour). An hour,
+not a day: real sharing comes in waves of a few hours after a post, so ten times the
+average hour leaves room for a good post's peak; 40 an hour is a floor so that a new
+employee with no history is not flagged for a first post that works, while a steady day
+of a few views an hour never reaches it."""
 USUAL_DAYS = 14
+SCAN_LOOKBACK = timedelta(hours=3)
+"""How far back each scan looks for windows (the scheduler runs every 5 minutes; this
+covers missed ticks and a restart). A window already flagged is extended, not flagged
+again."""
+NETWORK_MINUTES_KEPT = timedelta(days=1)  # network_minutes rows older than this go
 
 REASONS: dict[str, str] = {
     "network_burst": N_("many visitors from one network in a short time"),
@@ -141,61 +162,204 @@ async def raise_flags(
 # --- the scheduled scan over views ------------------------------------------------------
 
 
+Span = tuple[datetime, datetime]
+
+
+def _merge(spans: list[Span]) -> list[Span]:
+    """Overlapping or touching spans joined: one burst is one flag."""
+    merged: list[Span] = []
+    for start, end in sorted(spans):
+        if merged and start <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+        else:
+            merged.append((start, end))
+    return merged
+
+
 async def scan_views(*, session: AsyncSession, now: datetime) -> int:
-    """Flag today's network bursts and view spikes (once per share and day); how many."""
-    day = now.date()
+    """Flag network bursts and view spikes in sliding windows ending in the last
+    SCAN_LOOKBACK; a burst already flagged grows its flag instead. How many new flags."""
     raised = 0
-    bursts = (
-        await session.exec(
-            select(NetworkVisitors.share_id, func.max(NetworkVisitors.visitors))
-            .where(NetworkVisitors.day == day, NetworkVisitors.visitors >= NETWORK_BURST)
-            .group_by(col(NetworkVisitors.share_id))
-        )
-    ).all()
-    for share_id, visitors in bursts:
-        raised += await _flag_day(
+    for share_id, (start, end), visitors in await _network_bursts(session, now):
+        raised += await _flag_window(
             session,
             share_id,
-            day,
             "network_burst",
-            f"{visitors} new visitors from one network today",
+            (start, end),
+            f"{visitors} new visitors from one network within "
+            f"{int(NETWORK_WINDOW.total_seconds() // 60)} minutes",
         )
-    start = datetime(day.year, day.month, day.day, tzinfo=now.tzinfo)
-    today = (
-        await session.exec(
-            select(View.share_id, func.count())
-            .where(col(View.counted).is_(True), View.at >= start, View.at <= now)
-            .group_by(col(View.share_id))
-            .having(func.count() >= SPIKE_MIN_VIEWS)
-        )
-    ).all()
-    for share_id, views in today:
-        before = (
-            await session.exec(
-                select(func.count()).where(
-                    View.share_id == share_id,
-                    col(View.counted).is_(True),
-                    View.at >= start - timedelta(days=USUAL_DAYS),
-                    View.at < start,
-                )
+    for share_ids, span, views, usual in await _view_spikes(session, now):
+        for share_id in share_ids:
+            raised += await _flag_window(
+                session,
+                share_id,
+                "view_spike",
+                span,
+                f"{views} views within an hour, usually {usual:.1f} an hour",
             )
-        ).one()
-        usual = before / USUAL_DAYS
-        if views >= SPIKE_FACTOR * max(usual, 1.0):
-            raised += await _flag_day(
-                session, share_id, day, "view_spike", f"{views} views today, usually {usual:.0f}"
-            )
+    await session.exec(
+        delete(NetworkMinute).where(col(NetworkMinute.minute) < now - NETWORK_MINUTES_KEPT)
+    )
     return raised
 
 
-async def _flag_day(
-    session: AsyncSession, share_id: int, day: date, reason: str, detail: str
+async def _network_bursts(session: AsyncSession, now: datetime) -> list[tuple[int, Span, int]]:
+    """(share, span of the burst, most visitors in one window) per burst."""
+    since = now - SCAN_LOOKBACK - NETWORK_WINDOW
+    in_range = (col(NetworkMinute.minute) > since) & (col(NetworkMinute.minute) <= now)
+    candidates = (
+        await session.exec(
+            select(NetworkMinute.share_id, NetworkMinute.network)
+            .where(in_range)
+            .group_by(col(NetworkMinute.share_id), col(NetworkMinute.network))
+            .having(func.sum(NetworkMinute.visitors) >= NETWORK_BURST)
+        )
+    ).all()
+    if not candidates:
+        return []
+    wanted = set(candidates)
+    rows = (
+        await session.exec(
+            select(NetworkMinute)
+            .where(in_range, col(NetworkMinute.share_id).in_({s for s, _ in wanted}))
+            .order_by(col(NetworkMinute.minute))
+        )
+    ).all()
+    series: dict[tuple[int, str], list[tuple[datetime, int]]] = {}
+    for row in rows:
+        if (row.share_id, row.network) in wanted:
+            series.setdefault((row.share_id, row.network), []).append(
+                (aware(row.minute), row.visitors)
+            )
+    spans: dict[int, list[Span]] = {}
+    peaks: dict[int, int] = {}
+    for (share_id, _network), minutes in series.items():
+        total, first = 0, 0
+        for minute, visitors in minutes:
+            total += visitors
+            while minutes[first][0] <= minute - NETWORK_WINDOW:
+                total -= minutes[first][1]
+                first += 1
+            if total >= NETWORK_BURST:
+                span = (minutes[first][0], minute + timedelta(minutes=1))
+                spans.setdefault(share_id, []).append(span)
+                peaks[share_id] = max(peaks.get(share_id, 0), total)
+    return [
+        (share_id, span, peaks[share_id])
+        for share_id, found in sorted(spans.items())
+        for span in _merge(found)
+    ]
+
+
+async def _usual_per_hour(session: AsyncSession, employee_id: int, before: datetime) -> float:
+    """The employee's counted views per hour over the USUAL_DAYS before `before`: raw views
+    plus the quarter-hour roll-ups of views already folded (bot/retention.py)."""
+    start = before - timedelta(days=USUAL_DAYS)
+    raw = (
+        await session.exec(
+            select(func.count()).where(
+                View.employee_id == employee_id,
+                col(View.counted).is_(True),
+                View.at >= start,
+                View.at < before,
+            )
+        )
+    ).one()
+    folded = (
+        await session.exec(
+            select(func.coalesce(func.sum(ViewRollup.views), 0))
+            .join(Share, col(Share.id) == col(ViewRollup.share_id))
+            .where(
+                Share.employee_id == employee_id,
+                ViewRollup.bucket >= start,
+                ViewRollup.bucket < before,
+            )
+        )
+    ).one()
+    return (int(raw) + int(folded)) / (USUAL_DAYS * 24)
+
+
+async def _view_spikes(
+    session: AsyncSession, now: datetime
+) -> list[tuple[list[int], Span, int, float]]:
+    """(the employee's shares viewed in it, span, most views in one hour, usual per hour)
+    per spike."""
+    since = now - SCAN_LOOKBACK - SPIKE_WINDOW
+    in_range = col(View.counted).is_(True) & (col(View.at) > since) & (col(View.at) <= now)
+    candidates = (
+        await session.exec(
+            select(View.employee_id)
+            .where(in_range)
+            .group_by(col(View.employee_id))
+            .having(func.count() >= SPIKE_MIN_VIEWS)
+        )
+    ).all()
+    found: list[tuple[list[int], Span, int, float]] = []
+    for employee_id in candidates:
+        usual = await _usual_per_hour(session, employee_id, since)
+        threshold = max(SPIKE_MIN_VIEWS, SPIKE_FACTOR * usual)
+        views = [
+            (aware(at), share_id)
+            for at, share_id in (
+                await session.exec(
+                    select(View.at, View.share_id)
+                    .where(in_range, View.employee_id == employee_id)
+                    .order_by(col(View.at))
+                )
+            ).all()
+        ]
+        spans: list[Span] = []
+        peak, first = 0, 0
+        for last, (at, _share) in enumerate(views):
+            while views[first][0] <= at - SPIKE_WINDOW:
+                first += 1
+            count = last - first + 1
+            if count >= threshold:
+                spans.append((views[first][0], at + timedelta(seconds=1)))
+                peak = max(peak, count)
+        for start, end in _merge(spans):
+            shares = sorted({s for at, s in views if start <= at < end})
+            found.append((shares, (start, end), peak, usual))
+    return found
+
+
+async def _flag_window(
+    session: AsyncSession, share_id: int, reason: str, span: Span, detail: str
 ) -> int:
-    """Flag a share's day and move that day's view points into review; 1 if new."""
+    """Flag a share's views in `span` and move the view points earned in it into review;
+    1 if new. A burst the share already has a flag for (their spans overlap) grows that
+    flag while it is open: the points earned since are held too."""
     share = await session.get(Share, share_id)
     if share is None or share.id is None:
         return 0
-    key = f"share:{share_id}:{day.isoformat()}:{reason}"
+    start, end = span
+    existing = (
+        await session.exec(
+            select(PointFlag)
+            .where(
+                PointFlag.share_id == share_id,
+                PointFlag.reason == reason,
+                col(PointFlag.lead_id).is_(None),
+                col(PointFlag.window_end).is_not(None),
+                col(PointFlag.window_end) >= start,
+                col(PointFlag.window_start) <= end,
+            )
+            .order_by(col(PointFlag.id).desc())
+            .limit(1)
+        )
+    ).first()
+    if existing is not None:
+        assert existing.window_end is not None
+        if existing.status != "open" or aware(existing.window_end) >= end:
+            return 0  # seen already; a decided flag is not reopened
+        held_from = aware(existing.window_end)
+        existing.window_end = end
+        existing.detail = detail[:300]
+        await _hold(session, existing, share, held_from, end)
+        session.add(existing)
+        return 0
+    key = f"share:{share_id}:{reason}:{start.isoformat(timespec='seconds')}"
     if not await insert_if_absent(
         session,
         PointFlag,
@@ -211,35 +375,48 @@ async def _flag_day(
             "status": "open",
             "decided_by": "",
             "created_at": utcnow(),
+            "window_start": start,
+            "window_end": end,
         },
         ["key"],
     ):
         return 0
     flag = (await session.exec(select(PointFlag).where(PointFlag.key == key))).one()
-    start = datetime(day.year, day.month, day.day, tzinfo=utcnow().tzinfo)
+    await _hold(session, flag, share, start, end)
+    session.add(flag)
+    return 1
+
+
+async def _hold(
+    session: AsyncSession, flag: PointFlag, share: Share, start: datetime, end: datetime
+) -> None:
+    """Move the view points the share earned in [start, end) into review for `flag`, less
+    what other view flags of the share over that time hold already (never twice)."""
     earned = (
         await session.exec(
             select(func.coalesce(func.sum(PointsEntry.points), 0)).where(
-                PointsEntry.share_id == share_id,
+                PointsEntry.share_id == share.id,
                 PointsEntry.reason == "unique_visitor",
+                PointsEntry.kind == "earned",
                 PointsEntry.at >= start,
-                PointsEntry.at < start + timedelta(days=1),
+                PointsEntry.at < end,
             )
         )
     ).one()
-    # Points already held by another flag of the same day are not held twice.
     held = (
         await session.exec(
             select(func.coalesce(func.sum(PointFlag.points), 0)).where(
-                PointFlag.share_id == share_id,
-                PointFlag.lead_id.is_(None),  # type: ignore[union-attr]
-                col(PointFlag.key).like(f"share:{share_id}:{day.isoformat()}:%"),
+                PointFlag.share_id == share.id,
+                col(PointFlag.lead_id).is_(None),
+                PointFlag.id != flag.id,
+                col(PointFlag.window_end) > start,
+                col(PointFlag.window_start) < end,
             )
         )
     ).one()
     amount = await ledger.take_available(session, share.employee_id, int(earned) - int(held))
     if amount > 0:
-        ref = f"flag:{flag.id}"
+        ref = f"flag:{flag.id}:{end.isoformat(timespec='seconds')}"
         await ledger.post(
             session,
             [
@@ -247,9 +424,7 @@ async def _flag_day(
                 _flag_entry(flag, amount, "held", "review", ref),
             ],
         )
-        flag.points = amount
-        session.add(flag)
-    return 1
+        flag.points += amount
 
 
 def _flag_entry(flag: PointFlag, points: int, kind: str, bucket: str, ref: str) -> ledger.Entry:

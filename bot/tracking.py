@@ -36,6 +36,10 @@ from store.queries import StatChange, bump_stats
 
 REPEAT_WINDOW = timedelta(minutes=30)
 REWARDED_PER_NETWORK = 10
+# The "many visitors from one network in a short time" window (bot/points_flags.py): new
+# visitors are counted per network and minute (network_minutes), and a visit this soon
+# after UTC midnight also under the previous day's network hash.
+NETWORK_WINDOW = timedelta(minutes=10)
 
 # Unfurlers and in-app previewers crawlerdetect may miss; matched case-insensitively.
 KNOWN_UNFURLERS: tuple[str, ...] = (
@@ -187,6 +191,22 @@ def network_hash(secret: bytes, ip: str, day: date) -> str:
     return hashlib.blake2b(network_of(ip).encode(), key=salt, digest_size=12).hexdigest()
 
 
+def window_networks(secret: bytes, ip: str, at: datetime) -> tuple[str, ...]:
+    """The keys a new visitor from `ip` at `at` counts under in the network-burst window:
+    the day's network hash, and the previous day's while NETWORK_WINDOW reaches back into
+    it (the hash rotates at UTC midnight; a burst across it must stay one network)."""
+    today = network_hash(secret, ip, at.date())
+    earlier = (at - NETWORK_WINDOW).date()
+    if earlier == at.date():
+        return (today,)
+    return (today, network_hash(secret, ip, earlier))
+
+
+def minute_of(moment: datetime) -> datetime:
+    """The UTC minute a moment falls in."""
+    return aware(moment).replace(second=0, microsecond=0)
+
+
 @dataclass(frozen=True)
 class Visit:
     """One landing page request, already classified."""
@@ -201,6 +221,7 @@ class Visit:
     at: datetime
     is_own: bool = False
     network: str = ""  # network_hash of the client's address (the points cap)
+    window_networks: tuple[str, ...] = ()  # window_networks(): the burst flag's keys
 
 
 @dataclass(frozen=True)
@@ -357,6 +378,13 @@ _NEW_VIEWS = BulkInsert(
     returning=("id", *_VIEW_IDENTITY),
     datetime_columns=("at",),
 )
+_NETWORK_MINUTES = BulkInsert(
+    table="network_minutes",
+    columns=("share_id", "network", "minute", "visitors"),
+    on_conflict=("share_id", "network", "minute"),
+    add_on_conflict=("visitors",),
+    datetime_columns=("minute",),
+)
 _NETWORK_VISITORS = BulkInsert(
     table="network_visitors",
     columns=("share_id", "network", "day", "visitors"),
@@ -402,6 +430,20 @@ async def _rewarded(session: AsyncSession, firsts: list[Visit]) -> set[int]:
     return rewarded
 
 
+async def _count_network_minutes(session: AsyncSession, firsts: list[Visit]) -> None:
+    """Add the new visitors to their (share, network, minute) counters: the sliding window
+    of the network-burst flag."""
+    counts: dict[tuple[int, str, datetime], int] = {}
+    for visit in firsts:
+        for network in visit.window_networks or ((visit.network,) if visit.network else ()):
+            key = (visit.share_id, network, minute_of(visit.at))
+            counts[key] = counts.get(key, 0) + 1
+    if counts:  # one lock order for every writer
+        await insert_rows(
+            session, _NETWORK_MINUTES, [(*key, n) for key, n in sorted(counts.items())]
+        )
+
+
 async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[ViewResult]:
     """`record_view` for a whole batch, set-based: a handful of statements, not dozens per
     view, on SQLAlchemy Core (the ORM's per-row bookkeeping was most of the cost). Same
@@ -429,9 +471,9 @@ async def record_views(*, session: AsyncSession, visits: list[Visit]) -> list[Vi
                 visitor.last_counted_at = visit.at
             visits_so_far = visitor.visits
         results.append((counted, first, visits_so_far, lead_id))
-    rewarded = await _rewarded(
-        session, [v for v, (_, first, _, _) in zip(visits, results, strict=True) if first]
-    )
+    firsts = [v for v, (_, first, _, _) in zip(visits, results, strict=True) if first]
+    rewarded = await _rewarded(session, firsts)
+    await _count_network_minutes(session, firsts)
     newly = [
         visit
         for visit, (counted, first, _, _) in zip(visits, results, strict=True)

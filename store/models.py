@@ -170,6 +170,26 @@ class NetworkVisitors(SQLModel, table=True):
     visitors: int = 0
 
 
+class NetworkMinute(SQLModel, table=True):
+    """New visitors per (share, network, UTC minute): the sliding window of the "many
+    visitors from one network in a short time" flag (bot/points_flags.py). `network` is the
+    daily-salted hash of the /24 or /64; a visit soon after UTC midnight is counted under
+    the previous day's hash too, so a burst that straddles midnight stays one network.
+    Rows older than a day are deleted by the scan."""
+
+    __tablename__ = "network_minutes"
+    __table_args__ = (
+        UniqueConstraint("share_id", "network", "minute", name="uq_network_minutes"),
+        Index("ix_network_minutes_minute", "minute"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    share_id: int = Field(foreign_key="shares.id")
+    network: str = Field(max_length=32)
+    minute: datetime
+    visitors: int = 0
+
+
 class Lead(SQLModel, table=True):
     __tablename__ = "leads"
 
@@ -316,6 +336,9 @@ class PointFlag(SQLModel, table=True):
     decided_by: str = Field(default="", max_length=64)
     decided_at: datetime | None = None
     created_at: datetime = Field(default_factory=utcnow)
+    # The span of views a view flag covers (its points are those earned in it).
+    window_start: datetime | None = None
+    window_end: datetime | None = None
 
 
 class ShareStats(SQLModel, table=True):

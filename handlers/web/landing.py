@@ -154,6 +154,7 @@ def _visit(
         at=datetime.now(UTC),
         is_own=own_employee_id(request, services) == page.employee.id,
         network=visitor.network,
+        window_networks=visitor.window_networks,
     )
 
 

@@ -27,7 +27,7 @@ from aiohttp import web
 
 from bot.errors import DomainError
 from bot.service import ShareTrail
-from bot.tracking import network_hash, visitor_hash
+from bot.tracking import network_hash, visitor_hash, window_networks
 
 COOKIE = "st_v"
 OWN_COOKIE = "st_own"  # set by the employee's own preview link: their visits are not counted
@@ -45,6 +45,7 @@ class Visitor:
     hash: str  # the day's IP+UA hash: stored for counting, never used to link anyone
     network: str  # the day's keyed hash of the /24 or /64: the points cap per network
     new_cookie: str | None
+    window_networks: tuple[str, ...] = ()  # keys of the network-burst window (bot/tracking)
 
     @property
     def known(self) -> bool:
@@ -116,17 +117,19 @@ def client_ip(request: web.Request) -> str:
 def identify(request: web.Request, services: ShareTrail) -> Visitor:
     """The visitor of this request; see the module's docstring for cookieless requests."""
     ip = client_ip(request)
-    today = datetime.now(UTC).date()
+    now = datetime.now(UTC)
+    today = now.date()
     hashed = visitor_hash(services.hash_key, ip, request.headers.get("User-Agent", ""), today)
     network = network_hash(services.hash_key, ip, today)
+    windows = window_networks(services.hash_key, ip, now)
     cookie = request.cookies.get(COOKIE)
     if cookie:
         try:
-            return Visitor(services.visitor_cookies.unsign(cookie), hashed, network, None)
+            return Visitor(services.visitor_cookies.unsign(cookie), hashed, network, None, windows)
         except DomainError:
             pass  # A forged or stale cookie is ignored, like no cookie at all.
     key = new_visitor_id()
-    return Visitor(key, hashed, network, services.visitor_cookies.sign(key))
+    return Visitor(key, hashed, network, services.visitor_cookies.sign(key), windows)
 
 
 def own_employee_id(request: web.Request, services: ShareTrail) -> int | None:

@@ -8,17 +8,24 @@ import random
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import ledger
 from bot.activities import ActivityDraft, create_activity
 from bot.directory import Profile, upsert_employee
 from bot.leads import SignupForm, create_lead
 from bot.points import HOLD_DAYS
-from bot.points_flags import FAST_BURST, NETWORK_BURST, SPIKE_MIN_VIEWS
+from bot.points_flags import (
+    FAST_BURST,
+    NETWORK_BURST,
+    SPIKE_FACTOR,
+    SPIKE_MIN_VIEWS,
+    USUAL_DAYS,
+)
 from bot.roster import add_salespeople
 from bot.scheduler import run_due
 from bot.shares import get_or_create_share
-from bot.tracking import Classification, Visit, record_views
+from bot.tracking import Classification, Visit, network_hash, record_views, window_networks
 from store.db import Database
 from store.models import OutboxMessage, PointFlag, Share
 from tests.ledger_support import assert_ledger_consistent
@@ -148,3 +155,133 @@ async def test_each_flag_has_its_reason(db: Database) -> None:
         assert after == ledger.Balance(0, 0, before.available)
         await assert_ledger_consistent(session)
     assert (await run_due(db=db, now=day + timedelta(hours=2))).flagged == 0
+
+
+# --- sliding windows: network bursts and view spikes (issue 15 §2) -------------------------
+
+SECRET = b"s" * 32
+MIDNIGHT = datetime(2026, 11, 10, 0, 0, tzinfo=UTC)
+
+
+def _from(share: Share, visitor: str, at: datetime, ip: str) -> Visit:
+    """A visit from `ip` as the landing page records it: the day's network hash, and the
+    network-burst window's keys."""
+    assert share.id is not None
+    return Visit(
+        share.id,
+        share.activity_id,
+        share.employee_id,
+        "card_qr",
+        visitor,
+        "h",
+        HUMAN,
+        at,
+        network=network_hash(SECRET, ip, at.date()),
+        window_networks=window_networks(SECRET, ip, at),
+    )
+
+
+async def _record(db: Database, visits: list[Visit]) -> None:
+    async with db.session() as session:
+        await record_views(session=session, visits=visits)
+
+
+async def test_a_network_burst_across_midnight_is_flagged(db: Database) -> None:
+    share = await _share(db, "U_NIGHT")
+    half = NETWORK_BURST // 2 + 1  # neither UTC day alone holds a burst
+    before = [MIDNIGHT - timedelta(minutes=5, seconds=-n) for n in range(half)]
+    after = [MIDNIGHT + timedelta(minutes=3, seconds=n) for n in range(half)]
+    assert len(before) < NETWORK_BURST and len(before) + len(after) >= NETWORK_BURST
+    await _record(
+        db,
+        [_from(share, f"n{n}", at, f"203.0.113.{n + 1}") for n, at in enumerate(before + after)],
+    )
+    report = await run_due(db=db, now=MIDNIGHT + timedelta(minutes=5), admin_ids={ADMIN})
+    assert await _reasons(db, share.employee_id) == ["network_burst"]
+    assert report.flagged == 1
+    async with db.session() as session:
+        flag = (
+            await session.exec(select(PointFlag).where(PointFlag.employee_id == share.employee_id))
+        ).one()
+        # Both halves' view points wait in review (10 per network a day: all of them).
+        assert flag.points == ledger.Balance(*(await _balance(session, share))).review
+        assert flag.points > 0
+        await assert_ledger_consistent(session)
+    # Later scans see the same burst: no second flag.
+    assert (await run_due(db=db, now=MIDNIGHT + timedelta(minutes=10))).flagged == 0
+    assert (await run_due(db=db, now=MIDNIGHT + timedelta(hours=2))).flagged == 0
+
+
+async def _balance(session: AsyncSession, share: Share) -> tuple[int, int, int]:
+    b = await ledger.balance(session, share.employee_id)
+    return b.available, b.pending, b.review
+
+
+async def test_a_view_spike_across_midnight_is_flagged(db: Database) -> None:
+    share = await _share(db, "U_SPIKE")
+    # SPIKE_MIN_VIEWS views within 40 minutes around midnight, each from its own network.
+    moments = [
+        MIDNIGHT - timedelta(minutes=20) + timedelta(minutes=40) * n / SPIKE_MIN_VIEWS
+        for n in range(SPIKE_MIN_VIEWS)
+    ]
+    assert sum(at < MIDNIGHT for at in moments) < SPIKE_MIN_VIEWS
+    await _record(
+        db,
+        [_from(share, f"s{n}", at, f"198.51.{n}.7") for n, at in enumerate(moments)],
+    )
+    assert (await run_due(db=db, now=MIDNIGHT + timedelta(minutes=25))).flagged == 1
+    assert await _reasons(db, share.employee_id) == ["view_spike"]
+    async with db.session() as session:
+        await assert_ledger_consistent(session)
+
+
+async def test_a_slow_steady_day_is_not_flagged(db: Database) -> None:
+    share = await _share(db, "U_STEADY")
+    # Ten views an hour all day (240), one new visitor an hour of them from the office's
+    # network: more than a calendar day's old thresholds, nothing in any window.
+    day = datetime(2026, 11, 12, 0, 0, tzinfo=UTC)
+    visits = []
+    for n in range(240):
+        at = day + timedelta(minutes=6 * n)
+        ip = "192.0.2.9" if n % 10 == 0 else f"100.64.{n}.1"
+        visits.append(_from(share, f"d{n}", at, ip))
+    await _record(db, visits)
+    for hour in range(1, 25, 3):
+        assert (await run_due(db=db, now=day + timedelta(hours=hour))).flagged == 0
+    assert await _reasons(db, share.employee_id) == []
+
+
+async def test_the_usual_rate_counts_folded_views(db: Database) -> None:
+    """An employee who usually has 10 views an hour (now folded into roll-ups) is not
+    flagged for 80 in an hour; at SPIKE_FACTOR times their usual they are."""
+    share = await _share(db, "U_BUSY")
+    start = datetime(2026, 11, 20, 0, 0, tzinfo=UTC)
+    baseline = [
+        _from(
+            share,
+            f"u{n}",
+            start - timedelta(days=USUAL_DAYS) + timedelta(minutes=6 * n),
+            f"10.{n % 200}.{n // 200}.1",
+        )
+        for n in range(USUAL_DAYS * 240)
+    ]
+    await _record(db, baseline)
+    report = await run_due(db=db, now=start, retention_days=0)  # all of it folded
+    assert report.folded_views == len(baseline)
+    await _record(
+        db,
+        [
+            _from(share, f"w{n}", start + timedelta(hours=6, seconds=40 * n), f"172.16.{n}.1")
+            for n in range(80)
+        ],
+    )
+    assert (await run_due(db=db, now=start + timedelta(hours=7))).flagged == 0
+    await _record(
+        db,
+        [
+            _from(share, f"x{n}", start + timedelta(hours=9, seconds=30 * n), f"172.17.{n}.1")
+            for n in range(SPIKE_FACTOR * 10 + 5)
+        ],
+    )
+    assert (await run_due(db=db, now=start + timedelta(hours=10))).flagged == 1
+    assert await _reasons(db, share.employee_id) == ["view_spike"]
