@@ -30,7 +30,7 @@ from handlers.slack.blocks import (
     section,
     stat_line,
 )
-from handlers.slack.markup import Bold, Piece, Said, plain_text, rich_text
+from handlers.slack.markup import Bold, Date, Piece, Said, plain_text, rich_text
 
 VIEW_MAX = 100
 ADMIN_CHARTS = 2  # chart images: the newest open activities'
@@ -151,6 +151,8 @@ def lead_pieces(item: OpenLead) -> list[Piece]:
         Said(item.activity_name),
         " · ",
         Said(phones.display(lead.phone)),  # one format everywhere (bot/phones.py)
+        " · ",
+        Date(lead.created_at),  # signed up; in the salesperson's zone and language
     ]
 
 

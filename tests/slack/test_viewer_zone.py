@@ -10,6 +10,7 @@ from bot import i18n
 from tests.conftest import Stack
 from tests.flows import shown
 from tests.records_flows import SALESPERSON, click_and_open, lead_setup
+from tests.slack.test_commands import reply_to
 
 MODAL = "lead_timeline_modal"
 LA = "America/Los_Angeles"  # U_SALES1's zone in the sandbox workspace
@@ -71,3 +72,27 @@ async def test_the_check_in_link_expires_at_a_time_in_the_readers_zone(stack: St
     assert any(f"expires {e}" in words for e in expected), words
     assert "UTC" not in words
     assert datetime.now(UTC) < link.expires_at
+
+
+async def test_the_salespersons_lead_lists_show_when_in_their_zone(stack: Stack) -> None:
+    """App Home's "My leads" and `/sharetrail leads`, opened by the Los Angeles salesperson:
+    each lead's sign-up time is theirs, in their language."""
+    users = stack.slack.workspace.users
+    users[SALESPERSON] = replace(users[SALESPERSON], locale="zh-CN")
+    await lead_setup(stack)
+    lead, _activity, _employee = await stack.services.lead_context(1)
+    assert (await stack.services.directory.profile(SALESPERSON)).tz == LA
+    local = i18n.format_moment(lead.created_at, LA, locale="zh")
+    in_utc = i18n.format_moment(lead.created_at, "UTC", locale="zh")
+
+    since = stack.slack.mark()
+    deliveries = await stack.slack.open_app_home(SALESPERSON)
+    assert [d.status for d in deliveries] == [200]
+    await stack.slack.wait_for_call("views.publish", since=since)
+    home = stack.slack.workspace.home_of(SALESPERSON)
+    assert home is not None
+    words = shown(home.view)
+    assert local in words and in_utc not in words and "UTC" not in words, words
+
+    answer = await reply_to(stack, SALESPERSON, "leads")
+    assert local in answer and in_utc not in answer and "UTC" not in answer, answer
