@@ -41,6 +41,7 @@ from bot.cards import (
     qr_matrix,
     wrap,
 )
+from bot.i18n import translate
 
 LATIN = CardContent(
     activity_name="Annual Partner Summit 2026",
@@ -172,7 +173,13 @@ def test_qr_sits_inside_its_white_card(renderer: CardRenderer) -> None:
         assert QR_CARD_BOX[1] < point.y < QR_CARD_BOX[3]
 
 
-CJK_STRINGS = ["李雷", "市场经理", "2026 新品发布会", CAPTION, CJK.headline or ""]
+CJK_STRINGS = [
+    "李雷",
+    "市场经理",
+    "2026 新品发布会",
+    translate(CAPTION, locale="zh"),  # the caption a Chinese activity's card prints
+    CJK.headline or "",
+]
 
 
 @pytest.mark.parametrize("font_file", [REGULAR_FONT, BOLD_FONT])
