@@ -150,7 +150,8 @@ def lead_pieces(item: OpenLead) -> list[Piece]:
         " — ",
         Said(item.activity_name),
         " · ",
-        Said(phones.display(lead.phone)),  # one format everywhere (bot/phones.py)
+        # One format everywhere (bot/phones.py), never broken across two lines.
+        Said(phones.display(lead.phone).replace(" ", "\u00a0")),
         " · ",
         Date(lead.created_at),  # signed up; in the salesperson's zone and language
     ]

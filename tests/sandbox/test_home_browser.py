@@ -6,7 +6,8 @@ sees their leads by state and taps an outcome on one of them (not the first: the
 reach the lead it is on) and the home redraws with that lead moved; the employee sees their
 shares, rank and the top 10, taps "Get my share card" on an open activity and the card
 arrives in the DM. Every step waits on what the page shows, never on a sleep. Screenshots:
-test-artifacts/screenshots/home-*.png (docs/ with UPDATE_DOCS_SCREENSHOT=1).
+test-artifacts/screenshots/home-*.png; the README's three (admin en, salesperson zh,
+employee en) go to docs/ with UPDATE_DOCS_SCREENSHOT=1.
 """
 
 from __future__ import annotations
@@ -42,18 +43,21 @@ EMPLOYEES = {"en": ("U_ANN", ("U_BOB", "U_LI")), "zh": ("U_LI", ("U_HAN", "U_ANN
 SLACK_LOCALE = {"en": "en-US", "zh": "zh-CN"}
 # Slack's own labels around the app's blocks follow the person's Slack language too.
 HOME_TAB = {"en": ("🏠 App Home", "ShareTrail · Home"), "zh": ("🏠 应用主页", "ShareTrail · 主页")}
-# (name, phone, company): a long name, a Chinese one, and a company name with no space to
-# break at, which must wrap inside the home rather than run out of it.
+# (name, phone, company): a long name and a Chinese one among them.
 CUSTOMERS = (
     ("Wang Fang", "+86 138 1234 5601", ""),
-    ("Maximiliane Alexandra von Hohenberg-Schwarzenfeld", "+1 415 555 0199", ""),
-    ("欧阳娜娜", "+86 139 8765 4302", "深圳市前海微众未来科技有限公司"),
     (
-        "Chen Jie",
-        "+86 137 1111 2203",
-        "HohenbergSchwarzenfeldInternationaleIndustrieUndHandelsgesellschaft"
-        "MitBeschraenkterHaftungUndCompagnieKommanditgesellschaft",
+        "Maximiliane Alexandra von Hohenberg-Schwarzenfeld",
+        "+1 415 555 0199",
+        "Hohenberg-Schwarzenfeld Industrie GmbH & Co. KG",
     ),
+    ("欧阳娜娜", "+86 139 8765 4302", "深圳市前海微众未来科技有限公司"),
+    ("Chen Jie", "+86 137 1111 2203", "Acme Trading (Shanghai) Co., Ltd."),
+)
+# A company name with no space to break at: it must wrap inside the home, not run out of it.
+UNBROKEN = (
+    "HohenbergSchwarzenfeldInternationaleIndustrieUndHandelsgesellschaft"
+    "MitBeschraenkterHaftungUndCompagnieKommanditgesellschaft"
 )
 VISITS = 3  # people who open each other sharer's link (points for the top 10)
 SECOND_ACTIVITY = "2027 客户答谢日 · Customer Day roadshow: Shanghai, Beijing and Shenzhen"
@@ -62,6 +66,9 @@ DESKTOP_UA = (
     "Chrome/130.0.0.0 Safari/537.36"
 )
 WIDTH, HEIGHT = 1280, 860
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
+# The README shows these (docs/ with UPDATE_DOCS_SCREENSHOT=1); the rest stay artifacts.
+README_SHOTS = frozenset({"home-admin-en.png", "home-sales-zh.png", "home-employee-en.png"})
 PHONE = {"User-Agent": MOBILE_UA}
 
 
@@ -71,6 +78,21 @@ async def share_link(sandbox: Sandbox, user: str) -> str:
     link = LINK.search(card.text)
     assert link, card.text
     return link.group(0)
+
+
+# How many lines of the page a piece of text takes (0: not found), from its text node.
+LINES_OF_TEXT = """(root, text) => {
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    const at = node.data.indexOf(text);
+    if (at < 0) continue;
+    const range = document.createRange();
+    range.setStart(node, at);
+    range.setEnd(node, at + text.length);
+    return new Set([...range.getClientRects()].map(r => Math.round(r.top))).size;
+  }
+  return 0;
+}"""
 
 
 @dataclass
@@ -126,6 +148,14 @@ async def build_world(sandbox: Sandbox, language: str) -> World:
         )
         second.status = "published"
         session.add(second)
+        sharer = await employee_by_user(session=session, user_id=others[0])
+        assert sharer is not None
+        early = await get_or_create_share(session=session, activity=second, employee=sharer)
+        assert early.id is not None
+    early_link = share_url(runtime.services.codec, sandbox.app_url, early.id)
+    for _visitor in range(VISITS):  # the second activity's first views: its chart has data
+        async with aiohttp.ClientSession() as visitor:
+            await signup_form(visitor, early_link, PHONE)
 
     async with runtime.db.session() as session:
         leads = (await session.exec(select(Lead).order_by(col(Lead.id).desc()))).all()
@@ -177,7 +207,11 @@ async def shot(page: Any, name: str) -> Path:
         "() => Promise.all([...document.querySelectorAll('#pane img')].map(img => img.complete"
         " ? null : new Promise(done => { img.onload = img.onerror = done; })))"
     )
-    path = screenshot_path(name)
+    if name in README_SHOTS:
+        path = screenshot_path(name)
+    else:  # the other pictures are for looking at, never the README's
+        path = ARTIFACTS / name
+        path.parent.mkdir(parents=True, exist_ok=True)
     await page.screenshot(path=str(path))
     await page.set_viewport_size({"width": WIDTH, "height": HEIGHT})
     return path
@@ -234,11 +268,10 @@ async def test_app_home_by_role_in_the_browser(world: World) -> None:
             await expect(home.get_by_role("heading", name=t("📇 My leads"))).to_be_visible()
             for name in world.leads:
                 await expect(home).to_contain_text(name)
-            for _name, phone, _company in CUSTOMERS:  # as people write them, one format
-                await expect(home).to_contain_text(phone)
-            # Long names and a company with no space to break at wrap inside the home.
-            assert await home.evaluate("h => h.scrollWidth <= h.clientWidth")
-            await shot(sales, f"home-sales-{lang}.png")
+            for _name, phone, _company in CUSTOMERS:  # as people write them, on one line
+                shown = phone.replace(" ", "\u00a0")
+                assert await home.evaluate(LINES_OF_TEXT, shown) == 1, phone
+            await shot(sales, f"home-sales-before-{lang}.png")
             tapped = world.leads[1]  # not the first: the tap must reach the lead it is on
             row = home.locator(".bk-rich_text", has_text=tapped)
             buttons = row.locator("xpath=following-sibling::div[1]")
@@ -249,7 +282,7 @@ async def test_app_home_by_role_in_the_browser(world: World) -> None:
             texts = await rows.all_inner_texts()
             after = texts[[i for i, x in enumerate(texts) if "Follow-up" in x or "跟进" in x][0] :]
             assert tapped in "\n".join(after[:2]), texts
-            await shot(sales, f"home-sales-attended-{lang}.png")
+            await shot(sales, f"home-sales-{lang}.png")
 
             # --- employee ------------------------------------------------------------
             employee = await open_home(browser, world, world.employee)
@@ -333,7 +366,12 @@ async def many_things(sandbox: Sandbox) -> None:
         headers = {**PHONE, "X-Forwarded-For": f"203.0.113.{number + 1}"}
         async with aiohttp.ClientSession() as customer:
             form = await signup_form(customer, links[stop], headers)
-            fields = {**form, "name": f"Customer {stop}-{n}", "phone": f"+8613800{number:06d}"}
+            fields = {
+                "name": f"Customer {stop}-{n}",
+                "phone": f"+8613800{number:06d}",
+                "company": UNBROKEN if number == len(customers) - 1 else "",  # shown first
+            }
+            fields = {**form, **fields}
             async with customer.post(
                 f"{links[stop]}/signup", data=fields, headers=headers
             ) as response:
@@ -377,6 +415,9 @@ async def test_a_crowded_home_stays_within_slacks_limits(tmp_path: Path) -> None
                     await expect(home.get_by_text(more)).to_be_visible()
                 # The whole home is there down to its last line (the points rules).
                 await expect(blocks.last).to_contain_text("Points: 1 per unique visitor")
+                # A company name with no space to break at wraps inside the home.
+                await expect(home.get_by_text(UNBROKEN, exact=False)).to_be_visible()
+                assert await home.evaluate("h => h.scrollWidth <= h.clientWidth")
                 await shot(page, "home-crowded-en.png")
             finally:
                 await browser.close()
