@@ -66,6 +66,7 @@ DESKTOP_UA = (
     "Chrome/130.0.0.0 Safari/537.36"
 )
 WIDTH, HEIGHT = 1280, 860
+MIN_SHOT = 480  # a short home is not padded out with white
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screenshots"
 # The README shows these (docs/ with UPDATE_DOCS_SCREENSHOT=1); the rest stay artifacts.
 README_SHOTS = frozenset({"home-admin-en.png", "home-sales-zh.png", "home-employee-en.png"})
@@ -197,11 +198,11 @@ async def open_home(browser: Any, world: World, user: str) -> Any:
 async def shot(page: Any, name: str) -> Path:
     """The whole home in one picture: the window is made as tall as the home (the pane
     scrolls inside a window-high layout, so a full-page screenshot would cut it)."""
-    needed = await page.evaluate(
+    needed = await page.evaluate(  # the window less the pane's share, plus what it holds
         "() => { const p = document.getElementById('pane');"
-        " return p.scrollHeight + p.getBoundingClientRect().top + 8; }"
+        " return window.innerHeight - p.clientHeight + p.firstElementChild.offsetHeight + 24; }"
     )
-    await page.set_viewport_size({"width": WIDTH, "height": max(HEIGHT, min(int(needed), 4000))})
+    await page.set_viewport_size({"width": WIDTH, "height": max(MIN_SHOT, min(int(needed), 4000))})
     # Every picture now in view has arrived (or failed) before the shot: waited on, not slept.
     await page.evaluate(
         "() => Promise.all([...document.querySelectorAll('#pane img')].map(img => img.complete"
