@@ -25,7 +25,7 @@ from bot.activities import get_activity
 from bot.codes import PUSH_SOURCES, Signer
 from bot.directory import employee_by_user
 from bot.errors import Forbidden, Gone, InvalidInput, NotFound
-from bot.i18n import _
+from bot.i18n import _, use_zone, viewer_zone
 from bot.leads import get_lead
 from bot.notifications import CheckedIn, ContactLogged, CustomerReturned, LeadThread
 from bot.shares import get_or_create_share, share_url
@@ -883,5 +883,8 @@ class LeadRecords:
         return thread_of(lead)
 
     def _tell(self, event: ContactLogged | CheckedIn, *, name: str) -> None:
-        """Post after the record is committed; the notifier retries, the record is safe."""
-        self.trail.tasks.spawn(self.trail.notifier.notify(event), name=name)
+        """Post after the record is committed; the notifier retries, the record is safe.
+        Times in it are in the actor's zone only when the actor is the thread's reader."""
+        reader = event.thread.salesperson_user_id == event.by_user_id
+        with use_zone(viewer_zone() if reader else None):  # the task copies it when made
+            self.trail.tasks.spawn(self.trail.notifier.notify(event), name=name)

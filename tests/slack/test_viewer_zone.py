@@ -7,9 +7,10 @@ from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from bot import i18n
-from tests.conftest import Stack
-from tests.flows import shown
-from tests.records_flows import SALESPERSON, click_and_open, lead_setup
+from sandbox.workspace import Message
+from tests.conftest import ADMIN, Stack
+from tests.flows import latest_view, shown
+from tests.records_flows import SALESPERSON, click_and_open, lead_setup, replay_click
 from tests.slack.test_commands import reply_to
 
 MODAL = "lead_timeline_modal"
@@ -96,3 +97,43 @@ async def test_the_salespersons_lead_lists_show_when_in_their_zone(stack: Stack)
 
     answer = await reply_to(stack, SALESPERSON, "leads")
     assert local in answer and in_utc not in answer and "UTC" not in answer, answer
+
+
+def thread_texts(stack: Stack, ts: str, since: int) -> list[str]:
+    return [
+        str(c.args.get("text"))
+        for c in stack.slack.calls_to("chat.postMessage", since)
+        if c.ok and c.args.get("thread_ts") == ts
+    ]
+
+
+async def log_call(stack: Stack, user: str, lead_dm: Message, at: datetime) -> str:
+    """`user` logs a call through the lead DM's modal (an admin replays the salesperson's
+    button, as in test_contacts); the post in the lead's thread."""
+    since = stack.slack.mark()
+    await replay_click(stack, user, lead_dm, "log_contact", "1")
+    await stack.slack.wait_for_call("views.open", since=since)
+    view = latest_view(stack, user, "log_contact_modal")
+    assert view is not None
+    ts = lead_dm.ts
+    since = stack.slack.mark()
+    delivery = await stack.slack.submit_view(
+        user, view.id, {"contact_kind": "call", "contact_at": at, "contact_summary": "Called"}
+    )
+    assert delivery.status == 200 and delivery.json is None
+    [posted] = await stack.slack.wait_until(lambda: thread_texts(stack, ts, since))
+    return posted
+
+
+async def test_a_contact_log_in_the_lead_thread_is_in_its_readers_zone(stack: Stack) -> None:
+    setup = await lead_setup(stack)
+    assert (await stack.services.directory.profile(SALESPERSON)).tz == LA
+    at = datetime.now(UTC).replace(second=0, microsecond=0)
+    posted = await log_call(stack, SALESPERSON, setup.lead_dm, at)
+    assert i18n.format_moment(at, LA, locale="en") in posted, posted
+    assert "UTC" not in posted
+    # An admin logging one in the salesperson's thread does not impose their own zone:
+    # Slack's date token shows each reader theirs.
+    await stack.services.directory.profile(ADMIN)
+    posted = await log_call(stack, ADMIN, setup.lead_dm, at)
+    assert f"<!date^{int(at.timestamp())}^" in posted, posted
