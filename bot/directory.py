@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Protocol
 
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from store.models import Employee, utcnow
@@ -57,6 +58,15 @@ async def upsert_employee(*, session: AsyncSession, profile: Profile) -> Employe
     session.add(employee)
     await session.flush()
     return employee
+
+
+async def known_admins(*, session: AsyncSession, admin_ids: Iterable[str] = ()) -> list[str]:
+    """Every admin the bot knows: ADMIN_USER_IDS plus the people whose cached profile says
+    they are workspace admins (stored by upsert_employee whenever the directory is read)."""
+    stored = (
+        await session.exec(select(Employee.user_id).where(col(Employee.is_admin).is_(True)))
+    ).all()
+    return sorted((set(admin_ids) | set(stored)) - {""})
 
 
 async def employee_by_user(*, session: AsyncSession, user_id: str) -> Employee | None:

@@ -41,6 +41,7 @@ from bot import roster as roster_mod
 from bot import stats as stats_mod
 from bot.activities import format_when
 from bot.digests import daily_digests
+from bot.directory import known_admins
 from bot.i18n import LOCALES
 from bot.notifications import (
     ActivityWeek,
@@ -165,7 +166,8 @@ async def run_due(
 async def review_reminders(
     *, session: AsyncSession, now: datetime, admin_ids: Iterable[str] = ()
 ) -> int:
-    """Once a day, while flagged points wait for review, a DM to each admin."""
+    """Once a day, while flagged points wait for review, a DM to each admin the bot knows
+    (ADMIN_USER_IDS and the workspace admins among the people it has seen)."""
     waiting = (
         await session.exec(
             select(func.count(), func.coalesce(func.sum(PointFlag.points), 0)).where(
@@ -178,7 +180,7 @@ async def review_reminders(
         return 0
     day = now.date().isoformat()
     queued = 0
-    for admin in sorted(set(admin_ids)):
+    for admin in await known_admins(session=session, admin_ids=admin_ids):
         queued += await outbox_mod.enqueue(
             session=session,
             event=ReviewWaiting(admin, day, flags, points),

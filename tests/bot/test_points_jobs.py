@@ -285,3 +285,25 @@ async def test_the_usual_rate_counts_folded_views(db: Database) -> None:
     )
     assert (await run_due(db=db, now=start + timedelta(hours=10))).flagged == 1
     assert await _reasons(db, share.employee_id) == ["view_spike"]
+
+
+async def test_review_dms_go_to_workspace_admins_too(db: Database) -> None:
+    """Workspace admins count as admins (bot/roles.py): the directory stored it when their
+    profile was read, so they hear of the queue beside ADMIN_USER_IDS; others do not."""
+    async with db.session() as session:
+        await upsert_employee(session=session, profile=Profile("U_WSADMIN", "Wendy", is_admin=True))
+        await upsert_employee(session=session, profile=Profile("U_PLAIN", "Paul"))
+    first = await _share(db, "U_E1")
+    other = await _share(db, "U_E2")
+    await _signup(db, first, "+8613800000001", "v1", T0)
+    await _signup(db, other, "+8613800000001", "v2", T0)  # shared_phone: a flag waits
+    report = await run_due(db=db, now=T0 + timedelta(hours=1), admin_ids={ADMIN})
+    assert report.review_reminders == 2
+    async with db.session() as session:
+        keys = (
+            await session.exec(
+                select(OutboxMessage.key).where(OutboxMessage.kind == "ReviewWaiting")
+            )
+        ).all()
+    day = T0.date()
+    assert sorted(keys) == [f"review:{day}:{ADMIN}", f"review:{day}:U_WSADMIN"]
