@@ -10,10 +10,11 @@ import asyncio
 import gc
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from aiohttp import web
 from babel.lists import format_list
@@ -21,7 +22,7 @@ from babel.lists import format_list
 from bot import audit, i18n
 from bot.demo import seed_demo
 from bot.errors import DomainError
-from bot.i18n import _, ngettext
+from bot.i18n import N_, _, ngettext
 from bot.secret import load_or_create_secret
 from bot.settings import Settings, SettingsError, load_settings
 from store.db import Database
@@ -204,10 +205,58 @@ def erasure_summary(erasure: privacy.Erasure) -> str:
     ) % {"num": erasure.leads, "details": format_list(parts, locale=i18n.current_locale())}
 
 
+class _HelpFormatter(argparse.HelpFormatter):
+    """argparse's layout with our translated "usage:" (argparse's own catalogue has no zh)."""
+
+    def add_usage(
+        self, usage: str | None, actions: Any, groups: Any, prefix: str | None = None
+    ) -> None:
+        super().add_usage(usage, actions, groups, _("usage: ") if prefix is None else prefix)
+
+
+class _Parser(argparse.ArgumentParser):
+    """An ArgumentParser whose own words (section titles, -h, "error:") are ours, translated."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.update(add_help=False, formatter_class=_HelpFormatter)
+        super().__init__(*args, **kwargs)
+        self._positionals.title = _("positional arguments")
+        self._optionals.title = _("options")
+        self.add_argument("-h", "--help", action="help", help=_("show this help message and exit"))
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        for pattern, text in _ARGPARSE_ERRORS:
+            found = pattern.fullmatch(message)
+            if found:
+                message = _(text).format(**found.groupdict())
+                break
+        self.exit(2, _("{prog}: error: {message}").format(prog=self.prog, message=message) + "\n")
+
+
+# argparse's usual complaints (its catalogue has no zh), as argparse words them in English.
+_ARGPARSE_ERRORS: tuple[tuple[re.Pattern[str], str], ...] = (
+    (
+        re.compile(r"the following arguments are required: (?P<names>.+)"),
+        N_("the following arguments are required: {names}"),
+    ),
+    (re.compile(r"unrecognized arguments: (?P<names>.+)"), N_("unrecognized arguments: {names}")),
+    (
+        re.compile(r"argument (?P<name>\S+): invalid (?P<kind>\w+) value: (?P<value>.+)"),
+        N_("argument {name}: invalid {kind} value: {value}"),
+    ),
+    (
+        re.compile(
+            r"argument (?P<name>\S+): invalid choice: (?P<value>.+?) "
+            r"\(choose from (?P<choices>.+)\)"
+        ),
+        N_("argument {name}: invalid choice: {value} (choose from {choices})"),
+    ),
+)
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="sharetrail", description=_("ShareTrail, the employee-advocacy bot.")
-    )
+    parser = _Parser(prog="sharetrail", description=_("ShareTrail, the employee-advocacy bot."))
     parser.add_argument("-v", "--verbose", action="store_true", help=_("debug logging"))
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     commands.add_parser("serve", help=_("run the server (landing pages + Slack)"))

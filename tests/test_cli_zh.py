@@ -18,7 +18,10 @@ ALLOW = ("--phone", "--help", "sqlite")
 async def test_cli_messages_follow_language(tmp_path: Path) -> None:
     code, out, err = await _run(tmp_path, "--help", LANGUAGE="zh")
     assert code == 0 and "抹除" in out and "数据库迁移" in out
+    assert out.startswith("用法：") and "显示此帮助并退出" in out and "show this help" not in out
     assert english_left(out, allow=ALLOW) == [], out
+    code, _, err = await _run(tmp_path, "forget", LANGUAGE="zh")
+    assert code == 2 and err.endswith("sharetrail forget：错误：缺少必需的参数：--phone\n"), err
 
     code, out, err = await _run(tmp_path, "migrate", LANGUAGE="zh")
     assert code == 0, err
