@@ -6,11 +6,12 @@ from __future__ import annotations
 import aiohttp
 from sqlmodel import select
 
-from bot import i18n
+from bot import audit, i18n
 from store.models import Employee
-from tests.conftest import Stack
+from tests.conftest import ADMIN, Stack
 from tests.records_flows import SALESPERSON, lead_setup
-from tests.web.console.conftest import sign_in_through_slack
+from tests.web.console.conftest import SignIn, sign_in_through_slack
+from tests.web.console.test_activities import create
 
 STORED_ZONE = "Asia/Kolkata"  # not their Slack zone (Los Angeles): the stored one is read
 
@@ -45,3 +46,22 @@ async def test_the_leads_pages_show_times_in_the_viewers_stored_zone(console_sta
                 assert lead.created_at.strftime("%Y-%m-%d %H:%M") not in body
             if locale == "zh":
                 assert "年" in local
+
+
+async def test_the_audit_table_and_the_activity_form_speak_the_admins_zone(
+    console_stack: Stack, signed_in: SignIn
+) -> None:
+    await store_zone(console_stack, ADMIN, STORED_ZONE)
+    admin = await signed_in(ADMIN)
+    assert (await create(admin))[0] == 303
+    async with console_stack.services.db.session() as session:
+        [entry] = (await audit.entries(session, per_page=10)).entries
+    async with admin.http.get(admin.app_url + "/console/audit") as response:
+        body = await response.text()
+    local = i18n.format_moment(entry.at, STORED_ZONE, locale="en")
+    assert local in body and "Kolkata time" in body, body
+    assert i18n.format_moment(entry.at, "UTC", locale="en") not in body
+    assert STORED_ZONE not in body
+    status, body, _ = await admin.get("/console/activities/new")
+    assert status == 200 and "America/Los_Angeles" not in body and "Asia/" not in body, body
+    assert "Times are in " in body and " time." in body
