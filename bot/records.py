@@ -25,7 +25,7 @@ from bot.activities import get_activity
 from bot.codes import PUSH_SOURCES, Signer
 from bot.directory import employee_by_user
 from bot.errors import Forbidden, Gone, InvalidInput, NotFound
-from bot.i18n import _, use_zone, viewer_zone
+from bot.i18n import _, format_moment, use_zone, viewer_zone
 from bot.leads import get_lead
 from bot.notifications import CheckedIn, ContactLogged, CustomerReturned, LeadThread
 from bot.shares import get_or_create_share, share_url
@@ -123,6 +123,13 @@ def size_label(size: int) -> str:
     return f"{size} B"
 
 
+def _signed_up_at(moment: datetime) -> str:
+    """The sign-up as the person logging reads it: their zone, else UTC named as such."""
+    if viewer_zone():
+        return format_moment(moment)
+    return f"{format_moment(moment, 'UTC')} UTC"
+
+
 def validate_contact(
     *,
     kind: str | None,
@@ -145,8 +152,8 @@ def validate_contact(
     elif lead_since is not None and at < aware(lead_since).replace(second=0, microsecond=0):
         # Slack's picker has whole minutes: the minute of the sign-up itself is allowed.
         errors["at"] = _(
-            "That is before this customer signed up ({when} UTC). Pick a later time."
-        ).format(when=aware(lead_since).astimezone(UTC).strftime("%Y-%m-%d %H:%M"))
+            "That is before this customer signed up ({when}). Pick a later time."
+        ).format(when=_signed_up_at(aware(lead_since)))
     text = summary.strip()
     if not text:
         errors["summary"] = _("Write a line or two about what was said.")

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
+from bot import i18n
 from store.models import ContactRecord, Lead, LeadNote
 from tests.conftest import ADMIN, EMPLOYEE, Stack
 from tests.records_flows import (
@@ -152,7 +153,9 @@ async def test_a_contact_before_the_lead_existed_is_refused(stack: Stack) -> Non
     answer = delivery.json
     assert isinstance(answer, dict) and answer["response_action"] == "errors"
     assert "before this customer signed up" in answer["errors"]["contact_at"]
-    assert signed_up.strftime("%Y-%m-%d %H:%M") in answer["errors"]["contact_at"]
+    # In the salesperson's zone (users.info: Los Angeles), as their picker shows times.
+    local = i18n.format_moment(signed_up, "America/Los_Angeles", locale="en")
+    assert local in answer["errors"]["contact_at"], answer
     assert not stack.slack.workspace.views[view.id].closed
     assert await records(stack) == []
     # The minute of the sign-up itself is fine (the picker has whole minutes).
