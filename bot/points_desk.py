@@ -3,6 +3,7 @@ Each call is one unit of work; admin-only calls check the caller on the server."
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -11,13 +12,17 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import audit, ledger, points_flags, points_marks
-from bot.errors import NotFound
+from bot.errors import InvalidInput, NotFound
 from bot.i18n import _
 from bot.points import Rules, rules_for, set_rules, validate_rules
-from store.models import Activity, Employee, Lead, PointFlag, PointsEntry
+from store.models import Activity, Employee, Lead, PointBalance, PointFlag, PointsEntry
 
 if TYPE_CHECKING:
     from bot.service import ShareTrail
+
+
+ADJUST_MAX = 100_000  # points one manual adjustment may add or remove
+ADJUST_NOTE_MAX = 300
 
 
 @dataclass(frozen=True)
@@ -152,6 +157,88 @@ class PointsDesk:
         flag = await self.db.transaction(work)
         self.services.changed()
         return flag
+
+    async def balances(self, *, user_id: str) -> list[tuple[Employee, ledger.Balance]]:
+        """Every employee ShareTrail knows with their balance (admins): the adjustment form."""
+        await self.services.require_admin(user_id)
+        async with self.db.session() as session:
+            people = (await session.exec(select(Employee).order_by(col(Employee.name)))).all()
+            rows = (await session.exec(select(PointBalance))).all()
+        held = {
+            row.employee_id: ledger.Balance(row.available, row.pending, row.review) for row in rows
+        }
+        return [(e, held.get(e.id or 0, ledger.Balance())) for e in people]
+
+    async def adjust(
+        self, employee_user_id: str, points: int, note: str, *, by_user_id: str
+    ) -> ledger.Balance:
+        """An admin's manual correction: `points` (positive adds, negative removes) to the
+        employee's available balance, as a new ledger entry (old ones are never edited),
+        with the admin's reason in the audit log. Removing more than is available is
+        refused and changes nothing."""
+        await self.services.require_admin(by_user_id)
+        note = " ".join(note.split())
+        errors: dict[str, str] = {}
+        if not note:
+            errors["note"] = _("Say why: the reason is kept in the audit log.")
+        elif len(note) > ADJUST_NOTE_MAX:
+            errors["note"] = _("Keep the reason under %(n)d characters.") % {"n": ADJUST_NOTE_MAX}
+        if not points or abs(points) > ADJUST_MAX:
+            errors["points"] = _("Give a whole number of points from 1 to %(n)d.") % {
+                "n": ADJUST_MAX
+            }
+        if errors:
+            raise InvalidInput(next(iter(errors.values())), fields=errors)
+
+        async def work(session: AsyncSession) -> ledger.Balance:
+            employee = (
+                await session.exec(select(Employee).where(Employee.user_id == employee_user_id))
+            ).first()
+            if employee is None or employee.id is None:
+                raise NotFound(_("ShareTrail does not know %(user)s.") % {"user": employee_user_id})
+            ref = f"adjust:{uuid.uuid4().hex}"
+            if points > 0:
+                await ledger.credit(
+                    session,
+                    employee_id=employee.id,
+                    points=points,
+                    reason="adjustment",
+                    ref=ref,
+                    kind="adjusted",
+                    by_user_id=by_user_id,
+                )
+            elif not await ledger.try_debit(
+                session,
+                employee_id=employee.id,
+                points=-points,
+                reason="adjustment",
+                ref=ref,
+                kind="adjusted",
+                by_user_id=by_user_id,
+            ):
+                available = (await ledger.balance(session, employee.id)).available
+                message = _(
+                    "%(name)s has only %(available)d points available: remove at most that."
+                ) % {"name": employee.name or employee.user_id, "available": available}
+                raise InvalidInput(message, fields={"points": message})
+            after = await ledger.balance(session, employee.id)
+            await audit.record(
+                session,
+                actor=by_user_id,
+                action=audit.POINTS_ADJUST,
+                subject=audit.subject("employee", employee.user_id),
+                details={
+                    "points": points,
+                    "reason": note,
+                    "ref": ref,
+                    "available": after.available,
+                },
+            )
+            return after
+
+        balance = await self.db.transaction(work)
+        self.services.changed()
+        return balance
 
     async def lead(self, lead_id: int) -> Lead | None:
         async with self.db.session() as session:

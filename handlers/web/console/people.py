@@ -17,7 +17,7 @@ from handlers.web.console.core import Viewer, posted_form, render, require_role,
 from store.models import Employee
 
 routes = web.RouteTableDef()
-NOTICES = ("added", "removed")
+NOTICES = ("added", "removed", "adjusted")
 
 
 async def _people(request: web.Request) -> dict[str, Any]:
@@ -46,11 +46,25 @@ def _user_id(raw: object) -> str:
     return user_id
 
 
-async def _page(
-    request: web.Request, viewer: Viewer, *, message: str = "", status: int = 200
+async def page(
+    request: web.Request,
+    viewer: Viewer,
+    *,
+    message: str = "",
+    status: int = 200,
+    adjust: dict[str, str] | None = None,
+    adjust_errors: dict[str, str] | None = None,
 ) -> web.Response:
+    """The people page; `adjust` and `adjust_errors` refill the points form after a refusal."""
     context = await _people(request)
     context["message"] = message
+    context["balances"] = (
+        await services_of(request).points.balances(user_id=viewer.user_id)
+        if viewer.is_admin
+        else []
+    )
+    context["adjust"] = adjust or {}
+    context["adjust_errors"] = adjust_errors or {}
     context["notice"] = next((n for n in NOTICES if n in request.query), "")
     return render(request, "console/people.html", context, viewer=viewer, status=status)
 
@@ -58,7 +72,7 @@ async def _page(
 @routes.get("/console/people")
 @require_role(Role.SALESPERSON)
 async def people(request: web.Request, viewer: Viewer) -> web.StreamResponse:
-    return await _page(request, viewer)
+    return await page(request, viewer)
 
 
 @routes.post("/console/people/salespeople")
@@ -69,7 +83,7 @@ async def add_salesperson(request: web.Request, viewer: Viewer) -> web.StreamRes
         user_id = _user_id(form.get("user_id") or form.get("known"))
         await services_of(request).add_salespeople([user_id], by_user_id=viewer.user_id)
     except InvalidInput as exc:
-        return await _page(request, viewer, message=str(exc), status=400)
+        return await page(request, viewer, message=str(exc), status=400)
     raise web.HTTPSeeOther("/console/people?added=1")
 
 
@@ -81,5 +95,5 @@ async def remove_salesperson(request: web.Request, viewer: Viewer) -> web.Stream
         user_id = _user_id(form.get("user_id"))
         await services_of(request).remove_salespeople([user_id], by_user_id=viewer.user_id)
     except InvalidInput as exc:
-        return await _page(request, viewer, message=str(exc), status=400)
+        return await page(request, viewer, message=str(exc), status=400)
     raise web.HTTPSeeOther("/console/people?removed=1")

@@ -1,5 +1,6 @@
 """Console pages for points: an activity's rules (form on its page), marking a lead spam or
-duplicate (its lead page), and the fraud review queue at /console/review (admins)."""
+duplicate (its lead page), the fraud review queue at /console/review, and manual points
+adjustments (a form on /console/people); the admin-only ones are checked on the server."""
 
 from __future__ import annotations
 
@@ -8,10 +9,12 @@ from aiohttp import web
 from bot.errors import InvalidInput, NotFound
 from bot.i18n import _
 from bot.points import RULE_FIELDS
+from bot.points_desk import ADJUST_MAX
 from bot.points_flags import DECISIONS
 from bot.points_marks import MARKS
 from bot.roles import Role
 from handlers.web.console.core import Viewer, posted_form, render, require_role, services_of
+from handlers.web.console.people import page as people_page
 
 routes = web.RouteTableDef()
 
@@ -80,3 +83,29 @@ async def decide(request: web.Request, viewer: Viewer) -> web.StreamResponse:
         raise InvalidInput(_("Approve or reject."))
     flag = await services_of(request).points.decide(flag_id, decision, by_user_id=viewer.user_id)
     raise web.HTTPSeeOther(f"/console/review?decided={flag.status}")
+
+
+@routes.post("/console/people/points")
+@require_role(Role.ADMIN)
+async def adjust_points(request: web.Request, viewer: Viewer) -> web.StreamResponse:
+    """Add or remove an employee's points with a reason: a new ledger entry, audited."""
+    form = await posted_form(request)
+    fields = {
+        name: str(form.get(name) or "").strip()[:400]
+        for name in ("employee", "direction", "points", "note")
+    }
+    try:
+        raw = fields["points"]
+        if not (raw.isdigit() and 0 < len(raw) <= 9):
+            message = _("Give a whole number of points from 1 to %(n)d.") % {"n": ADJUST_MAX}
+            raise InvalidInput(message, fields={"points": message})
+        sign = -1 if fields["direction"] == "remove" else 1
+        await services_of(request).points.adjust(
+            fields["employee"], sign * int(raw), fields["note"], by_user_id=viewer.user_id
+        )
+    except (InvalidInput, NotFound) as exc:
+        errors = exc.fields if isinstance(exc, InvalidInput) else {}
+        return await people_page(
+            request, viewer, message=str(exc), status=400, adjust=fields, adjust_errors=errors
+        )
+    raise web.HTTPSeeOther("/console/people?adjusted=1#points")
