@@ -23,6 +23,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable, Iterable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
@@ -620,6 +621,8 @@ class Scheduler:
             )
         if report.closed:
             self._services.changed()
+        if report.weekly_reports:
+            await self._warm_charts()
         if report.queued:
             self._services.outbox.wake()
             log.info(
@@ -631,6 +634,14 @@ class Scheduler:
                 report.digests,
             )
         return report
+
+    async def _warm_charts(self) -> None:
+        """Have the chart workers running before the reports go out: Slack downloads their
+        images when they are posted (a failed download only drops the images)."""
+        try:
+            await self._services.reports.pool.warm()
+        except (BrokenProcessPool, OSError) as exc:
+            log.warning("chart workers did not start before the weekly reports: %s", exc)
 
     def request_refresh(self) -> None:
         """An activity was created, published or closed: re-derive its moments soon."""

@@ -16,8 +16,10 @@ import logging
 import multiprocessing
 import os
 import signal
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
+from typing import Any
 
 from bot.cache import TTLCache
 from bot.i18n import DEFAULT_LOCALE
@@ -45,6 +47,10 @@ def _start_worker() -> None:
     from bot.reports import render  # only workers import matplotlib
 
     render.default_fonts()
+
+
+def _ready() -> None:
+    """A job that only makes a worker start (its initializer loads matplotlib)."""
 
 
 def _render_in_worker(chart: Chart, fmt: str, locale: str = DEFAULT_LOCALE) -> bytes:
@@ -97,22 +103,30 @@ class ChartPool:
         )
         return data
 
+    async def warm(self) -> None:
+        """Start the workers now, unless running: a worker takes seconds to start (a fresh
+        interpreter importing matplotlib), which must not fall inside Slack's download of a
+        weekly report's chart images, made as soon as the report is posted."""
+        if not self.started:
+            await self._run(_ready)
+
     async def _draw(self, chart: Chart, fmt: str, locale: str) -> bytes:
+        data: bytes = await self._run(_render_in_worker, chart, fmt, locale)
+        return data
+
+    async def _run(self, job: Callable[..., Any], *args: object) -> Any:
+        """`job(*args)` in a worker; the workers stop after IDLE_CLOSE_S without a job."""
         loop = asyncio.get_running_loop()
         self._drawing += 1
         self._cancel_idle_timer()
         try:
             try:
-                return await loop.run_in_executor(
-                    self._pool(), _render_in_worker, chart, fmt, locale
-                )
+                return await loop.run_in_executor(self._pool(), job, *args)
             except BrokenProcessPool:
                 # A worker died (killed, out of memory): start a new pool and try once more.
                 log.warning("a chart worker died; starting new ones")
                 await self._shutdown()
-                return await loop.run_in_executor(
-                    self._pool(), _render_in_worker, chart, fmt, locale
-                )
+                return await loop.run_in_executor(self._pool(), job, *args)
         finally:
             self._drawing -= 1
             if not self._drawing and self._executor is not None:

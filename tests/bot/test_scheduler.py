@@ -146,6 +146,7 @@ async def world(db: Database) -> AsyncIterator[World]:
         await replica.scheduler.stop()
         await replica.services.tasks.drain()
         await replica.services.outbox.stop()
+        await replica.services.reports.close()  # chart workers started for weekly reports
 
 
 @dataclass
@@ -692,13 +693,14 @@ async def test_the_weekly_report_shows_charts_slack_can_download(stack: Stack) -
     cannot get), and each URL answers a real GET with a PNG."""
     activity_id = await _activity_with_a_signup(stack)
     activity = await stack.services.activity(activity_id)
-    # Start the chart worker now: Slack's download must not wait for a process to spawn.
-    await stack.services.reports.chart(activity_id, "daily")
+    await stack.services.reports.close()  # no chart worker yet: the scheduler starts one
+    assert not stack.services.reports.pool.started
     clock = Clock(report_week(activity.starts_at + 7 * DAY)[2])  # that week's Monday 09:00
     scheduler = Scheduler(stack.services, clock=clock, holder="test")
     try:
         report = await scheduler.tick()
         assert report is not None and report.weekly_reports == 1
+        assert stack.services.reports.pool.started  # before Slack downloads the images
         await stack.settle()
         weekly = await wait_for_dm(stack, ADMIN, "weekly report")
     finally:
@@ -731,6 +733,7 @@ async def test_a_report_whose_images_slack_cannot_download_goes_out_without_them
     stack.services.outbox.wake()
     await stack.settle()
     weekly = await wait_for_dm(stack, ADMIN, "weekly report")
+    await stack.settle()  # the send that posted it is marked
     assert "Spring launch webinar" in str(weekly.blocks)
     assert [block for block in weekly.blocks if block["type"] == "image"] == []
     posts = [c for c in stack.slack.calls_to("chat.postMessage", since) if "weekly" in str(c.args)]
