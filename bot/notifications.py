@@ -294,6 +294,28 @@ class RedemptionDecided:
     note: str = ""
 
 
+@dataclass(frozen=True)
+class MessageErased:
+    """A message that showed an erased customer, to be rewritten as "customer data erased"
+    (bot/privacy.py): `channel`/`ts` as the platform gave them when it was sent, `sent_at`
+    when that was (WeCom can only take a message back for a while)."""
+
+    user_id: str  # whom the message was for: their platform rewrites it
+    channel: str
+    ts: str
+    lead_id: int
+    sent_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class FileErased:
+    """A file a salesperson kept as an erased customer's contact record, to be deleted."""
+
+    user_id: str  # who kept it: their platform deletes it
+    file_id: str
+    lead_id: int
+
+
 Notification = (
     CardViewed
     | ViewsTallied
@@ -312,6 +334,8 @@ Notification = (
     | WeeklyReport
     | ReviewWaiting
     | RedemptionDecided
+    | MessageErased
+    | FileErased
 )
 
 # (conversation id, message id) of a message the platform posted.

@@ -26,7 +26,9 @@ from bot.notifications import (
     ContactLogged,
     CustomerReturned,
     DailyDigest,
+    FileErased,
     LeadCreated,
+    MessageErased,
     MessageRef,
     NoRosterAlert,
     Notification,
@@ -67,7 +69,13 @@ def recipient(event: Notification) -> str:
         return event.employee_user_id
     if isinstance(
         event,
-        DailyDigest | ActivityAnnounced | AnnouncementClosed | ShareReminder | RedemptionDecided,
+        DailyDigest
+        | ActivityAnnounced
+        | AnnouncementClosed
+        | ShareReminder
+        | RedemptionDecided
+        | MessageErased
+        | FileErased,
     ):
         return event.user_id
     if isinstance(event, LeadCreated):

@@ -7,6 +7,14 @@ counts (a lead stays a sign-up in every stat, export and ledger) and removes the
 name, phone, company and note, the link from their views, contact records with their file
 metadata, check-in and thread notes, and the queued/sent message payloads that carried them.
 The audit entry holds a keyed hash of the number and the counts, never the number.
+
+What was already posted in chat is erased too, through the outbox (durable, retried and
+paced like every message, so an erasure is never lost while a platform is down): each
+message the bot posted about the customer (`lead_messages`, and the outbox's sent rows)
+is rewritten to a neutral "customer data erased" one without buttons, and each file kept
+as a contact record is deleted (bot/notifications.py MessageErased, FileErased). What the
+platforms cannot do is said where it is rendered (handlers/slack/notifier.py,
+handlers/wecom/notifier.py).
 """
 
 from __future__ import annotations
@@ -16,7 +24,7 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import or_, update
@@ -25,15 +33,19 @@ from sqlmodel import col, delete, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import audit
+from bot import outbox as outbox_mod
 from bot.errors import InvalidInput
 from bot.i18n import _
+from bot.notifications import FileErased, MessageErased, MessageRef, NoRosterAlert, Notification
 from bot.phones import display
+from bot.platforms import recipient
 from store.models import (
     Activity,
     CheckIn,
     ContactRecord,
     Employee,
     Lead,
+    LeadMessage,
     LeadNote,
     OutboxMessage,
     Outcome,
@@ -41,6 +53,7 @@ from store.models import (
     View,
     aware,
 )
+from store.queries import insert_if_absent
 
 CN_MOBILE = re.compile(r"861[3-9]\d{9}")
 MIN_DIGITS = 6  # as the sign-up form requires: fewer could match strangers' numbers
@@ -96,6 +109,8 @@ class Erasure:
     notes_cleared: int = 0
     outcome_notes_cleared: int = 0
     messages_scrubbed: int = 0
+    chat_messages_erased: int = 0  # posted messages queued to be rewritten
+    chat_files_deleted: int = 0  # files queued to be deleted
 
 
 def _variants(values: Iterable[str]) -> list[str]:
@@ -166,6 +181,127 @@ async def _scrub_outbox(
     return scrubbed
 
 
+async def remember_message(
+    session: AsyncSession, *, lead_id: int, user_id: str, ref: MessageRef | None, kind: str
+) -> None:
+    """Where a message about a lead landed, so an erasure can rewrite it later."""
+    if ref is None or not ref[0] or not ref[1]:
+        return
+    await insert_if_absent(
+        session,
+        LeadMessage,
+        {
+            "lead_id": lead_id,
+            "user_id": user_id[:64],
+            "channel": ref[0][:64],
+            "ts": ref[1][:128],
+            "kind": kind[:40],
+            "at": datetime.now(UTC),
+        },
+        ["channel", "ts"],
+    )
+
+
+async def remember_sent(session: AsyncSession, event: Notification, ref: MessageRef | None) -> None:
+    """A message that shows a customer went out (outbox or direct): remember where."""
+    lead_id = lead_of(event)
+    if lead_id is None or isinstance(event, MessageErased | FileErased | NoRosterAlert):
+        return
+    await remember_message(
+        session, lead_id=lead_id, user_id=recipient(event), ref=ref, kind=type(event).__name__
+    )
+
+
+def lead_of(event: object) -> int | None:
+    """The lead a notification is about, if it names one."""
+    lead_id = getattr(event, "lead_id", None)
+    return lead_id if isinstance(lead_id, int) else None
+
+
+async def _posted(
+    session: AsyncSession, leads: list[Lead], phones: list[str]
+) -> list[MessageErased]:
+    """Every message the bot posted that showed these customers: their recorded messages,
+    the lead DM, and the outbox's sent rows about them (keyed to the lead, carrying its id
+    or a view of it, or quoting the phone). Read before anything is scrubbed."""
+    ids = [lead.id for lead in leads if lead.id is not None]
+    found: dict[tuple[str, str], MessageErased] = {}
+
+    def add(user_id: str, channel: str, ts: str, lead_id: int, at: datetime | None) -> None:
+        if user_id and channel and ts:
+            found.setdefault(
+                (channel, ts),
+                MessageErased(user_id, channel, ts, lead_id, aware(at) if at is not None else None),
+            )
+
+    for kept in (
+        await session.exec(select(LeadMessage).where(col(LeadMessage.lead_id).in_(ids)))
+    ).all():
+        add(kept.user_id, kept.channel, kept.ts, kept.lead_id, kept.at)
+    for lead in leads:
+        assert lead.id is not None
+        if lead.salesperson_id and lead.sales_channel and lead.sales_ts:
+            add(lead.salesperson_id, lead.sales_channel, lead.sales_ts, lead.id, lead.created_at)
+    view_ids = {
+        view_id: lead_id
+        for view_id, lead_id in (
+            await session.exec(select(View.id, View.lead_id).where(col(View.lead_id).in_(ids)))
+        ).all()
+        if view_id is not None and lead_id is not None
+    }
+    conditions: list[ColumnElement[bool]] = []
+    for lead_id in ids:
+        for prefix in ("lead", "outcome", "remind-outcome"):
+            conditions.append(
+                col(OutboxMessage.key).startswith(f"{prefix}:{lead_id}:", autoescape=True)
+            )
+    if view_ids:
+        conditions.append(col(OutboxMessage.key).in_([f"view:{v}" for v in view_ids]))
+    conditions += [col(OutboxMessage.payload).contains(p, autoescape=True) for p in phones]
+    rows = (
+        await session.exec(
+            select(OutboxMessage).where(
+                or_(*conditions),
+                col(OutboxMessage.channel).is_not(None),
+                col(OutboxMessage.ts).is_not(None),
+            )
+        )
+    ).all()
+    for row in rows:
+        if row.kind in (MessageErased.__name__, FileErased.__name__):
+            continue
+        try:
+            event = outbox_mod.decode(row.kind, row.payload)
+            user_id = recipient(event)
+        except (ValueError, TypeError, KeyError):
+            continue
+        about = lead_of(event)
+        if about not in ids:
+            view_id = getattr(event, "view_id", None)
+            about = view_ids.get(view_id) if isinstance(view_id, int) else None
+        assert row.channel is not None and row.ts is not None
+        add(user_id, row.channel, row.ts, about if about is not None else ids[0], row.sent_at)
+    return list(found.values())
+
+
+async def _queue_chat_erasure(
+    session: AsyncSession, messages: list[MessageErased], files: list[FileErased]
+) -> tuple[int, int]:
+    """The rewrites and deletions, as outbox rows in the erasure's own transaction."""
+    rewrites = deletions = 0
+    for message in messages:
+        rewrites += await outbox_mod.enqueue(
+            session=session,
+            key=f"erase:{message.lead_id}:{message.channel}:{message.ts}",
+            event=message,
+        )
+    for file in files:
+        deletions += await outbox_mod.enqueue(
+            session=session, key=f"erase-file:{file.lead_id}:{file.file_id}", event=file
+        )
+    return rewrites, deletions
+
+
 async def erase_customer(session: AsyncSession, *, phone: str, actor: str, secret: str) -> Erasure:
     """Erase the customer with this phone everywhere, in the caller's transaction, and
     audit it. Counts are kept; nothing else of the person is."""
@@ -186,7 +322,22 @@ async def erase_customer(session: AsyncSession, *, phone: str, actor: str, secre
     lead_fields = {
         lead.id: [lead.name, lead.company, lead.note] for lead in leads if lead.id is not None
     }
-    texts = _variants([*_phone_texts(leads, phone), *names])
+    phones = _phone_texts(leads, phone)
+    texts = _variants([*phones, *names])
+    posted = await _posted(session, leads, phones)
+    files = [
+        FileErased(by_user_id, file_id, lead_id)
+        for lead_id, file_id, by_user_id in (
+            await session.exec(
+                select(
+                    ContactRecord.lead_id, ContactRecord.file_id, ContactRecord.by_user_id
+                ).where(
+                    col(ContactRecord.lead_id).in_(ids), col(ContactRecord.file_id).is_not(None)
+                )
+            )
+        ).all()
+        if file_id
+    ]
 
     views = await _changed(
         session, update(View).where(col(View.lead_id).in_(ids)).values(lead_id=None)
@@ -216,6 +367,7 @@ async def erase_customer(session: AsyncSession, *, phone: str, actor: str, secre
         .values(note=""),
     )
     messages = await _scrub_outbox(session, leads, texts, lead_fields)
+    rewrites, deletions = await _queue_chat_erasure(session, posted, files)
     for lead in leads:
         lead.name = ""
         lead.phone = ""
@@ -235,6 +387,8 @@ async def erase_customer(session: AsyncSession, *, phone: str, actor: str, secre
         notes_cleared=notes,
         outcome_notes_cleared=outcome_notes,
         messages_scrubbed=messages,
+        chat_messages_erased=rewrites,
+        chat_files_deleted=deletions,
     )
     await audit.record(
         session,

@@ -28,6 +28,7 @@ from bot.errors import Forbidden, Gone, InvalidInput, NotFound
 from bot.i18n import _, format_moment, use_zone, viewer_zone
 from bot.leads import get_lead
 from bot.notifications import CheckedIn, ContactLogged, CustomerReturned, LeadThread
+from bot.privacy import remember_sent
 from bot.shares import get_or_create_share, share_url
 from store.models import (
     Activity,
@@ -869,7 +870,7 @@ class LeadRecords:
             activity = await session.get(Activity, lead.activity_id)
             read_ms = sum(v.dwell_ms or 0 for v in await lead_views(session=session, lead=lead))
         assert lead.id is not None
-        await self.trail.notifier.notify(
+        await self._notify_and_remember(
             CustomerReturned(
                 lead_id=lead.id,
                 customer_name=lead.name,
@@ -894,4 +895,13 @@ class LeadRecords:
         Times in it are in the actor's zone only when the actor is the thread's reader."""
         reader = event.thread.salesperson_user_id == event.by_user_id
         with use_zone(viewer_zone() if reader else None):  # the task copies it when made
-            self.trail.tasks.spawn(self.trail.notifier.notify(event), name=name)
+            self.trail.tasks.spawn(self._notify_and_remember(event), name=name)
+
+    async def _notify_and_remember(
+        self, event: ContactLogged | CheckedIn | CustomerReturned
+    ) -> None:
+        """Send now; remember where it landed, so erasing the customer can rewrite it."""
+        ref = await self.trail.notifier.notify(event)
+        if ref is not None:
+            async with self.trail.db.session() as session:
+                await remember_sent(session, event, ref)

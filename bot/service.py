@@ -297,6 +297,7 @@ class ShareTrail:
 
         erasure = await self.db.transaction(work)
         self.changed()
+        self.outbox.wake()  # the chat messages and files to erase
         return erasure
 
     async def customer_data(self, phone: str, *, by_user_id: str) -> dict[str, object]:
@@ -949,7 +950,11 @@ class ShareTrail:
             )
 
     async def _delivered(self, event: Notification, ref: MessageRef | None) -> None:
-        """The outbox sent something; remember where a lead's DM landed (its thread)."""
+        """The outbox sent something; remember where a lead's DM landed (its thread), and
+        where every message about a lead landed (an erasure rewrites them)."""
+        if ref is not None and privacy_mod.lead_of(event) is not None:
+            async with self.db.session() as session:
+                await privacy_mod.remember_sent(session, event, ref)
         if (
             isinstance(event, LeadCreated)
             and ref is not None

@@ -34,6 +34,9 @@ class Settings(BaseSettings):
     slack_bot_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
     slack_app_token: SecretStr | None = None
+    # A workspace admin's user token (xoxp-…, user scope files:write): erasing a customer
+    # deletes files people uploaded, which a bot token may not (only the app's own).
+    slack_admin_token: SecretStr | None = None
     slack_api_url: str = "https://slack.com/api/"
     database_url: str = "sqlite+aiosqlite:///./sharetrail.db"
     public_base_url: str = "http://localhost:8080"

@@ -112,9 +112,18 @@ async def start_runtime(settings: Settings) -> Runtime:
         client = make_client(token, settings.slack_api_url, session=slack_http)
         directories[SLACK] = SlackDirectory(client)
         # The outbox's client handles 429s itself (pacer + Retry-After rescheduling).
+        admin_token = settings.slack_admin_token
         notifiers[SLACK] = SlackNotifier(
             make_client(token, settings.slack_api_url, session=slack_http, rate_limits=False),
             Pacer(scale=settings.slack_pacing_scale),
+            admin_client=make_client(
+                admin_token.get_secret_value(),
+                settings.slack_api_url,
+                session=slack_http,
+                rate_limits=False,
+            )
+            if admin_token
+            else None,
         )
     wecom_http = wecom_api = None
     if settings.wecom:

@@ -45,6 +45,7 @@ AFTER_EFFECT = ("lost_reply", "http_500_after", "dropped")  # faults after the c
 SHARE_DELAY = 0.05  # Slack shares an uploaded file a moment after completeUploadExternal
 TRIGGER_TTL = 3.0  # Slack: trigger_id expires three seconds after it is issued
 MAX_TEXT = 40_000
+USER_TOKEN_METHODS = frozenset({"files.delete", "files.info", "auth.test"})
 OPENID_METHODS = ("openid.connect.token", "openid.connect.userInfo")
 # Slack downloads a message's image URLs when it is posted; these are the types it shows.
 IMAGE_TYPES = ("image/png", "image/jpeg", "image/gif")
@@ -134,6 +135,7 @@ class RateLimits:
             "views.open": tier4,
             "views.publish": tier4,
             "chat.update": tier3,
+            "files.delete": tier3,
             "chat.unfurl": tier3,
             "chat.postEphemeral": tier4,
             "files.getUploadURLExternal": tier4,
@@ -248,6 +250,9 @@ class SlackEmulator:
     ) -> None:
         self.workspace = workspace or seeded_workspace()
         self.bot_token = bot_token
+        # User tokens (xoxp-…) people granted the app: token -> user id. Only the methods
+        # in USER_TOKEN_METHODS take them (the app's other calls are the bot's).
+        self.user_tokens: dict[str, str] = {}
         self.endpoint = AppEndpoint(signing_secret, app_url)
         self.faults = Faults()
         self.rate_limits = RateLimits()
@@ -290,6 +295,7 @@ class SlackEmulator:
             "files.getUploadURLExternal": self._files_get_upload_url,
             "files.completeUploadExternal": self._files_complete_upload,
             "files.info": self._files_info,
+            "files.delete": self._files_delete,
             "reactions.add": self._reactions_add,
             "chat.unfurl": self._chat_unfurl,
         }
@@ -422,7 +428,8 @@ class SlackEmulator:
                 )
             if method not in self._methods:
                 raise SlackError("unknown_method")
-            if token != self.bot_token:
+            user_token = token in self.user_tokens and method in USER_TOKEN_METHODS
+            if token != self.bot_token and not user_token:
                 raise SlackError("not_authed" if not token else "invalid_auth")
             data = await self._methods[method](args, token)
             if fault is not None and fault.kind in AFTER_EFFECT:
@@ -971,6 +978,23 @@ class SlackEmulator:
         if file is None:
             raise SlackError("file_not_found")
         return {"file": file.to_json()}
+
+    async def _files_delete(self, args: JSON, token: str) -> JSON:
+        """As Slack: a bot token deletes only the app's own files; a user token the
+        person's own, or anyone's when they are a workspace admin or owner."""
+        file_id = str(args.get("file") or "")
+        if file_id in self.workspace.deleted_files:
+            raise SlackError("file_deleted")
+        file = self.workspace.files.get(file_id)
+        if file is None:
+            raise SlackError("file_not_found")
+        caller = BOT_USER_ID if token == self.bot_token else self.user_tokens[token]
+        person = self.workspace.users.get(caller)
+        admin = person is not None and (person.is_admin or person.is_owner)
+        if file.user != caller and not (admin and caller != BOT_USER_ID):
+            raise SlackError("cant_delete_file")
+        self.workspace.remove_file(file_id)
+        return {}
 
     async def _handle_file(self, request: web.Request) -> web.Response:
         file = self.workspace.files.get(request.match_info["file_id"])

@@ -176,6 +176,9 @@ class WorkspaceStore:
         else:
             self._upsert("files", "id", file.id, data)
 
+    def delete_file(self, file_id: str) -> None:
+        self._db.execute("DELETE FROM files WHERE id = ?", (file_id,))
+
     def save_next_id(self, next_id: int) -> None:
         self._set_meta("next_id", str(next_id))
 

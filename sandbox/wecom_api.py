@@ -6,8 +6,9 @@ userid; 81013 when every recipient is unknown; 40058 for a template card WeCom w
 refuse (no task_id, a task_id used before, more than 6 buttons, a key over 1024 bytes);
 44004 / 45002 for empty / oversize text; 40009 for an image that is empty or over 10 MB,
 40005 for one that is not PNG or JPEG; 40007 for an unknown media_id; 45009 for the next
-N sends when a test calls `storm(N)`. It records every call (`calls`) and keeps each
-member's chat (`chats`), and speaks to the app as WeCom does: callbacks signed and
+N sends when a test calls `storm(N)`; message/recall takes a message back within 24 hours
+(40058 for an unknown, already recalled or older msgid). It records every call (`calls`)
+and keeps each member's chat (`chats`), and speaks to the app as WeCom does: callbacks signed and
 encrypted with WXBizMsgCrypt (sandbox/wecom_crypto.py). Never imports bot/.
 """
 
@@ -30,6 +31,7 @@ from sandbox.wecom_crypto import CallbackSigner
 MAX_IMAGE = 10 * 1024 * 1024
 TEXT_LIMIT = 2048
 TOKEN_TTL = 7200
+RECALL_WINDOW = 24 * 3600  # seconds: message/recall takes back messages this recent
 
 
 @dataclass
@@ -53,6 +55,7 @@ class Sent:
     body: dict[str, Any]
     response_code: str = ""
     replaced: str = ""  # a tapped card's grey label (update_template_card)
+    sent_at: float = field(default_factory=time.time)
 
 
 @dataclass
@@ -182,6 +185,7 @@ class WeComStandIn:
         app.router.add_post(
             "/cgi-bin/message/update_template_card", self._authorized(self._update_card)
         )
+        app.router.add_post("/cgi-bin/message/recall", self._authorized(self._recall))
         app.router.add_post("/cgi-bin/media/upload", self._authorized(self._upload))
         app.router.add_get("/cgi-bin/user/get", self._authorized(self._user_get))
         app.router.add_get("/cgi-bin/auth/getuserinfo", self._authorized(self._getuserinfo))
@@ -367,6 +371,28 @@ class WeComStandIn:
             return self._error(40058, "button.replace_name required")
         card.replaced = replace
         return self._ok(invaliduser=[])
+
+    async def _recall(self, request: web.Request) -> web.Response:
+        """撤回应用消息: the message leaves every chat it was sent to, within 24 hours of
+        sending; an unknown, recalled or older msgid is refused (40058, invalid parameter)."""
+        payload = await self._json(request)
+        if payload is None:
+            return self._error(47001, "data format error")
+        self.record("message/recall", payload)
+        msgid = str(payload.get("msgid", ""))
+        found = [
+            (userid, sent)
+            for userid, chat in self.chats.items()
+            for sent in chat
+            if sent.msgid == msgid
+        ]
+        if not found or any(time.time() - sent.sent_at > RECALL_WINDOW for _, sent in found):
+            return self._error(40058, "invalid msgid, or sent over 24 hours ago")
+        for userid, sent in found:
+            self.chats[userid].remove(sent)
+            if sent.response_code:
+                self._cards.pop(sent.response_code, None)
+        return self._ok()
 
     async def _upload(self, request: web.Request) -> web.Response:
         if request.query.get("type") != "image":

@@ -213,6 +213,7 @@ class Journal(Protocol):
     def save_message(self, message: Message) -> None: ...
     def save_view(self, view: View) -> None: ...
     def save_file(self, file: File, *, content: bool) -> None: ...
+    def delete_file(self, file_id: str) -> None: ...
     def save_next_id(self, next_id: int) -> None: ...
 
 
@@ -235,6 +236,7 @@ class Workspace:
         self.views: dict[str, View] = {}
         self.home_views: dict[str, str] = {}
         self.files: dict[str, File] = {}
+        self.deleted_files: set[str] = set()
         self._dms: dict[str, str] = {}  # user id → their DM channel with the app
         self.next_id = 1  # the number in the next new_id
         self._last_ts = 0.0
@@ -353,6 +355,18 @@ class Workspace:
         if self.journal is not None:
             self.journal.save_file(file, content=True)
         return file
+
+    def remove_file(self, file_id: str) -> None:
+        """files.delete: the file and its bytes are gone; messages that shared it show it no
+        more (Slack leaves a "This file was deleted" tombstone in their place)."""
+        self.files.pop(file_id, None)
+        self.deleted_files.add(file_id)
+        if self.journal is not None:
+            self.journal.delete_file(file_id)
+        for messages in self.messages.values():
+            for message in messages:
+                if file_id in message.files:
+                    self.changed(message)
 
     def file_changed(self, file: File) -> None:
         """A file's title or channels were changed in place (its bytes never change)."""

@@ -414,6 +414,24 @@ class ContactRecord(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+class LeadMessage(SQLModel, table=True):
+    """A chat message the bot posted about a lead (its DM, sign-up news, thread records,
+    check-ins, reminders): where it landed, so erasing the customer can rewrite it
+    (bot/privacy.py). `channel`/`ts` are the platform's (Slack: conversation id and ts;
+    WeCom: member userid and msgid); `user_id` is whom it was for (their platform)."""
+
+    __tablename__ = "lead_messages"
+    __table_args__ = (UniqueConstraint("channel", "ts", name="uq_lead_messages_channel_ts"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    lead_id: int = Field(index=True)
+    user_id: str = Field(max_length=64)
+    channel: str = Field(max_length=64)
+    ts: str = Field(max_length=128)
+    kind: str = Field(max_length=40)
+    at: datetime = Field(default_factory=utcnow)
+
+
 class CheckIn(SQLModel, table=True):
     """A salesperson's field check-in with a lead; `nonce` makes each signed link single-use."""
 

@@ -191,14 +191,23 @@ async def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncI
 
 
 @pytest.fixture
+def stack_settings() -> dict[str, object]:
+    """More settings for `stack` (a test module overrides this fixture to add some)."""
+    return {}
+
+
+@pytest.fixture
 async def stack(
-    tmp_path: Path, database_url: str, slack_server: tuple[SlackEmulator, TestServer]
+    tmp_path: Path,
+    database_url: str,
+    slack_server: tuple[SlackEmulator, TestServer],
+    stack_settings: dict[str, object],
 ) -> AsyncIterator[Stack]:
     emulator, server = slack_server
     sock = listening_socket()
     port = sock.getsockname()[1]
     settings = make_settings(
-        tmp_path, str(server.make_url("/api/")), port, database_url=database_url
+        tmp_path, str(server.make_url("/api/")), port, database_url=database_url, **stack_settings
     )
     runtime = await start_runtime(settings)
     runtime.services.rng = random.Random(1234)

@@ -30,6 +30,7 @@ METHOD_SCOPES: dict[str, set[str]] = {
     "conversations_join": {"channels:join"},
     "conversations_open": {"im:write"},
     "conversations_replies": HISTORY,
+    "files_delete": {"files:write"},
     "files_info": {"files:read"},
     "files_upload_v2": {"files:write"},
     "reactions_add": {"reactions:write"},

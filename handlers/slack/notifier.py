@@ -33,8 +33,10 @@ from bot.notifications import (
     ContactLogged,
     CustomerReturned,
     DailyDigest,
+    FileErased,
     LeadCreated,
     LeadThread,
+    MessageErased,
     MessageRef,
     NoRosterAlert,
     Notification,
@@ -49,7 +51,7 @@ from bot.notifications import (
 )
 from bot.outbox import DeliveryError
 from bot.platforms import SLACK, platform_of
-from handlers.slack import blocks, ids, records_blocks, report_images, rewards_blocks
+from handlers.slack import blocks, erase, ids, records_blocks, report_images, rewards_blocks
 from handlers.slack.errors import slack_error
 from handlers.slack.markup import Block, Code, Mention, Piece, Said, compose, mrkdwn
 from handlers.slack.pacing import Paced, Pacer
@@ -123,10 +125,19 @@ def tally_message(event: ViewsTallied) -> tuple[str, list[Block]]:
 
 
 class SlackNotifier:
-    def __init__(self, client: AsyncWebClient, pacer: Pacer | None = None) -> None:
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        pacer: Pacer | None = None,
+        *,
+        admin_client: AsyncWebClient | None = None,
+    ) -> None:
         self._client = client
         self._pacer = pacer or Pacer()
         self._dm_channels: dict[str, str] = {}
+        # A workspace admin's user token (SLACK_ADMIN_TOKEN): deletes files people uploaded
+        # when an erasure asks (handlers/slack/erase.py).
+        self._admin_client = admin_client
 
     @property
     def client(self) -> AsyncWebClient:
@@ -144,6 +155,9 @@ class SlackNotifier:
     ) -> MessageRef | None:
         """Send every part of `event`; with `careful_since`, skip parts Slack already has.
         `prepaid`: the pacer already reserved this send's slot when it was deferred."""
+        if isinstance(event, MessageErased | FileErased):
+            await self._erase(event)
+            return None
         main: MessageRef | None = None
         ref: MessageRef | None = None
         posted = False
@@ -182,6 +196,31 @@ class SlackNotifier:
         except (aiohttp.ClientError, TimeoutError) as exc:
             raise DeliveryError(type(exc).__name__, permanent=False) from None
         return main or ref
+
+    async def _erase(self, event: MessageErased | FileErased) -> None:
+        """An erased customer's message rewritten, or their file deleted (bot/privacy.py)."""
+        try:
+            if isinstance(event, MessageErased):
+                await erase.erase_message(
+                    self._client, self._pacer, event, max_wait=MAX_PACING_WAIT
+                )
+            else:
+                await erase.delete_file(
+                    self._client,
+                    self._admin_client,
+                    self._pacer,
+                    event,
+                    max_wait=MAX_PACING_WAIT,
+                )
+        except Paced as exc:
+            raise DeliveryError("paced", permanent=False, retry_after=exc.wait) from None
+        except SlackApiError as exc:
+            error = delivery_error(exc)
+            if error.code == "rate_limited":
+                self._pacer.penalize(api_method(exc), RATE_LIMITED_PAUSE)
+            raise error from None
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            raise DeliveryError(type(exc).__name__, permanent=False) from None
 
     async def notify(self, event: Notification) -> MessageRef | None:
         """Send now, outside the outbox (replies to someone's own action); failures logged."""
@@ -564,6 +603,10 @@ PERMANENT_ERRORS = frozenset(
         "invalid_arguments",
         "message_not_found",
         "cant_update_message",
+        "edit_window_closed",
+        "cant_delete_file",
+        "file_deleting_disabled",
+        "delete_not_allowed",
     }
 )
 

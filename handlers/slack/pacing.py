@@ -34,6 +34,7 @@ SLACK_BUDGETS: dict[str, Budget] = {
     "conversations.replies": TIER_3,
     "conversations.open": TIER_3,
     "chat.update": TIER_3,
+    "files.delete": TIER_3,
     "users.info": TIER_4,
     "views.open": TIER_4,
     "views.publish": TIER_4,

@@ -209,6 +209,10 @@ class WeComApi:
             },
         )
 
+    async def recall(self, msgid: str) -> None:
+        """message/recall: take back an app message sent within the last 24 hours."""
+        await self.call("message/recall", payload={"msgid": msgid})
+
     async def upload_image(self, png: bytes, filename: str) -> str:
         """media/upload (type image); the media_id lives three days."""
 

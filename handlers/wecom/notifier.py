@@ -8,6 +8,13 @@ anything else (unknown member 81013, a card WeCom refuses 40058…) is permanent
 in health. WeCom has no way to ask whether a message landed, so a careful retry (the
 first attempt may have landed) asks WeCom's own duplicate check to drop an identical
 message sent in the last 30 minutes (enable_duplicate_check).
+
+Erasing a customer (bot/privacy.py): WeCom cannot edit a sent message's text. What it
+allows is 撤回应用消息 (message/recall), for messages sent in the last 24 hours, and only
+on the WeCom side (a copy shown in the WeChat plugin, 微信插件, stays). So a message about
+an erased customer is recalled when it is younger than that; an older one cannot be
+changed or removed through the API, and is logged as such (update_template_card only
+greys a card's buttons, with a response code that works once within 72 hours).
 """
 
 from __future__ import annotations
@@ -17,10 +24,10 @@ import time
 import uuid
 from collections import deque
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from bot.i18n import use_locale
-from bot.notifications import MessageRef, Notification
+from bot.notifications import FileErased, MessageErased, MessageRef, Notification
 from bot.outbox import DeliveryError
 from handlers.wecom.api import TOKEN_ERRORS, WeComApi, WeComError
 from handlers.wecom.messages import render
@@ -30,6 +37,7 @@ log = logging.getLogger(__name__)
 PER_MEMBER_PER_MINUTE = 30
 DUPLICATE_CHECK_S = 1800
 LOCALE = "zh"
+RECALL_WINDOW = timedelta(hours=24)  # 撤回应用消息: messages sent within 24 hours
 
 
 class MemberPacer:
@@ -75,6 +83,11 @@ class WeComNotifier:
         careful_since: datetime | None = None,
         prepaid: bool = False,
     ) -> MessageRef | None:
+        if isinstance(event, MessageErased):
+            await self._recall(event)
+            return None
+        if isinstance(event, FileErased):  # contact files are kept in Slack only
+            return None
         main: MessageRef | None = None
         ref: MessageRef | None = None
         sent = False
@@ -102,6 +115,19 @@ class WeComNotifier:
             if message.main:
                 main = ref
         return main or ref
+
+    async def _recall(self, event: MessageErased) -> None:
+        """Take back a message about an erased customer, if WeCom still allows it."""
+        if event.sent_at is not None and datetime.now(UTC) - event.sent_at > RECALL_WINDOW:
+            log.info("WeCom message %s is over 24 h old: it cannot be recalled", event.ts)
+            return
+        try:
+            await self._api.recall(event.ts)
+        except WeComError as exc:
+            if exc.retryable or exc.code in TOKEN_ERRORS:
+                raise delivery_error(exc, partial=False) from None
+            # Already recalled, or past the window by WeCom's clock: nothing more to do.
+            log.info("WeCom did not recall %s: %s", event.ts, exc.code)
 
     async def notify(self, event: Notification) -> MessageRef | None:
         """Send now, outside the outbox (answers to someone's own action); failures logged."""
