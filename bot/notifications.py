@@ -316,6 +316,21 @@ class FileErased:
     lead_id: int
 
 
+@dataclass(frozen=True)
+class RedemptionRequested:
+    """An employee redeemed a reward: each admin is told, with a link to the fulfilment
+    queue; `stock_left` 0 means that was the last item."""
+
+    admin_user_id: str
+    redemption_id: int
+    reward_name: str
+    cost: int
+    employee_user_id: str
+    employee_name: str
+    stock_left: int
+    queue_url: str
+
+
 Notification = (
     CardViewed
     | ViewsTallied
@@ -336,6 +351,7 @@ Notification = (
     | RedemptionDecided
     | MessageErased
     | FileErased
+    | RedemptionRequested
 )
 
 # (conversation id, message id) of a message the platform posted.

@@ -36,6 +36,7 @@ from bot.notifications import (
     OutcomeRecorded,
     OutcomeReminder,
     RedemptionDecided,
+    RedemptionRequested,
     ReviewWaiting,
     ShareReminder,
     ViewEngaged,
@@ -86,7 +87,7 @@ def recipient(event: Notification) -> str:
         return event.thread.salesperson_user_id
     if isinstance(event, OutcomeReminder):
         return event.salesperson_user_id
-    if isinstance(event, WeeklyReport | ReviewWaiting):
+    if isinstance(event, WeeklyReport | ReviewWaiting | RedemptionRequested):
         return event.admin_user_id
     if isinstance(event, NoRosterAlert):
         return event.admin_user_ids[0] if event.admin_user_ids else ""

@@ -10,15 +10,18 @@ ledger row (`refunded`), never by editing the debit, and puts the item back in s
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import update
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from bot import audit, ledger
 from bot import outbox as outbox_mod
+from bot.directory import known_admins
 from bot.errors import Closed, Gone, InvalidInput, NotFound
 from bot.i18n import _
-from bot.notifications import RedemptionDecided
+from bot.notifications import RedemptionDecided, RedemptionRequested
 from store.models import Employee, Redemption, Reward, utcnow
 
 STATUSES = ("pending", "fulfilled", "refused")
@@ -34,11 +37,19 @@ class OutOfStock(Closed):
 
 
 async def redeem(
-    *, session: AsyncSession, employee: Employee, reward_id: int, expected_cost: int | None = None
+    *,
+    session: AsyncSession,
+    employee: Employee,
+    reward_id: int,
+    expected_cost: int | None = None,
+    admin_ids: Iterable[str] = (),
+    queue_url: str = "",
 ) -> Redemption:
     """Take the reward's cost from the employee's available points and one item off its
     stock, in the caller's transaction; raises (and the caller's rollback undoes
-    everything) when either is not there. `expected_cost`: the cost the employee saw."""
+    everything) when either is not there. `expected_cost`: the cost the employee saw.
+    Every admin the bot knows (`admin_ids` and the workspace admins it has seen) gets a DM
+    through the outbox, in the same transaction, with a link to the fulfilment queue."""
     assert employee.id is not None
     reward = await session.get(Reward, reward_id, populate_existing=True)
     if reward is None or not reward.active:
@@ -88,6 +99,22 @@ async def redeem(
         subject=audit.subject("redemption", redemption.id),
         details={"reward": reward_id, "points": cost},
     )
+    stock_left = (await session.exec(select(Reward.stock).where(Reward.id == reward_id))).one()
+    for admin in await known_admins(session=session, admin_ids=admin_ids):
+        await outbox_mod.enqueue(
+            session=session,
+            key=f"redemption:{redemption.id}:requested:{admin}",
+            event=RedemptionRequested(
+                admin_user_id=admin,
+                redemption_id=redemption.id,
+                reward_name=reward.name,
+                cost=cost,
+                employee_user_id=employee.user_id,
+                employee_name=employee.name,
+                stock_left=int(stock_left),
+                queue_url=queue_url,
+            ),
+        )
     return redemption
 
 
@@ -174,6 +201,26 @@ async def mine(*, session: AsyncSession, employee_id: int, limit: int = 10) -> l
         .limit(limit)
     )
     return list(rows.all())
+
+
+def requested_text(event: RedemptionRequested) -> str:
+    """What each admin is told of a new redemption, in plain words (every platform)."""
+    line = _(
+        "🎁 {employee} redeemed {name} for {cost} points (redemption #{id}); "
+        "it waits in the fulfilment queue."
+    ).format(
+        employee=event.employee_name or event.employee_user_id,
+        name=event.reward_name,
+        cost=event.cost,
+        id=event.redemption_id,
+    )
+    if event.stock_left <= 0:
+        line += "\n" + _("That was the last one: {name} is now out of stock.").format(
+            name=event.reward_name
+        )
+    if event.queue_url:
+        line += "\n" + _("Fulfilment queue: {url}").format(url=event.queue_url)
+    return line
 
 
 def decided_text(event: RedemptionDecided) -> str:

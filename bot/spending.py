@@ -113,6 +113,8 @@ class Spending:
                 employee=employee,
                 reward_id=reward_id,
                 expected_cost=expected_cost,
+                admin_ids=self.trail.admin_ids,
+                queue_url=self.trail.public_base_url.rstrip("/") + "/console/rewards",
             )
 
         return await self.trail.db.transaction(work)

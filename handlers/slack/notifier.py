@@ -43,6 +43,7 @@ from bot.notifications import (
     OutcomeRecorded,
     OutcomeReminder,
     RedemptionDecided,
+    RedemptionRequested,
     ReviewWaiting,
     ShareReminder,
     ViewEngaged,
@@ -344,6 +345,9 @@ class SlackNotifier:
         if isinstance(event, RedemptionDecided):
             text, words = rewards_blocks.redemption_decided(event)
             return [Outgoing("redemption", event.user_id, text, blocks=words)]
+        if isinstance(event, RedemptionRequested):
+            text, words = rewards_blocks.redemption_requested(event)
+            return [Outgoing("redemption-admin", event.admin_user_id, text, blocks=words)]
         raise TypeError(f"no Slack rendering for {type(event).__name__}")
 
     def _announced(self, event: ActivityAnnounced) -> list[Outgoing]:

@@ -7,10 +7,10 @@ from typing import Any
 from bot.i18n import _
 from bot.leaderboards import Ranked
 from bot.ledger import Balance
-from bot.notifications import RedemptionDecided
+from bot.notifications import RedemptionDecided, RedemptionRequested
 from handlers.slack import ids
 from handlers.slack.blocks import balance_line, context, plural, section, source_line
-from handlers.slack.markup import Block, Piece, Said, compose, plain_text
+from handlers.slack.markup import Block, Piece, Said, compose, escape, plain_text
 from store.models import Redemption, Reward
 from store.queries import StatRow
 
@@ -72,6 +72,41 @@ def redemption_decided(event: RedemptionDecided) -> tuple[str, list[Block]]:
     if event.note:
         pieces += ["\nNote from the admin: ", Said(event.note)]
     return compose(*pieces)
+
+
+def redemption_requested(event: RedemptionRequested) -> tuple[str, list[Block]]:
+    """Each admin's DM of a new redemption: who, what, whether stock ran out, and a button
+    to the console's fulfilment queue (a URL button; its action is acknowledged)."""
+    line = _(
+        "🎁 {employee} redeemed *{name}* for {cost} points (redemption #{id}); "
+        "it waits in the fulfilment queue."
+    ).format(
+        employee=f"<@{event.employee_user_id}>",
+        name=escape(event.reward_name),
+        cost=event.cost,
+        id=event.redemption_id,
+    )
+    if event.stock_left <= 0:
+        line += "\n" + _("That was the last one: *{name}* is now out of stock.").format(
+            name=escape(event.reward_name)
+        )
+    words: list[Block] = [section(line)]
+    if event.queue_url:
+        words.append(
+            {
+                "type": "actions",
+                "block_id": "redemption_queue",
+                "elements": [
+                    {
+                        "type": "button",
+                        "text": plain_text(_("Open the fulfilment queue")),
+                        "action_id": ids.HOME_CONSOLE,
+                        "url": event.queue_url,
+                    }
+                ],
+            }
+        )
+    return line, words
 
 
 def _option(reward: Reward) -> dict[str, Any]:

@@ -30,6 +30,7 @@ from bot.notifications import (
     OutcomeRecorded,
     OutcomeReminder,
     RedemptionDecided,
+    RedemptionRequested,
     ReviewWaiting,
     ShareReminder,
     ViewEngaged,
@@ -37,7 +38,7 @@ from bot.notifications import (
     WeeklyReport,
 )
 from bot.platforms import wecom_userid
-from bot.redemptions import decided_text
+from bot.redemptions import decided_text, requested_text
 from handlers.slack import ids
 
 TEXT_LIMIT = 2048  # bytes
@@ -315,6 +316,8 @@ def render(event: Notification, key: str) -> list[Message]:
         ]
     if isinstance(event, RedemptionDecided):
         return [text("redemption", event.user_id, decided_text(event))]
+    if isinstance(event, RedemptionRequested):
+        return [text("redemption-admin", event.admin_user_id, requested_text(event))]
     if isinstance(event, WeeklyReport):
         lines = "\n".join(
             _(

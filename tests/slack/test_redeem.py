@@ -9,7 +9,7 @@ import json
 
 from bot import ledger
 from tests.conftest import ADMIN, EMPLOYEE, Stack
-from tests.flows import latest_view, wait_for_dm
+from tests.flows import dm_count, latest_view, wait_for_dm
 
 
 async def open_redeem_modal(stack: Stack) -> tuple[str, str]:
@@ -63,3 +63,44 @@ async def test_redeem_from_app_home(stack: Stack) -> None:
     dm = await wait_for_dm(stack, EMPLOYEE, r"redemption #1 .*refused")
     assert "30 points are back" in dm.text and "Out of size M" in dm.text
     assert (await services.spending.balance(EMPLOYEE)).available == 40
+
+
+async def test_admins_hear_of_each_redemption_once(stack: Stack) -> None:
+    """Through Slack's protocol: each signed view_submission of the redeem modal becomes one
+    DM to the admin (through the outbox) naming the reward and the employee, with a button
+    to the fulfilment queue; the one that takes the last item says it is out of stock."""
+    services = stack.services
+    hoodie = await services.spending.create_reward(
+        {"name": "Team <hoodie>", "cost": "30", "stock": "2"}, None, by_user_id=ADMIN
+    )
+    employee = await services.sync_employee(EMPLOYEE)
+    assert employee.id is not None
+    async with services.db.session() as session:
+        await ledger.credit(
+            session, employee_id=employee.id, points=70, reason="seed", ref="s", kind="adjusted"
+        )
+    before = dm_count(stack, ADMIN)
+    for number in (1, 2):
+        view_id, _ = await open_redeem_modal(stack)
+        delivery = await stack.slack.submit_view(EMPLOYEE, view_id, {"reward": f"{hoodie.id}:30"})
+        assert delivery.status == 200 and delivery.json["response_action"] == "update"
+        dm = await wait_for_dm(stack, ADMIN, rf"redemption #{number}\)", since=before)
+        assert f"<@{EMPLOYEE}> redeemed *Team &lt;hoodie&gt;* for 30 points" in dm.text
+        assert ("out of stock" in dm.text) == (number == 2)
+        buttons = [
+            element
+            for block in dm.blocks or []
+            if block.get("type") == "actions"
+            for element in block["elements"]
+        ]
+        assert [b["url"] for b in buttons] == [
+            services.public_base_url.rstrip("/") + "/console/rewards"
+        ]
+    await stack.settle()
+    texts = [m.text for m in stack.slack.dm_messages(ADMIN)[before:]]
+    assert [t for t in texts if "redeemed" in t] == [
+        t for t in texts if "redemption #1)" in t or "redemption #2)" in t
+    ]
+    assert sum("redemption #1)" in t for t in texts) == 1
+    assert sum("redemption #2)" in t for t in texts) == 1
+    assert (await services.spending.balance(EMPLOYEE)).available == 10
