@@ -58,6 +58,8 @@ HELP = N_(
     "leaderboard / 排行榜 [ID] — the top sharers\n"
     "lead / 线索 ID — one of your leads"
 )
+MARKED_SPAM = N_("Lead #{lead} marked spam: {points} points taken back.")
+MARKED_DUPLICATE = N_("Lead #{lead} marked duplicate: {points} points taken back.")
 MAX_CARDS = 3  # activity cards sent by the menu at once
 LOCALE = "zh"  # WeCom is Chinese first (issue 16 §4): every WeCom surface speaks zh
 
@@ -214,6 +216,25 @@ class WeComBot:
                 await self.api.update_card(
                     userid, callback.response_code, _(messages.DONE_LABELS[outcome])
                 )
+        elif action in ids.MARK_BY_ACTION:
+            await self.mark(userid, user_id, item_id, ids.MARK_BY_ACTION[action], callback)
+
+    async def mark(
+        self, userid: str, user_id: str, lead_id: int, mark: str, callback: Callback
+    ) -> None:
+        """Spam or duplicate: the same service call as Slack's button, which checks on the
+        server that the tapper is the lead's salesperson or an admin (Forbidden otherwise,
+        told to them); the points are reversed by new ledger rows."""
+        result = await self.services.points.mark_lead(lead_id, mark, by_user_id=user_id)
+        if callback.response_code and result.changed:
+            await self.api.update_card(
+                userid, callback.response_code, _(messages.MARKED_LABELS[mark])
+            )
+        if result.changed:
+            told = MARKED_SPAM if mark == "spam" else MARKED_DUPLICATE
+            await self.reply(userid, _(told).format(lead=lead_id, points=result.reversed_points))
+        else:
+            await self.reply(userid, _("This lead was already marked; nothing changed."))
 
     async def share_card(self, userid: str, user_id: str, activity_id: int) -> None:
         """The card image (media/upload, then an image message), then the link as text."""

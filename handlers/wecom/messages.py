@@ -66,6 +66,14 @@ OUTCOME_LABELS = {
     ids.LEAD_OUTCOME_NO_SHOW: N_("No-show"),
     ids.LEAD_OUTCOME_CONVERTED: N_("Converted"),
 }
+MARK_LABELS = {
+    ids.LEAD_MARK_SPAM: N_("Spam"),
+    ids.LEAD_MARK_DUPLICATE: N_("Duplicate"),
+}
+MARKED_LABELS = {
+    "spam": N_("Marked spam ✓"),
+    "duplicate": N_("Marked duplicate ✓"),
+}
 DONE_LABELS = {
     "attended": N_("Attended ✓"),
     "no_show": N_("No-show ✓"),
@@ -186,6 +194,11 @@ def lead_card(event: LeadCreated | OutcomeReminder, key: str, *, user_id: str) -
                 (ids.LEAD_OUTCOME_NO_SHOW, 4),
                 (ids.LEAD_OUTCOME_CONVERTED, 3),
             )
+        ]
+        # Clawback, as on Slack's lead DM (bot/points_marks.py): 5 buttons of WeCom's 6.
+        + [
+            (_(MARK_LABELS[action]), button_key(action, event.lead_id), 2)
+            for action in (ids.LEAD_MARK_SPAM, ids.LEAD_MARK_DUPLICATE)
         ],
         main=isinstance(event, LeadCreated),
     )
