@@ -296,9 +296,9 @@ class WeComStandIn:
             fingerprint = json.dumps([users, msgtype, body], sort_keys=True)
             window = float(payload.get("duplicate_check_interval", 1800))
             if time.time() - self._recent.get(fingerprint, -1e12) < window:
-                return self._ok(msgid=secrets.token_hex(8))  # dropped as a duplicate
+                return self._ok(msgid=secrets.token_urlsafe(47))  # dropped as a duplicate
         self._recent[json.dumps([users, msgtype, body], sort_keys=True)] = time.time()
-        msgid = secrets.token_hex(8)
+        msgid = secrets.token_urlsafe(47)  # 63 characters, like WeCom's msgids
         response_code = ""
         if msgtype == "template_card":
             self.task_ids.add(str(body["task_id"]))

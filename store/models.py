@@ -213,7 +213,8 @@ class Lead(SQLModel, table=True):
     marked_by: str = Field(default="", max_length=64)
     outcome: str | None = Field(default=None, max_length=16)
     sales_channel: str | None = Field(default=None, max_length=64)
-    sales_ts: str | None = Field(default=None, max_length=32, index=True)
+    # Slack's message ts, or WeCom's msgid (63 characters): where the lead's DM landed.
+    sales_ts: str | None = Field(default=None, max_length=128, index=True)
     created_at: datetime = Field(default_factory=utcnow)
 
 
@@ -475,7 +476,7 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str = Field(default="", max_length=200)
     batch: str | None = Field(default=None, max_length=64)  # e.g. a broadcast's id
     channel: str | None = Field(default=None, max_length=64)
-    ts: str | None = Field(default=None, max_length=32)
+    ts: str | None = Field(default=None, max_length=128)  # Slack ts, or WeCom msgid
     created_at: datetime = Field(default_factory=utcnow)
     sent_at: datetime | None = None
 
