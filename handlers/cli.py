@@ -178,6 +178,18 @@ async def forget(settings: Settings, phone: str) -> None:
             )
             return
         print(erasure_summary(erasure))
+        queued = erasure.chat_messages_erased + erasure.chat_files_deleted
+        if queued:
+            print(
+                ngettext(
+                    "%(num)d chat message or file is queued to be erased; the running server "
+                    "sends it, retrying while the chat platform is down.",
+                    "%(num)d chat messages and files are queued to be erased; the running "
+                    "server sends them, retrying while the chat platform is down.",
+                    queued,
+                )
+                % {"num": queued}
+            )
 
     await _with_db(settings, work)
 

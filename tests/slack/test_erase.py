@@ -112,7 +112,7 @@ async def erase_entry(stack: Stack) -> dict[str, object]:
 
 
 async def test_forget_rewrites_every_slack_message_and_deletes_the_files(
-    stack: Stack, database_url: str, tmp_path: Path
+    stack: Stack, database_url: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     setup, files = await customer_everywhere(stack)
     lead_dm_buttons = [b for b in setup.lead_dm.blocks if b["type"] == "actions"]
@@ -120,6 +120,7 @@ async def test_forget_rewrites_every_slack_message_and_deletes_the_files(
 
     settings = make_settings(tmp_path, "http://127.0.0.1:9/api/", 9, database_url=database_url)
     await cli.forget(settings, "0086 138-1234-5678")  # another process: the server's outbox sends
+    assert "queued to be erased" in capsys.readouterr().out
     stack.services.outbox.wake()
     await stack.slack.wait_until(lambda: not messages_showing_customer(stack), timeout=20)
     for file_id in files:
