@@ -110,7 +110,8 @@ async def start_runtime(settings: Settings) -> Runtime:
     directories: dict[str, Directory] = {}
     if token is not None:
         client = make_client(token, settings.slack_api_url, session=slack_http)
-        directories[SLACK] = SlackDirectory(client)
+        slack_directory = SlackDirectory(client)
+        directories[SLACK] = slack_directory
         # The outbox's client handles 429s itself (pacer + Retry-After rescheduling).
         admin_token = settings.slack_admin_token
         notifiers[SLACK] = SlackNotifier(
@@ -124,6 +125,8 @@ async def start_runtime(settings: Settings) -> Runtime:
             )
             if admin_token
             else None,
+            locale_of=slack_directory.locale,  # each DM in its reader's Slack language
+            language=settings.language,
         )
     wecom_http = wecom_api = None
     if settings.wecom:

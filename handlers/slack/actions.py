@@ -12,11 +12,12 @@ from slack_bolt.context.respond.async_respond import AsyncRespond
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.i18n import _, ngettext
 from bot.leads import OutcomeChange
 from bot.service import ShareTrail
 from handlers.slack import blocks, home, ids, records_blocks
 from handlers.slack.errors import reporting_errors, slack_error
-from handlers.slack.markup import Bold, Said, compose, escape
+from handlers.slack.markup import Bold, Said, compose, escape, fill
 from handlers.slack.parsing import parse_id
 from handlers.slack.payloads import action_value, user_of
 from handlers.slack.uploads import dm_file
@@ -77,34 +78,42 @@ async def send_share_card(
         activity = await services.activity(activity_id)
         link = f"https://slack.com/app_redirect?channel={sent_to}"
         text, words = compose(
-            "You already have your card for ",
-            Said(activity.name, strong=True),
-            ": it is in our direct messages. Tap ",
-            Bold("Send again"),
-            " for a fresh copy.",
+            *fill(
+                _(
+                    "You already have your card for {name}: it is in our direct messages. "
+                    "Tap {send_again} for a fresh copy."
+                ),
+                name=Said(activity.name, strong=True),
+                send_again=Bold(_("Send again")),
+            )
         )
         buttons = {
             "type": "actions",
             "elements": [
-                blocks.button("Open our DM", ids.OPEN_DM, "dm") | {"url": link},
-                blocks.button("Send again", ids.SHARE_CARD_AGAIN, str(activity_id)),
+                blocks.button(_("Open our DM"), ids.OPEN_DM, "dm") | {"url": link},
+                blocks.button(_("Send again"), ids.SHARE_CARD_AGAIN, str(activity_id)),
             ],
         }
         await _tell(client, user_id, where, sent_to, text=text, blocks=[*words, buttons])
         return
     card = await services.share_card(user_id, activity_id)
+    preview_words = _("this preview link")
     channel = await dm_file(
         client,
         user_id,
         content=card.png,
         filename=f"sharetrail-card-{card.activity.id}.png",
-        title=f"Your share card — {card.activity.name}",
+        title=_("Your share card — {name}").format(name=card.activity.name),
         comment=(
             # A file comment cannot carry blocks: the activity name is escaped, not bold.
-            f"Here is your share card for {escape(card.activity.name)}. "
-            f"Share the image or your link: {card.url}\n"
-            f"_To look at your page yourself, use <{card.preview_url}|this preview link> "
-            "(your own visits are not counted)._"
+            _("Here is your share card for {name}. Share the image or your link: {url}").format(
+                name=escape(card.activity.name), url=card.url
+            )
+            + "\n_"
+            + _(
+                "To look at your page yourself, use {link} (your own visits are not counted)."
+            ).format(link=f"<{card.preview_url}|{preview_words}>")
+            + "_"
         ),
     )
     assert card.share.id is not None
@@ -119,8 +128,12 @@ async def send_share_card(
     except SlackApiError as exc:  # the card itself arrived; only the extra picker is missing
         log.warning("could not post the push-source picker: %s", slack_error(exc))
     if where and where != channel:
-        text, _ = compose(
-            "📬 Sent to your DMs: your card for ", Said(card.activity.name, strong=True), "."
+        text, _words = compose(
+            "📬 ",
+            *fill(
+                _("Sent to your DMs: your card for {name}."),
+                name=Said(card.activity.name, strong=True),
+            ),
         )
         await client.chat_postEphemeral(channel=where, user=user_id, text=text)
     if (body.get("view") or {}).get("type") == "home":  # tapped on the App Home: redraw it,
@@ -162,7 +175,9 @@ async def record_outcome(
         return
     if container.get("is_ephemeral") and respond is not None:  # `/sharetrail leads`
         line = blocks.outcome_line(status, change.previous, user_id)
-        text, _ = compose(f"Lead #{lead_id}: ", Said(lead.name), f" — {line}")
+        text, _words = compose(
+            *fill(_("Lead #{id}: {name}"), id=str(lead_id), name=Said(lead.name)), f" — {line}"
+        )
         await respond(text=text, response_type="ephemeral", replace_original=False)
         return
     message = body.get("message") or {}
@@ -186,9 +201,14 @@ def lead_dm_after_outcome(
     line = (
         blocks.outcome_line(status, change.previous, user_id)
         if change.changed
-        else f"Outcome already {blocks.OUTCOME_LABELS[status]}; nothing changed."
+        else _("Outcome already {outcome}; nothing changed.").format(
+            outcome=blocks.outcome_label(status)
+        )
     )
-    text, _ = compose(f"Lead #{lead.id}: ", Said(lead.name), f" — {blocks.OUTCOME_LABELS[status]}")
+    text, _words = compose(
+        *fill(_("Lead #{id}: {name}"), id=str(lead.id), name=Said(lead.name)),
+        f" — {blocks.outcome_label(status)}",
+    )
     return text, [
         *blocks.lead_dm(
             lead, activity_name=activity.name, employee_user_id=employee.user_id, sticky=False
@@ -219,11 +239,18 @@ async def mark_lead(
     if not (channel and message.get("ts")):
         return
     line = (
-        f"{result.reversed_points} points taken back from <@{employee.user_id}>."
+        ngettext(
+            "{num} point taken back from {who}.",
+            "{num} points taken back from {who}.",
+            result.reversed_points,
+        ).format(num=result.reversed_points, who=f"<@{employee.user_id}>")
         if result.changed
-        else "This lead was already marked; nothing changed."
+        else _("This lead was already marked; nothing changed.")
     )
-    text, _ = compose(f"Lead #{lead_id}: ", Said(lead.name), f" — marked {lead.marked}")
+    text, _words = compose(
+        *fill(_("Lead #{id}: {name}"), id=str(lead_id), name=Said(lead.name)),
+        " — " + _("marked {mark}").format(mark=blocks.mark_label(lead.marked)),
+    )
     await client.chat_update(
         channel=channel,
         ts=message["ts"],

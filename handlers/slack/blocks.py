@@ -8,7 +8,7 @@ from bot import richtext
 from bot.activities import MATERIAL_TYPES, format_when, intro_doc
 from bot.codes import PUSH_SOURCE_LABELS
 from bot.directory import NotifySettings
-from bot.i18n import N_, _, current_locale, gettext
+from bot.i18n import N_, _, current_locale, format_skeleton, gettext, ngettext
 from bot.ledger import Balance
 from bot.notifications import (
     ActivityWeek,
@@ -29,6 +29,7 @@ from handlers.slack.markup import (
     Said,
     doc_block,
     escape,
+    fill,
     mrkdwn,
     plain_text,
     rich_text,
@@ -38,7 +39,11 @@ from store.queries import StatRow
 
 Block = dict[str, Any]
 
-OUTCOME_LABELS = {"attended": "✅ Attended", "no_show": "🚫 No-show", "converted": "💰 Converted"}
+OUTCOME_LABELS = {
+    "attended": N_("✅ Attended"),
+    "no_show": N_("🚫 No-show"),
+    "converted": N_("💰 Converted"),
+}
 
 # Slack's limits (Block Kit reference): a message holds 50 blocks, a view 100, a section's
 # text 3,000 characters. Each surface shows at most these many items, then "and N more".
@@ -306,39 +311,54 @@ def points_inputs(rules: Rules = DEFAULTS) -> list[Block]:
     ]
 
 
+STATUS_LABELS = {"draft": N_("Draft"), "published": N_("Published"), "closed": N_("Closed")}
+
+
+def status_label(status: str) -> str:
+    """An activity's status as people read it, in their language."""
+    return _(STATUS_LABELS[status]) if status in STATUS_LABELS else status
+
+
+def outcome_label(outcome: str | None) -> str:
+    """A lead's outcome with its emoji, or "no outcome yet"."""
+    label = OUTCOME_LABELS.get(outcome or "")
+    return _(label) if label else _("no outcome yet")
+
+
 def details_modal(activity: Activity, report: ActivityReport | None = None) -> dict[str, Any]:
     assert activity.id is not None
+    material = MATERIAL_TYPES.get(activity.material_type, "")
     blocks: list[Block] = [
         {"type": "header", "text": plain_text(activity.name)},
         {
             "type": "section",
             "fields": [
-                text(f"*When*\n{format_when(activity)}"),
-                text(f"*Material*\n{MATERIAL_TYPES.get(activity.material_type, '')}"),
-                text(f"*Status*\n{activity.status.capitalize()}"),
+                text(_("*When*") + f"\n{format_when(activity)}"),
+                text(_("*Material*") + f"\n{_(material) if material else ''}"),
+                text(_("*Status*") + f"\n{status_label(activity.status)}"),
             ],
         },
-        rich_text([Bold("Landing page"), "\n", Said(activity.headline)]),
+        rich_text([Bold(_("Landing page")), "\n", Said(activity.headline)]),
     ]
     if activity.intro:
         blocks.append(doc_block(intro_doc(activity)))
     if report is not None:
         blocks.append({"type": "divider"})
-        blocks.append(section("*Targets*\n" + progress_lines(report.progress)))
+        blocks.append(section(_("*Targets*") + "\n" + progress_lines(report.progress)))
     if activity.status != "closed":
         blocks.append(
             {
                 "type": "actions",
                 "elements": [
-                    button("Get my share card", ids.GET_SHARE_CARD, str(activity.id), "primary")
+                    button(_("Get my share card"), ids.GET_SHARE_CARD, str(activity.id), "primary")
                 ],
             }
         )
     return {
         "type": "modal",
         "callback_id": ids.DETAILS_MODAL,
-        "title": plain("Activity details"),
-        "close": plain("Close"),
+        "title": plain(_("Activity details")),
+        "close": plain(_("Close")),
         "blocks": blocks,
     }
 
@@ -346,35 +366,59 @@ def details_modal(activity: Activity, report: ActivityReport | None = None) -> d
 def progress_lines(progress: list[Progress]) -> str:
     lines = []
     for item in progress:
+        label = _(item.label)
         if item.target > 0:
-            lines.append(f"{item.label}: {item.value} / {item.target} ({item.percent}%)")
+            lines.append(
+                _("{label}: {value} / {target} ({percent}%)").format(
+                    label=label, value=item.value, target=item.target, percent=item.percent
+                )
+            )
         else:
-            lines.append(f"{item.label}: {item.value} (no target)")
+            lines.append(_("{label}: {value} (no target)").format(label=label, value=item.value))
     return "\n".join(lines)
 
 
 def stat_fields(row: StatRow) -> list[dict[str, Any]]:
     return [
-        text(f"*Views*\n{row.views}"),
-        text(f"*Unique visitors*\n{row.unique_visitors}"),
-        text(f"*Sign-ups*\n{row.signups}"),
-        text(f"*Attended*\n{row.attended}"),
-        text(f"*Converted*\n{row.converted}"),
-        text(f"*Points*\n{row.points}"),
+        text(_("*Views*") + f"\n{row.views}"),
+        text(_("*Unique visitors*") + f"\n{row.unique_visitors}"),
+        text(_("*Sign-ups*") + f"\n{row.signups}"),
+        text(_("*Attended*") + f"\n{row.attended}"),
+        text(_("*Converted*") + f"\n{row.converted}"),
+        text(_("*Points*") + f"\n{row.points}"),
     ]
 
 
 def plural(count: int, singular: str, plural_form: str | None = None) -> str:
+    """English-only counting, kept for callers outside Slack; Slack texts use ngettext."""
     return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
+
+
+def views_count(n: int) -> str:
+    return ngettext("{num} view", "{num} views", n).format(num=n)
+
+
+def signups_count(n: int) -> str:
+    return ngettext("{num} sign-up", "{num} sign-ups", n).format(num=n)
+
+
+def points_count(n: int) -> str:
+    return ngettext("{num} pt", "{num} pts", n).format(num=n)
 
 
 def stat_pieces(row: StatRow) -> list[Piece]:
     """One activity's numbers, points in bold."""
     return [
-        f"{plural(row.views, 'view')} · {row.unique_visitors} unique · "
-        f"{plural(row.signups, 'sign-up')} · {row.attended} attended · "
-        f"{row.converted} converted · ",
-        Bold(plural(row.points, "pt")),
+        _(
+            "{views} · {unique} unique · {signups} · {attended} attended · {converted} converted · "
+        ).format(
+            views=views_count(row.views),
+            unique=row.unique_visitors,
+            signups=signups_count(row.signups),
+            attended=row.attended,
+            converted=row.converted,
+        ),
+        Bold(points_count(row.points)),
     ]
 
 
@@ -384,21 +428,23 @@ def stat_line(row: StatRow) -> str:
 
 def balance_line(balance: Balance) -> str:
     """Available and held points apart: held ones cannot be spent yet."""
-    line = f"*{balance.available}* available · {balance.pending} pending"
+    line = _("*{available}* available · {pending} pending").format(
+        available=balance.available, pending=balance.pending
+    )
     if balance.review:
-        line += f" · {balance.review} in review"
+        line += " · " + _("{review} in review").format(review=balance.review)
     return line
 
 
 def my_stats_modal(
     activity: Activity, row: StatRow, rules: Rules = DEFAULTS, balance: Balance | None = None
 ) -> dict[str, Any]:
-    extra: list[Block] = [section(f"*Points:* {balance_line(balance)}")] if balance else []
+    extra: list[Block] = [section(_("*Points:*") + f" {balance_line(balance)}")] if balance else []
     return {
         "type": "modal",
         "callback_id": ids.STATS_MODAL,
-        "title": plain("My stats"),
-        "close": plain("Close"),
+        "title": plain(_("My stats")),
+        "close": plain(_("Close")),
         "blocks": [
             {"type": "header", "text": plain_text(activity.name)},
             {"type": "section", "fields": stat_fields(row)},
@@ -414,17 +460,27 @@ def points_rule(rules: Rules = DEFAULTS) -> str:
 
 
 def notify_line(settings: NotifySettings) -> str:
-    live = "on" if settings.live else "off"
-    digest = "on" if settings.digest else "off"
-    return (
-        f"Live notifications are {live}; the daily digest is {digest} "
-        "(`me notify on|off`, `me notify digest on|off`)."
-    )
+    if settings.live and settings.digest:
+        state = _("Live notifications are on; the daily digest is on")
+    elif settings.live:
+        state = _("Live notifications are on; the daily digest is off")
+    elif settings.digest:
+        state = _("Live notifications are off; the daily digest is on")
+    else:
+        state = _("Live notifications are off; the daily digest is off")
+    return f"{state} (`me notify on|off`, `me notify digest on|off`)."
 
 
 def me_pages(shared: int) -> int:
     """How many pages `/sharetrail me` has for this many shared activities."""
     return max(1, -(-shared // ME_PAGE))
+
+
+def page_of(page: int, pages: int) -> str:
+    """ " (page 2 of 3)" after a title, or nothing for a single page."""
+    if pages <= 1:
+        return ""
+    return " " + _("(page {page} of {pages})").format(page=page, pages=pages)
 
 
 def me_blocks(
@@ -433,13 +489,13 @@ def me_blocks(
     """One page of the employee's shares (ME_PAGE of them), the totals of all of them."""
     if not overview:
         return [
-            section("You have not shared any activity yet. Tap *Get my share card* on one."),
+            section(_("You have not shared any activity yet. Tap *Get my share card* on one.")),
             context(notify_line(settings)),
         ]
     pages = me_pages(len(overview))
     page = min(max(page, 1), pages)
     shown = overview[(page - 1) * ME_PAGE : page * ME_PAGE]
-    title = "*Your shares*" + (f" (page {page} of {pages})" if pages > 1 else "")
+    title = "*" + _("Your shares") + "*" + page_of(page, pages)
     blocks: list[Block] = [section(title)]
     for activity, row in shown:
         blocks.append(rich_text([Said(activity.name), f" (#{activity.id})\n", *stat_pieces(row)]))
@@ -447,32 +503,42 @@ def me_blocks(
     if later > 0:
         blocks.append(more_line(later, f"`/sharetrail me {page + 1}`"))
     total = StatRow(
-        None, *[sum(getattr(r, f) for _, r in overview) for f in StatRow.__dataclass_fields__][1:]
+        None, *[sum(getattr(r, f) for _r, r in overview) for f in StatRow.__dataclass_fields__][1:]
     )
-    blocks.append(context(f"All {len(overview)} activities: {stat_line(total)}"))
+    everything = ngettext(
+        "All {num} activity: {line}", "All {num} activities: {line}", len(overview)
+    ).format(num=len(overview), line=stat_line(total))
+    blocks.append(context(everything))
     blocks.append(context(notify_line(settings)))
     return blocks
 
 
 def report_blocks(report: ActivityReport) -> list[Block]:
     activity = report.activity
+    sharers = ngettext(
+        "{num} employee shared it.", "{num} employees shared it.", report.sharers
+    ).format(num=report.sharers)
     blocks: list[Block] = [
         rich_text(
             [
                 Said(activity.name),
-                f" (#{activity.id}, {activity.status}) — {format_when(activity)}\n"
-                f"{report.sharers} employees shared it.",
+                f" (#{activity.id}, {status_label(activity.status)}) — {format_when(activity)}\n"
+                f"{sharers}",
             ]
         ),
         {"type": "section", "fields": stat_fields(report.totals)},
-        section("*Targets*\n" + progress_lines(report.progress)),
+        section(_("*Targets*") + "\n" + progress_lines(report.progress)),
     ]
     if report.by_source:
         lines = [
-            f"{source_label(source)}: {row.views} views, {row.signups} sign-ups"
+            _("{source}: {views}, {signups}").format(
+                source=source_label(source),
+                views=views_count(row.views),
+                signups=signups_count(row.signups),
+            )
             for source, row in sorted(report.by_source.items(), key=lambda kv: -kv[1].views)
         ]
-        blocks.append(section("*By push source*\n" + "\n".join(lines)))
+        blocks.append(section(_("*By push source*") + "\n" + "\n".join(lines)))
     return blocks
 
 
@@ -480,7 +546,7 @@ def source_line(sources: dict[str, StatRow]) -> str:
     """Per push source, busiest first: where this employee's views and sign-ups came from."""
     ranked = sorted(sources.items(), key=lambda kv: (-kv[1].views, -kv[1].signups, kv[0]))
     parts = [
-        f"{source_label(source)} {plural(row.views, 'view')}, {plural(row.signups, 'sign-up')}"
+        f"{source_label(source)} {views_count(row.views)}, {signups_count(row.signups)}"
         for source, row in ranked
         if row.views or row.signups
     ]
@@ -490,13 +556,19 @@ def source_line(sources: dict[str, StatRow]) -> str:
 def activity_list_blocks(activities: list[Activity], page: int = 1) -> list[Block]:
     """One page of `/sharetrail list` (LIST_PAGE activities), then where the rest are."""
     if not activities:
-        return [section("No activities yet. An admin can create one with `/sharetrail new`.")]
+        return [section(_("No activities yet. An admin can create one with `/sharetrail new`."))]
     pages = max(1, -(-len(activities) // LIST_PAGE))
     page = min(max(page, 1), pages)
     shown = activities[(page - 1) * LIST_PAGE : page * LIST_PAGE]
-    pieces: list[Piece] = [Bold("Activities" + (f" (page {page} of {pages})" if pages > 1 else ""))]
+    pieces: list[Piece] = [Bold(_("Activities") + page_of(page, pages))]
     for a in shown:
-        pieces += ["\n", Bold(f"#{a.id}"), " ", Said(a.name), f" — {a.status} — {format_when(a)}"]
+        pieces += [
+            "\n",
+            Bold(f"#{a.id}"),
+            " ",
+            Said(a.name),
+            f" — {status_label(a.status)} — {format_when(a)}",
+        ]
     blocks = [rich_text(pieces)]
     later = len(activities) - page * LIST_PAGE
     if later > 0:
@@ -504,43 +576,60 @@ def activity_list_blocks(activities: list[Activity], page: int = 1) -> list[Bloc
     return blocks
 
 
+def lead_dm_title(lead_id: int, name: str) -> str:
+    return _("New lead #{id}: {name}").format(id=lead_id, name=name)
+
+
 def lead_dm(lead: Lead, *, activity_name: str, employee_user_id: str, sticky: bool) -> list[Block]:
     """The salesperson's lead message, with the outcome buttons."""
     assert lead.id is not None
+
+    def label(words: str) -> Bold:
+        return Bold(_("{label}: ").format(label=words))
+
     pieces: list[Piece] = [
-        Bold("Customer: "),
+        label(_("Customer")),
         Said(lead.name),
         "\n",
-        Bold("Phone: "),
+        label(_("Phone")),
         Said(lead.phone),
         "\n",
-        Bold("Activity: "),
+        label(_("Activity")),
         Said(activity_name),
         "\n",
-        Bold("Shared by: "),
+        label(_("Shared by")),
         Mention(employee_user_id),
     ]
     if lead.company:
-        pieces += ["\n", Bold("Company: "), Said(lead.company)]
-    pieces += ["\n", Bold("Source: "), source_label(lead.source)]
+        pieces += ["\n", label(_("Company")), Said(lead.company)]
+    pieces += ["\n", label(_("Source")), source_label(lead.source)]
     if lead.note:
-        pieces += ["\n", Bold("Note from the customer"), Quote(lead.note)]
+        pieces += ["\n", Bold(_("Note from the customer")), Quote(lead.note)]
     blocks: list[Block] = [
-        {"type": "header", "text": plain_text(f"New lead #{lead.id}: {lead.name}")},
+        {"type": "header", "text": plain_text(lead_dm_title(lead.id, lead.name))},
         rich_text(pieces),
     ]
     if sticky:
-        blocks.append(context("You were assigned because this customer already knows you."))
+        blocks.append(context(_("You were assigned because this customer already knows you.")))
     if lead.outcome:
-        blocks.append(section(f"*Outcome:* {OUTCOME_LABELS[lead.outcome]}"))
+        blocks.append(section(_("*Outcome:*") + f" {outcome_label(lead.outcome)}"))
     blocks.append(outcome_actions(lead.id))
     blocks.append(lead_record_actions(lead.id))
     blocks.append(mark_line(lead) if lead.marked else mark_actions(lead.id))
-    blocks.append(context("Reply in this thread with notes or files to keep them on this lead."))
+    blocks.append(context(_("Reply in this thread with notes or files to keep them on this lead.")))
     return blocks
 
 
-MARK_LABELS = {"spam": "spam", "duplicate": "a duplicate", "rejected": "rejected in review"}
+MARK_LABELS = {
+    "spam": N_("spam"),
+    "duplicate": N_("a duplicate"),
+    "rejected": N_("rejected in review"),
+}
+
+
+def mark_label(mark: str | None) -> str:
+    label = MARK_LABELS.get(mark or "")
+    return _(label) if label else escape(mark or "")
 
 
 def mark_actions(lead_id: int) -> Block:
@@ -548,29 +637,33 @@ def mark_actions(lead_id: int) -> Block:
     value = str(lead_id)
     elements = []
     for label, action_id, mark in (
-        ("🚫 Spam", ids.LEAD_MARK_SPAM, "spam"),
-        ("♊ Duplicate", ids.LEAD_MARK_DUPLICATE, "duplicate"),
+        (_("🚫 Spam"), ids.LEAD_MARK_SPAM, "spam"),
+        (_("♊ Duplicate"), ids.LEAD_MARK_DUPLICATE, "duplicate"),
     ):
         element = button(label, action_id, value)
         element["confirm"] = {
-            "title": plain("Mark this lead?"),
+            "title": plain(_("Mark this lead?")),
             "text": plain(
-                f"Mark lead #{lead_id} as {MARK_LABELS[mark]}? The points it earned are "
-                "taken back and it earns none from now on."
+                _(
+                    "Mark lead #{id} as {mark}? The points it earned are taken back and it "
+                    "earns none from now on."
+                ).format(id=lead_id, mark=mark_label(mark))
             ),
-            "confirm": plain("Mark it"),
-            "deny": plain("Cancel"),
+            "confirm": plain(_("Mark it")),
+            "deny": plain(_("Cancel")),
         }
         elements.append(element)
     return {"type": "actions", "block_id": f"lead_marks_{lead_id}", "elements": elements}
 
 
 def mark_line(lead: Lead) -> Block:
-    by = f" by <@{lead.marked_by}>" if lead.marked_by else ""
-    return context(
-        f"Marked {MARK_LABELS.get(lead.marked or '', escape(lead.marked or ''))}{by}; "
-        "its points were taken back."
-    )
+    if lead.marked_by:
+        line = _("Marked {mark} by {who}; its points were taken back.").format(
+            mark=mark_label(lead.marked), who=f"<@{lead.marked_by}>"
+        )
+    else:
+        line = _("Marked {mark}; its points were taken back.").format(mark=mark_label(lead.marked))
+    return context(line)
 
 
 def outcome_actions(lead_id: int) -> Block:
@@ -580,9 +673,9 @@ def outcome_actions(lead_id: int) -> Block:
         "type": "actions",
         "block_id": f"lead_{lead_id}",
         "elements": [
-            button("Attended", ids.LEAD_OUTCOME_ATTENDED, value, "primary"),
-            button("No-show", ids.LEAD_OUTCOME_NO_SHOW, value),
-            button("Converted", ids.LEAD_OUTCOME_CONVERTED, value, "primary"),
+            button(_("Attended"), ids.LEAD_OUTCOME_ATTENDED, value, "primary"),
+            button(_("No-show"), ids.LEAD_OUTCOME_NO_SHOW, value),
+            button(_("Converted"), ids.LEAD_OUTCOME_CONVERTED, value, "primary"),
         ],
     }
 
@@ -590,9 +683,14 @@ def outcome_actions(lead_id: int) -> Block:
 def share_reminder_pieces(event: ShareReminder) -> list[Piece]:
     return [
         "⏰ ",
-        Said(event.activity_name, strong=True),
-        f" starts within a day ({event.when}) and you have not shared it yet. "
-        "Get your card and send it to a few customers.",
+        *fill(
+            _(
+                "{name} starts within a day ({when}) and you have not shared it yet. "
+                "Get your card and send it to a few customers."
+            ),
+            name=Said(event.activity_name, strong=True),
+            when=event.when,
+        ),
     ]
 
 
@@ -606,15 +704,23 @@ def share_reminder(event: ShareReminder) -> list[Block]:
 
 
 def outcome_reminder_pieces(event: OutcomeReminder) -> list[Piece]:
-    company: list[Piece] = [" (", Said(event.company), ")"] if event.company else []
-    return [
-        "⏰ How did it go with ",
-        Said(event.customer_name, strong=True),
-        *company,
-        " from ",
-        Said(event.activity_name, strong=True),
-        f"? Lead #{event.lead_id} has no outcome yet — tap one below.",
-    ]
+    slots: dict[str, Piece] = {
+        "customer": Said(event.customer_name, strong=True),
+        "activity": Said(event.activity_name, strong=True),
+        "id": str(event.lead_id),
+    }
+    if event.company:
+        template = _(
+            "How did it go with {customer} ({company}) from {activity}? "
+            "Lead #{id} has no outcome yet — tap one below."
+        )
+        slots["company"] = Said(event.company)
+    else:
+        template = _(
+            "How did it go with {customer} from {activity}? "
+            "Lead #{id} has no outcome yet — tap one below."
+        )
+    return ["⏰ ", *fill(template, **slots)]
 
 
 def outcome_reminder_text(event: OutcomeReminder) -> str:
@@ -629,10 +735,11 @@ def outcome_reminder(event: OutcomeReminder) -> list[Block]:
         {
             "type": "context",
             "elements": [
-                plain_text(f"Phone {event.customer_phone}"),
+                plain_text(_("Phone {phone}").format(phone=event.customer_phone)),
                 text(
-                    f"· shared by <@{event.employee_user_id}> · "
-                    f"reminder {event.number} of {event.of}"
+                    _("· shared by {who} · reminder {number} of {of}").format(
+                        who=f"<@{event.employee_user_id}>", number=event.number, of=event.of
+                    )
                 ),
             ],
         },
@@ -640,10 +747,14 @@ def outcome_reminder(event: OutcomeReminder) -> list[Block]:
 
 
 def review_waiting_text(event: ReviewWaiting) -> str:
-    return (
-        f"🔎 {plural(event.flags, 'flagged item')} ({plural(event.points, 'point')}) "
-        "wait for your review: open *Review* in the ShareTrail web console (/console/review)."
+    items = ngettext("{num} flagged item", "{num} flagged items", event.flags).format(
+        num=event.flags
     )
+    points = ngettext("{num} point", "{num} points", event.points).format(num=event.points)
+    return "🔎 " + _(
+        "{items} ({points}) wait for your review: open *Review* in the ShareTrail web "
+        "console (/console/review)."
+    ).format(items=items, points=points)
 
 
 def review_waiting(event: ReviewWaiting) -> list[Block]:
@@ -652,9 +763,14 @@ def review_waiting(event: ReviewWaiting) -> list[Block]:
 
 
 def weekly_report_text(event: WeeklyReport) -> str:
-    days = f"{event.since:%-d %b}–{event.until:%-d %b %Y}"
-    count = plural(len(event.activities), "activity", "activities")
-    return f"📊 ShareTrail weekly report, {days}: {count}"
+    days = "{since}–{until}".format(
+        since=format_skeleton("MMMd", event.since, "UTC"),
+        until=format_skeleton("yMMMd", event.until, "UTC"),
+    )
+    count = ngettext("{num} activity", "{num} activities", len(event.activities)).format(
+        num=len(event.activities)
+    )
+    return "📊 " + _("ShareTrail weekly report, {days}: {count}").format(days=days, count=count)
 
 
 def _percent(value: int, target: int) -> str:
@@ -665,38 +781,53 @@ def weekly_activity_line(line: ActivityWeek) -> list[Piece]:
     """One activity of the weekly report; its name verbatim."""
     top: list[Piece] = []
     for user, points in line.top:
-        top += [", " if top else "\nTop: ", Mention(user), f" {plural(points, 'pt')}"]
+        top += [", " if top else "\n" + _("Top:") + " ", Mention(user), f" {points_count(points)}"]
+    sharers = ngettext("{num} sharer", "{num} sharers", line.sharers).format(num=line.sharers)
+    numbers = _(
+        "Views {views}, +{week_views} this week · Sign-ups {signups}, +{week_signups} this "
+        "week · Attended {attended} · Converted {converted} · {sharers}"
+    ).format(
+        views=f"{line.views}{_percent(line.views, line.kpi_views)}",
+        week_views=line.week_views,
+        signups=f"{line.signups}{_percent(line.signups, line.kpi_signups)}",
+        week_signups=line.week_signups,
+        attended=f"{line.attended}{_percent(line.attended, line.kpi_attendance)}",
+        converted=line.converted,
+        sharers=sharers,
+    )
     return [
         Said(line.name),
-        f" (#{line.activity_id}, {line.status}) — {line.when}\n"
-        f"Views {line.views}{_percent(line.views, line.kpi_views)}, +{line.week_views} this week · "
-        f"Sign-ups {line.signups}{_percent(line.signups, line.kpi_signups)}, "
-        f"+{line.week_signups} this week · "
-        f"Attended {line.attended}{_percent(line.attended, line.kpi_attendance)} · "
-        f"Converted {line.converted} · {plural(line.sharers, 'sharer')}",
+        f" (#{line.activity_id}, {status_label(line.status)}) — {line.when}\n{numbers}",
         *top,
     ]
 
 
 def weekly_report(event: WeeklyReport) -> list[Block]:
+    span = "{since} – {until} UTC".format(
+        since=format_skeleton("MMMEd", event.since, "UTC")
+        + " "
+        + format_skeleton("Hm", event.since, "UTC"),
+        until=format_skeleton("yMMMEd", event.until, "UTC")
+        + " "
+        + format_skeleton("Hm", event.until, "UTC"),
+    )
     blocks: list[Block] = [
-        {"type": "header", "text": plain("📊 ShareTrail weekly report")},
-        context(f"{event.since:%a %-d %b %H:%M} – {event.until:%a %-d %b %Y %H:%M} UTC"),
+        {"type": "header", "text": plain("📊 " + _("ShareTrail weekly report"))},
+        context(span),
     ]
     blocks.extend(rich_text(weekly_activity_line(line)) for line in event.activities[:WEEKLY_LINES])
     hidden = event.more + max(len(event.activities) - WEEKLY_LINES, 0)
     if hidden:
-        blocks.append(more_line(hidden, "`/sharetrail list` names them all."))
-    blocks.append(context("Details: `/sharetrail stats ID`, `/sharetrail leaderboard ID`."))
+        blocks.append(more_line(hidden, _("`/sharetrail list` names them all.")))
+    blocks.append(context(_("Details: `/sharetrail stats ID`, `/sharetrail leaderboard ID`.")))
     return blocks
 
 
 def daily_digest_text(event: DailyDigest) -> str:
     views = sum(line.views for line in event.lines)
     signups = sum(line.signups for line in event.lines)
-    return (
-        f"☀️ Your ShareTrail day, {event.day}: {plural(views, 'view')}, "
-        f"{plural(signups, 'sign-up')}."
+    return "☀️ " + _("Your ShareTrail day, {day}: {views}, {signups}.").format(
+        day=event.day, views=views_count(views), signups=signups_count(signups)
     )
 
 
@@ -706,16 +837,22 @@ def daily_digest(event: DailyDigest) -> list[Block]:
         rich_text(
             [
                 Said(line.activity_name),
-                f": {plural(line.views, 'view')} "
-                f"({plural(line.visitors, 'visitor')}), {plural(line.signups, 'sign-up')}",
+                ": "
+                + _("{views} ({visitors}), {signups}").format(
+                    views=views_count(line.views),
+                    visitors=ngettext("{num} visitor", "{num} visitors", line.visitors).format(
+                        num=line.visitors
+                    ),
+                    signups=signups_count(line.signups),
+                ),
             ]
         )
         for line in event.lines[:DIGEST_LINES]
     )
     if len(event.lines) > DIGEST_LINES:
         hidden = len(event.lines) - DIGEST_LINES
-        blocks.append(more_line(hidden, "`/sharetrail me` has every activity's numbers."))
-    blocks.append(context("Stop these with `/sharetrail me notify digest off`."))
+        blocks.append(more_line(hidden, _("`/sharetrail me` has every activity's numbers.")))
+    blocks.append(context(_("Stop these with `/sharetrail me notify digest off`.")))
     return blocks
 
 
@@ -726,23 +863,26 @@ def lead_record_actions(lead_id: int) -> Block:
         "type": "actions",
         "block_id": f"lead_records_{lead_id}",
         "elements": [
-            button("📝 Log contact", ids.LOG_CONTACT, value),
-            button("📍 Check in", ids.CHECK_IN, value),
-            button("🕒 Timeline", ids.LEAD_TIMELINE, value),
+            button(_("📝 Log contact"), ids.LOG_CONTACT, value),
+            button(_("📍 Check in"), ids.CHECK_IN, value),
+            button(_("🕒 Timeline"), ids.LEAD_TIMELINE, value),
         ],
     }
 
 
 def outcome_line(outcome: str, previous: str | None, by_user_id: str) -> str:
     if previous and previous != outcome:
-        return (
-            f"Outcome changed from {OUTCOME_LABELS[previous]} to {OUTCOME_LABELS[outcome]} "
-            f"by <@{by_user_id}>."
+        return _("Outcome changed from {previous} to {outcome} by {who}.").format(
+            previous=outcome_label(previous),
+            outcome=outcome_label(outcome),
+            who=f"<@{by_user_id}>",
         )
-    return f"Outcome recorded: {OUTCOME_LABELS[outcome]} by <@{by_user_id}>."
+    return _("Outcome recorded: {outcome} by {who}.").format(
+        outcome=outcome_label(outcome), who=f"<@{by_user_id}>"
+    )
 
 
-EVERYONE_HELP = """*ShareTrail commands*
+EVERYONE_HELP = N_("""*ShareTrail commands*
 `/sharetrail list [page]` — all activities
 `/sharetrail stats [ID]` — an activity's numbers and targets
 `/sharetrail leaderboard [ID | month [YYYY-MM] | quarter [YYYY-Qn]]` — top sharers
@@ -751,31 +891,31 @@ EVERYONE_HELP = """*ShareTrail commands*
 `/sharetrail me notify digest on|off` — a morning summary of yesterday
 `/sharetrail lead ID` — a lead you shared or follow up: details and timeline
 `/sharetrail help` — this list
-Tap *Get my share card* under an activity (or on the ShareTrail Home tab) for your card."""
+Tap *Get my share card* under an activity (or on the ShareTrail Home tab) for your card.""")
 
-SALES_HELP = """*For salespeople*
+SALES_HELP = N_("""*For salespeople*
 `/sharetrail leads [page]` — your open leads: new, awaiting outcome, follow-up due
 On a lead's DM: *Attended*, *No-show* or *Converted* records the outcome; *Log contact*, \
 *Check in* (a link for the customer's visit) and *Timeline*; reply in its thread to add notes.
-The Home tab lists your leads with the same buttons."""
+The Home tab lists your leads with the same buttons.""")
 
-ADMIN_HELP = """*For admins*
+ADMIN_HELP = N_("""*For admins*
 `/sharetrail new` — create an activity
 `/sharetrail publish ID [#channel] [--dm-all]` — post it; `--dm-all` also DMs everyone
 `/sharetrail close ID` — close an activity
 `/sharetrail sales add|remove @user …` / `sales list` — the salespeople roster \
 (mention people: type `@` and pick them, so Slack sends the mention)
 `/sharetrail export ID` — CSV of every sharer's numbers
-`/sharetrail health` — is everything working, in words"""
+`/sharetrail health` — is everything working, in words""")
 
 HELP_TEXT = "\n\n".join((EVERYONE_HELP, SALES_HELP, ADMIN_HELP))
 
 
 def help_text(*, is_admin: bool, is_salesperson: bool) -> str:
     """The commands for this person's roles (everyone's, then salespeople's, then admins')."""
-    parts = [EVERYONE_HELP]
+    parts = [_(EVERYONE_HELP)]
     if is_salesperson or is_admin:
-        parts.append(SALES_HELP)
+        parts.append(_(SALES_HELP))
     if is_admin:
-        parts.append(ADMIN_HELP)
+        parts.append(_(ADMIN_HELP))
     return "\n\n".join(parts)

@@ -15,6 +15,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.broadcasts import BroadcastStatus
+from bot.i18n import _, format_number, ngettext
 from bot.service import ShareTrail
 from handlers.slack.errors import slack_error
 from handlers.slack.markup import escape
@@ -59,9 +60,25 @@ async def workspace_languages(client: AsyncWebClient) -> dict[str, str]:
 def progress_text(status: BroadcastStatus) -> str:
     name = escape(status.activity_name)
     if status.done:
-        unreachable = f" ({status.failed:,} could not be reached)" if status.failed else ""
-        return f"✅ Announced *{name}* by DM to {status.sent:,} people{unreachable}."
-    return f"📣 Announcing *{name}* by DM: sent {status.sent:,} / {status.queued:,}"
+        if status.failed:
+            done = ngettext(
+                "Announced *{name}* by DM to {num} person ({failed} could not be reached).",
+                "Announced *{name}* by DM to {num} people ({failed} could not be reached).",
+                status.sent,
+            )
+        else:
+            done = ngettext(
+                "Announced *{name}* by DM to {num} person.",
+                "Announced *{name}* by DM to {num} people.",
+                status.sent,
+            )
+        done = done.format(
+            name=name, num=format_number(status.sent), failed=format_number(status.failed)
+        )
+        return "✅ " + done
+    return "📣 " + _("Announcing *{name}* by DM: sent {sent} / {queued}").format(
+        name=name, sent=format_number(status.sent), queued=format_number(status.queued)
+    )
 
 
 async def announce_to_everyone(

@@ -15,6 +15,7 @@ from bot import health as health_mod
 from bot.digests import DIGEST_HOUR
 from bot.errors import InvalidInput
 from bot.home import open_leads
+from bot.i18n import N_, _, format_number, ngettext
 from bot.roles import on_a_roster
 from bot.service import ShareTrail
 from handlers.slack import (
@@ -28,7 +29,7 @@ from handlers.slack import (
     rewards_blocks,
 )
 from handlers.slack.errors import reporting_errors
-from handlers.slack.markup import ChannelRef, Mention, Piece, Said, compose, escape
+from handlers.slack.markup import ChannelRef, Mention, Piece, Said, compose, escape, fill
 from handlers.slack.parsing import parse_channel, parse_id, parse_users
 
 
@@ -70,7 +71,7 @@ async def cmd_leads(inv: Invocation) -> None:
     """The salesperson's open leads (as on their Home tab), LEADS_PAGE a page."""
     page = parse_id(inv.args[0], "page") if inv.args else 1
     leads = await open_leads(inv.services, inv.user_id)
-    await inv.reply("Your leads", blocks=home_blocks.leads_page(leads, page))
+    await inv.reply(_("Your leads"), blocks=home_blocks.leads_page(leads, page))
 
 
 async def cmd_new(inv: Invocation) -> None:
@@ -83,7 +84,7 @@ async def cmd_new(inv: Invocation) -> None:
 async def cmd_list(inv: Invocation) -> None:
     page = parse_id(inv.args[0], "page") if inv.args else 1
     activities = await inv.services.activities()
-    await inv.reply("Activities", blocks=blocks.activity_list_blocks(activities, page))
+    await inv.reply(_("Activities"), blocks=blocks.activity_list_blocks(activities, page))
 
 
 async def cmd_publish(inv: Invocation) -> None:
@@ -92,22 +93,24 @@ async def cmd_publish(inv: Invocation) -> None:
     args = [a for a in inv.args if a != "--dm-all"]
     activity = await inv.services.activity(parse_id(args[0] if args else None))
     if activity.status == "closed":
-        raise InvalidInput(f"Activity {activity.id} is closed; it cannot be published.")
+        raise InvalidInput(
+            _("Activity {id} is closed; it cannot be published.").format(id=activity.id)
+        )
     channel = None
     if len(args) > 1:
         channel = parse_channel(args[1])
         if channel is None:
-            raise InvalidInput(f"`{args[1]}` is not a channel. Use `#channel`.")
+            raise InvalidInput(_("`{text}` is not a channel. Use `#channel`.").format(text=args[1]))
     channel = channel or activity.channel_id or inv.channel_id
     activity = await publishing.publish(
         inv.services, inv.client, activity, channel, by_user_id=inv.user_id
     )
     text, words = compose(
-        "Published ",
-        Said(activity.name, strong=True),
-        " in ",
-        ChannelRef(str(activity.channel_id)),
-        ".",
+        *fill(
+            _("Published {name} in {channel}."),
+            name=Said(activity.name, strong=True),
+            channel=ChannelRef(str(activity.channel_id)),
+        )
     )
     await inv.reply(text, blocks=words)
     if dm_all:
@@ -116,7 +119,11 @@ async def cmd_publish(inv: Invocation) -> None:
             inv.services, inv.client, activity.id, admin_user_id=inv.user_id
         )
         await inv.reply(
-            f"Announcing it by DM to {status.queued:,} people; I will keep you posted in our DM."
+            ngettext(
+                "Announcing it by DM to {num} person; I will keep you posted in our DM.",
+                "Announcing it by DM to {num} people; I will keep you posted in our DM.",
+                status.queued,
+            ).format(num=format_number(status.queued))
         )
 
 
@@ -125,7 +132,10 @@ async def cmd_close(inv: Invocation) -> None:
     activity = await inv.services.close_activity(activity_id, by_user_id=inv.user_id)
     await publishing.refresh(inv.client, activity)
     text, words = compose(
-        "Closed ", Said(activity.name, strong=True), ". Its links keep working; no new cards."
+        *fill(
+            _("Closed {name}. Its links keep working; no new cards."),
+            name=Said(activity.name, strong=True),
+        )
     )
     await inv.reply(text, blocks=words)
 
@@ -134,36 +144,37 @@ async def cmd_sales(inv: Invocation) -> None:
     action = inv.args[0].lower() if inv.args else "list"
     if action == "list":
         roster = await inv.services.salespeople()
-        listing = ", ".join(f"<@{user}>" for user in roster) or "nobody yet"
-        await inv.reply(f"*Salespeople (global roster):* {listing}")
+        listing = ", ".join(f"<@{user}>" for user in roster) or _("nobody yet")
+        await inv.reply(_("*Salespeople (global roster):* {listing}").format(listing=listing))
         return
     if action not in ("add", "remove"):
-        raise InvalidInput("Use `sales add @user …`, `sales remove @user …` or `sales list`.")
+        raise InvalidInput(_("Use `sales add @user …`, `sales remove @user …` or `sales list`."))
     users = parse_users(inv.args[1:])
     if action == "add":
         added = await inv.services.add_salespeople(users, by_user_id=inv.user_id)
-        names = ", ".join(f"<@{u}>" for u in added) or "nobody new (already on the roster)"
-        await inv.reply(f"Added to the roster: {names}.")
+        names = ", ".join(f"<@{u}>" for u in added) or _("nobody new (already on the roster)")
+        await inv.reply(_("Added to the roster: {names}.").format(names=names))
     else:
         removed = await inv.services.remove_salespeople(users, by_user_id=inv.user_id)
-        await inv.reply(f"Removed from the roster: {', '.join(f'<@{u}>' for u in removed)}.")
+        names = ", ".join(f"<@{u}>" for u in removed)
+        await inv.reply(_("Removed from the roster: {names}.").format(names=names))
 
 
 async def cmd_stats(inv: Invocation) -> None:
     if not inv.args:
         activities = await inv.services.activities()
         if not activities:
-            await inv.reply("No activities yet.")
+            await inv.reply(_("No activities yet."))
             return
         report_blocks: list[dict[str, Any]] = []
         for activity in activities[:5]:
             assert activity.id is not None
             report_blocks += blocks.report_blocks(await inv.services.report(activity.id))
             report_blocks.append({"type": "divider"})
-        await inv.reply("Activity stats", blocks=report_blocks[:50])
+        await inv.reply(_("Activity stats"), blocks=report_blocks[:50])
         return
     report = await inv.services.report(parse_id(inv.args[0]))
-    title = f"Stats for {escape(report.activity.name)}"
+    title = _("Stats for {name}").format(name=escape(report.activity.name))
     await inv.reply(title, blocks=blocks.report_blocks(report))
     assert report.activity.id is not None
     await reports.send_stats_charts(inv.services, inv.client, inv.user_id, report.activity.id)
@@ -177,13 +188,14 @@ async def cmd_leaderboard(inv: Invocation) -> None:
     if kind in ("month", "quarter"):
         season = spending.season(kind, inv.args[1] if len(inv.args) > 1 else None)
         rows = await spending.board(season=season)
-        title = f"Leaderboard — {season.label} (UTC)"
+        title = _("Leaderboard — {season} (UTC)").format(season=season.label)
     else:
         activity_id = parse_id(inv.args[0]) if inv.args else None
         rows = await spending.board(activity_id=activity_id)
-        title = "Leaderboard — all activities"
+        title = _("Leaderboard — all activities")
         if activity_id is not None:
-            title = f"Leaderboard — {(await inv.services.activity(activity_id)).name}"
+            name = (await inv.services.activity(activity_id)).name
+            title = _("Leaderboard — {name}").format(name=name)
         by_source = await inv.services.records.source_breakdown(activity_id)
     hidden = not await spending.on_board(inv.user_id)
     await inv.reply(
@@ -195,12 +207,16 @@ async def cmd_leaderboard(inv: Invocation) -> None:
 async def cmd_export(inv: Invocation) -> None:
     activity_id = parse_id(inv.args[0] if inv.args else None)
     channel, name = await exports.send_export(inv.services, inv.client, inv.user_id, activity_id)
-    where = "above" if channel == inv.channel_id else "in our direct message"
-    text, words = compose("The CSV of ", Said(name, strong=True), f" is {where}.")
+    template = (
+        _("The CSV of {name} is above.")
+        if channel == inv.channel_id
+        else _("The CSV of {name} is in our direct message.")
+    )
+    text, words = compose(*fill(template, name=Said(name, strong=True)))
     await inv.reply(text, blocks=words)
 
 
-NOTIFY_USAGE = (
+NOTIFY_USAGE = N_(
     "Use `me notify on|off` (live alerts) or `me notify digest on|off` (a daily summary)."
 )
 
@@ -214,27 +230,34 @@ async def cmd_me(inv: Invocation) -> None:
         return
     page = parse_id(inv.args[0], "page") if inv.args else 1
     overview, settings = await inv.services.overview(inv.user_id)
-    await inv.reply("Your ShareTrail numbers", blocks=blocks.me_blocks(overview, settings, page))
+    await inv.reply(_("Your ShareTrail numbers"), blocks=blocks.me_blocks(overview, settings, page))
 
 
 async def _set_notify(inv: Invocation, args: list[str]) -> None:
     """`me notify on|off` or `me notify digest on|off`."""
     if len(args) == 1 and args[0] in ("on", "off"):
         await inv.services.set_notify(inv.user_id, live=args[0] == "on")
-        await inv.reply(f"Live view notifications are now {args[0]}.")
+        await inv.reply(
+            _("Live view notifications are now on.")
+            if args[0] == "on"
+            else _("Live view notifications are now off.")
+        )
     elif len(args) == 2 and args[0] == "digest" and args[1] in ("on", "off"):
         await inv.services.set_notify(inv.user_id, digest=args[1] == "on")
-        when = (
-            f"every morning at {DIGEST_HOUR:02d}:00 your time, on days with something to tell"
-            if args[1] == "on"
-            else "no more"
-        )
-        await inv.reply(f"Daily digest {args[1]}: {when}.")
+        if args[1] == "on":
+            await inv.reply(
+                _(
+                    "Daily digest on: every morning at {hour}:00 your time, on days with "
+                    "something to tell."
+                ).format(hour=f"{DIGEST_HOUR:02d}")
+            )
+        else:
+            await inv.reply(_("Daily digest off: no more."))
     else:
-        raise InvalidInput(NOTIFY_USAGE)
+        raise InvalidInput(_(NOTIFY_USAGE))
 
 
-LEADERBOARD_USAGE = (
+LEADERBOARD_USAGE = N_(
     "Use `me leaderboard off` (leave the public leaderboards) or `me leaderboard on`."
 )
 
@@ -242,14 +265,16 @@ LEADERBOARD_USAGE = (
 async def _set_leaderboard(inv: Invocation, args: list[str]) -> None:
     """`me leaderboard on|off`, parsed like `me notify on|off`."""
     if len(args) != 1 or args[0] not in ("on", "off"):
-        raise InvalidInput(LEADERBOARD_USAGE)
+        raise InvalidInput(_(LEADERBOARD_USAGE))
     await inv.services.spending.set_on_board(inv.user_id, args[0] == "on")
     if args[0] == "on":
-        await inv.reply("You are on the leaderboards again.")
+        await inv.reply(_("You are on the leaderboards again."))
     else:
         await inv.reply(
-            "You are off the public leaderboards; your points and rewards are unchanged. "
-            "`/sharetrail me leaderboard on` puts you back."
+            _(
+                "You are off the public leaderboards; your points and rewards are unchanged. "
+                "`/sharetrail me leaderboard on` puts you back."
+            )
         )
 
 
@@ -259,22 +284,22 @@ async def cmd_lead(inv: Invocation) -> None:
     phone = lead.phone if lead.salesperson_id == inv.user_id else mask_phone(lead.phone)
     if await inv.services.is_admin(inv.user_id):
         phone = lead.phone
-    outcome = blocks.OUTCOME_LABELS.get(lead.outcome or "", "no outcome yet")
-    sales: Piece = Mention(lead.salesperson_id) if lead.salesperson_id else "unassigned"
+    sales: Piece = Mention(lead.salesperson_id) if lead.salesperson_id else _("unassigned")
     text, words = compose(
-        f"Lead #{lead.id}: ",
-        Said(lead.name),
-        " (",
-        Said(phone),
-        ") for ",
-        Said(activity.name),
-        "\nShared by ",
-        Mention(employee.user_id),
-        " via ",
-        blocks.source_label(lead.source),
-        " · salesperson ",
-        sales,
-        f" · {outcome}",
+        *fill(
+            _(
+                "Lead #{id}: {name} ({phone}) for {activity}\nShared by {employee} via "
+                "{source} · salesperson {salesperson} · {outcome}"
+            ),
+            id=str(lead.id),
+            name=Said(lead.name),
+            phone=Said(phone),
+            activity=Said(activity.name),
+            employee=Mention(employee.user_id),
+            source=blocks.source_label(lead.source),
+            salesperson=sales,
+            outcome=blocks.outcome_label(lead.outcome),
+        )
     )
     assert lead.id is not None
     await inv.reply(text, blocks=[*words, records_blocks.timeline_button(lead.id)])
@@ -295,15 +320,15 @@ async def cmd_health(inv: Invocation) -> None:
         for line in health_mod.explain(outbox, views_queued=services.recorder.pending)
     ]
     if await services.database_answers():
-        lines.insert(0, "✅ The database answers.")
+        lines.insert(0, "✅ " + _("The database answers."))
     else:
-        lines.insert(0, "❌ The database does not answer: nothing can be saved.")
+        lines.insert(0, "❌ " + _("The database does not answer: nothing can be saved."))
     lines += [f"❌ {escape(text)}" for text in health_mod.failures(outbox)]
-    thresholds = (
-        f"⚠️ when more than {health_mod.BACKLOG_WARN} messages wait; "
-        "❌ when a message could not be delivered."
-    )
-    await inv.reply("*ShareTrail health*\n" + "\n".join(lines) + f"\n_{thresholds}_")
+    thresholds = _(
+        "⚠️ when more than {num} messages wait; ❌ when a message could not be delivered."
+    ).format(num=health_mod.BACKLOG_WARN)
+    title = "*" + _("ShareTrail health") + "*"
+    await inv.reply(title + "\n" + "\n".join(lines) + f"\n_{thresholds}_")
 
 
 SUBCOMMANDS: dict[str, Subcommand] = {
@@ -345,7 +370,8 @@ async def handle_sharetrail(
     )
     if subcommand is None:
         help_text = await help_for(invocation)
-        await invocation.reply(f"I don't know `{escape(name)}`.\n\n{help_text}")
+        unknown = _("I don't know `{name}`.").format(name=escape(name))
+        await invocation.reply(f"{unknown}\n\n{help_text}")
         return
     await subcommand(invocation)
 

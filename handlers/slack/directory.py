@@ -55,3 +55,7 @@ class SlackDirectory:
         result = profile_from_user(user)
         self._cache[user_id] = (time.monotonic(), result)
         return result
+
+    async def locale(self, user_id: str) -> str:
+        """The person's Slack language tag (e.g. `zh-CN`), "" when Slack has none."""
+        return (await self.profile(user_id)).locale

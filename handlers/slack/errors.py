@@ -19,6 +19,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import DomainError
+from bot.i18n import N_, _
 
 log = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ def slack_error(exc: SlackApiError) -> str:
     return str(code or f"http_{exc.response.status_code}")
 
 
-SOMETHING_WRONG = "😵 Something went wrong on our side. Try again?"
+SOMETHING_WRONG = N_("😵 Something went wrong on our side. Try again?")
 
 
 def user_to_tell(body: dict[str, Any]) -> str | None:
@@ -73,7 +74,7 @@ async def report(
         log.warning("Slack API error: %s", slack_error(error))
     else:
         log.exception("listener failed", exc_info=error)
-    await tell_user(body, client, respond, SOMETHING_WRONG)
+    await tell_user(body, client, respond, _(SOMETHING_WRONG))
 
 
 def reporting_errors(listener: Listener) -> Listener:

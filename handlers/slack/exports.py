@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.i18n import _, ngettext
 from bot.service import ShareTrail
-from handlers.slack.blocks import plural
 from handlers.slack.markup import escape
 from handlers.slack.uploads import dm_file
 
@@ -23,11 +23,12 @@ async def send_export(
         user_id,
         content=csv_text.encode("utf-8"),
         filename=f"sharetrail-activity-{activity_id}.csv",
-        title=f"ShareTrail export — {activity.name}",
+        title=_("ShareTrail export — {name}").format(name=activity.name),
         # A file comment cannot carry blocks: the activity name is escaped, not bold.
-        comment=(
-            f"Export of {escape(activity.name)} (activity {activity_id}): "
-            f"{plural(employees, 'employee')}."
-        ),
+        comment=ngettext(
+            "Export of {name} (activity {id}): {num} employee.",
+            "Export of {name} (activity {id}): {num} employees.",
+            employees,
+        ).format(name=escape(activity.name), id=activity_id, num=employees),
     )
     return channel, activity.name

@@ -15,7 +15,7 @@ from typing import Any
 from bot import phones
 from bot.activities import format_when
 from bot.home import HomeData, OpenLead
-from bot.i18n import _
+from bot.i18n import N_, _
 from bot.reports.service import TITLES
 from bot.stats import ActivityReport, Progress
 from handlers.slack import ids
@@ -25,10 +25,15 @@ from handlers.slack.blocks import (
     button,
     context,
     more_line,
+    page_of,
     plain,
+    points_count,
     points_rule,
     section,
+    signups_count,
     stat_line,
+    status_label,
+    views_count,
 )
 from handlers.slack.markup import Bold, Date, Piece, Said, plain_text, rich_text
 
@@ -39,9 +44,9 @@ SHARES = 10  # 2 blocks each
 OPEN = 10
 BAR_WIDTH = 10
 STATE_LABELS = {
-    "new": "🆕 New",
-    "awaiting": "⏳ Awaiting outcome",
-    "follow_up": "📞 Follow-up due",
+    "new": N_("🆕 New"),
+    "awaiting": N_("⏳ Awaiting outcome"),
+    "follow_up": N_("📞 Follow-up due"),
 }
 LEVEL_MARKS = {"ok": "✅", "warn": "⚠️", "bad": "❌"}
 
@@ -60,19 +65,24 @@ def progress_bar(value: int, target: int, width: int = BAR_WIDTH) -> str:
 
 
 def kpi_line(item: Progress) -> str:
+    label = _(item.label)
     if item.target <= 0:
-        return f"{item.label}: {item.value} (no target)"
-    return (
-        f"`{progress_bar(item.value, item.target)}` {item.label}: "
-        f"{item.value} / {item.target} ({item.percent}%)"
-    )
+        return _("{label}: {value} (no target)").format(label=label, value=item.value)
+    return f"`{progress_bar(item.value, item.target)}` " + _(
+        "{label}: {value} / {target} ({percent}%)"
+    ).format(label=label, value=item.value, target=item.target, percent=item.percent)
 
 
 def funnel_line(report: ActivityReport) -> str:
     t = report.totals
-    return (
-        f"{t.views} views → {t.unique_visitors} visitors → {t.signups} sign-ups → "
-        f"{t.attended} attended → {t.converted} converted"
+    return _(
+        "{views} → {visitors} visitors → {signups} → {attended} attended → {converted} converted"
+    ).format(
+        views=views_count(t.views),
+        visitors=t.unique_visitors,
+        signups=signups_count(t.signups),
+        attended=t.attended,
+        converted=t.converted,
     )
 
 
@@ -84,20 +94,20 @@ def _activity_blocks(report: ActivityReport, chart_url: str | None) -> list[Bloc
         rich_text(
             [
                 Said(activity.name, strong=True),
-                f" (#{activity.id}, {activity.status}) — {format_when(activity)}",
+                f" (#{activity.id}, {status_label(activity.status)}) — {format_when(activity)}",
             ]
         ),
         {
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": f"{lines}\n*Funnel:* {funnel_line(report)}",
+                "text": f"{lines}\n*{_('Funnel')}:* {funnel_line(report)}",
             },
             "accessory": button(_("Export CSV"), ids.HOME_EXPORT, str(activity.id)),
         },
     ]
     if chart_url:
-        title = f"{TITLES['daily']} (14 days)"
+        title = _("{title} (14 days)").format(title=_(TITLES["daily"]))
         blocks.append(
             {
                 "type": "image",
@@ -134,7 +144,7 @@ def admin_section(data: HomeData, chart_url: ChartUrl, console_url: str) -> list
         blocks.extend(_activity_blocks(report, url))
     hidden = data.open_total - len(data.open_reports)
     if hidden > 0:
-        blocks.append(more_line(hidden, "`/sharetrail stats` and `/sharetrail list`."))
+        blocks.append(more_line(hidden, _("`/sharetrail stats` and `/sharetrail list`.")))
     health = "\n".join(f"{LEVEL_MARKS.get(line.level, '•')} {line.text}" for line in data.health)
     blocks.append(section(f"*{_('Health')}*\n{health}"))
     return blocks
@@ -181,7 +191,7 @@ def sales_section(data: HomeData) -> list[Block]:
         leads = data.leads_in(state)
         if not leads:
             continue
-        blocks.append(section(f"*{label}* ({len(leads)})"))
+        blocks.append(section(f"*{_(label)}* ({len(leads)})"))
         for item in leads[:LEADS_PER_STATE]:
             assert item.lead.id is not None
             blocks.append(rich_text(lead_pieces(item)))
@@ -197,15 +207,15 @@ LEADS_PAGE = 15  # 3 blocks each at most, within a message's 50
 def leads_page(leads: list[OpenLead], page: int = 1) -> list[Block]:
     """One page of `/sharetrail leads`: each lead with its state, outcome and timeline."""
     if not leads:
-        return [section("No open leads. New sign-ups assigned to you show here.")]
+        return [section(_("No open leads. New sign-ups assigned to you show here."))]
     pages = max(1, -(-len(leads) // LEADS_PAGE))
     page = min(max(page, 1), pages)
     shown = leads[(page - 1) * LEADS_PAGE : page * LEADS_PAGE]
-    title = f"*Your open leads* ({len(leads)})" + (f", page {page} of {pages}" if pages > 1 else "")
+    title = "*" + _("Your open leads") + f"* ({len(leads)})" + page_of(page, pages)
     blocks: list[Block] = [section(title)]
     for item in shown:
         assert item.lead.id is not None
-        blocks.append(rich_text([f"{STATE_LABELS[item.state]} · ", *lead_pieces(item)]))
+        blocks.append(rich_text([f"{_(STATE_LABELS[item.state])} · ", *lead_pieces(item)]))
         blocks.append(lead_actions(item.lead.id, f"leads_{item.lead.id}"))
     later = len(leads) - page * LEADS_PAGE
     if later > 0:
@@ -221,7 +231,7 @@ def employee_actions() -> list[dict[str, Any]]:
 def _top_lines(data: HomeData) -> str:
     medals = {1: "🥇", 2: "🥈", 3: "🥉"}
     return "\n".join(
-        f"{medals.get(rank, f'{rank}.')} <@{employee.user_id}> — {row.points} pts"
+        f"{medals.get(rank, f'{rank}.')} <@{employee.user_id}> — {points_count(row.points)}"
         for rank, (employee, row) in enumerate(data.top, start=1)
     )
 
@@ -229,9 +239,11 @@ def _top_lines(data: HomeData) -> str:
 def employee_section(data: HomeData) -> list[Block]:
     blocks: list[Block] = [{"type": "header", "text": plain(_("📣 My shares"))}]
     if data.rank is not None:
-        standing = f"You have *{data.my_points} pts*: rank #{data.rank} of {data.ranked}."
+        standing = _("You have *{points}*: rank #{rank} of {ranked}.").format(
+            points=points_count(data.my_points), rank=data.rank, ranked=data.ranked
+        )
     else:
-        standing = "No points yet: share an activity below to get on the board."
+        standing = _("No points yet: share an activity below to get on the board.")
     blocks.append(section(standing))
     if data.balance is not None:
         blocks.append(section(f"*{_('Your points')}:* {balance_line(data.balance)}"))
@@ -251,7 +263,7 @@ def employee_section(data: HomeData) -> list[Block]:
         )
         blocks.append(context(stat_line(row)))
     if len(data.overview) > SHARES:
-        blocks.append(more_line(len(data.overview) - SHARES, "`/sharetrail me` lists them all."))
+        blocks.append(more_line(len(data.overview) - SHARES, _("`/sharetrail me` lists them all.")))
     if data.top:
         blocks.append(section(f"*{_('Top 10')}*\n{_top_lines(data)}"))
     shared = {activity.id for activity, _row in data.overview}
@@ -271,8 +283,8 @@ def employee_section(data: HomeData) -> list[Block]:
                 }
             )
         if len(others) > OPEN:
-            blocks.append(more_line(len(others) - OPEN, "`/sharetrail list` shows them."))
-    blocks.append(context(points_rule() + " (Activities may set their own: see My stats.)"))
+            blocks.append(more_line(len(others) - OPEN, _("`/sharetrail list` shows them.")))
+    blocks.append(context(points_rule() + " " + _("(Activities may set their own: see My stats.)")))
     return blocks
 
 
@@ -281,7 +293,10 @@ def capped(blocks: list[Block], limit: int = VIEW_MAX) -> list[Block]:
     if len(blocks) <= limit:
         return blocks
     hidden = len(blocks) - (limit - 1)
-    return [*blocks[: limit - 1], more_line(hidden, "`/sharetrail me`, `/sharetrail leads`.")]
+    return [
+        *blocks[: limit - 1],
+        more_line(hidden, _("`/sharetrail me`, `/sharetrail leads`.")),
+    ]
 
 
 def home_view(

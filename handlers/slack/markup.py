@@ -12,6 +12,7 @@ words are unstyled text elements that Slack shows exactly as typed.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -103,6 +104,25 @@ class Quote:
 
 
 Piece = str | Said | Bold | Italic | Code | Mention | ChannelRef | Link | Date | Quote
+
+
+SLOT = re.compile(r"\{(\w+)\}")
+
+
+def fill(template: str, **slots: Piece) -> list[Piece]:
+    """A translated sentence with `{name}` slots as pieces: our words between the slots stay
+    `str`, each slot becomes its piece (typed words stay `Said`), wherever the language puts
+    it: `fill(_("{name} signed up"), name=Said(customer))`."""
+    pieces: list[Piece] = []
+    position = 0
+    for match in SLOT.finditer(template):
+        if match.start() > position:
+            pieces.append(template[position : match.start()])
+        pieces.append(slots[match.group(1)])
+        position = match.end()
+    if position < len(template):
+        pieces.append(template[position:])
+    return pieces
 
 
 def _with_date(piece: Date) -> bool:

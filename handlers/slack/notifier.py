@@ -13,9 +13,11 @@ DeliveryError carrying Retry-After, and the outbox reschedules it exactly; an HT
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
@@ -24,7 +26,8 @@ import aiohttp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from bot.i18n import current_locale, use_locale
+from bot.errors import DomainError
+from bot.i18n import DEFAULT_LOCALE, N_, _, current_locale, ngettext, supported, use_locale
 from bot.notifications import (
     ActivityAnnounced,
     AnnouncementClosed,
@@ -54,7 +57,7 @@ from bot.outbox import DeliveryError
 from bot.platforms import SLACK, platform_of
 from handlers.slack import blocks, erase, ids, records_blocks, report_images, rewards_blocks
 from handlers.slack.errors import slack_error
-from handlers.slack.markup import Block, Code, Mention, Piece, Said, compose, mrkdwn
+from handlers.slack.markup import Block, Code, Mention, Piece, Said, compose, fill, mrkdwn
 from handlers.slack.pacing import Paced, Pacer
 from handlers.slack.stamps import api_method, find_stamped, stamp
 from store.models import Lead
@@ -62,67 +65,80 @@ from store.models import Lead
 log = logging.getLogger(__name__)
 
 DEVICE_LABELS = {
-    "mobile": "a phone",
-    "tablet": "a tablet",
-    "desktop": "a computer",
-    "wechat": "WeChat",
+    "mobile": N_("a phone"),
+    "tablet": N_("a tablet"),
+    "desktop": N_("a computer"),
+    "wechat": N_("WeChat"),
 }
 SOURCE_LABELS = {
-    "card_qr": "your card's QR code",
-    "dm": "a direct message",
-    "channel": "a channel post",
-    "email": "email",
-    "wechat": "WeChat",
+    "card_qr": N_("your card's QR code"),
+    "dm": N_("a direct message"),
+    "channel": N_("a channel post"),
+    "email": N_("email"),
+    "wechat": N_("WeChat"),
     "linkedin": "LinkedIn",
-    "other": "your link",
+    "other": N_("your link"),
 }
-OUTCOME_WORDS = {
-    "attended": "attended",
-    "no_show": "did not show up for",
-    "converted": "converted at",
+OUTCOME_SENTENCES = {
+    "attended": N_("{customer} attended {activity}"),
+    "no_show": N_("{customer} did not show up for {activity}"),
+    "converted": N_("{customer} converted at {activity}"),
 }
-
-
-def ordinal(n: int) -> str:
-    suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
-    return f"{n}{suffix}"
 
 
 def seen_where(device: str, source: str) -> str:
     """E.g. 'on a phone, via your card's QR code'."""
-    return f"on {DEVICE_LABELS.get(device, 'a device')}, via {SOURCE_LABELS[source]}"
+    return _("on {device}, via {source}").format(
+        device=_(DEVICE_LABELS.get(device, N_("a device"))), source=_(SOURCE_LABELS[source])
+    )
 
 
 def viewed_message(event: CardViewed) -> tuple[str, list[Block]]:
     where = seen_where(event.device, event.source)
-    who: Piece = Said(event.lead_name) if event.lead_name else "Someone"
+    who: Piece = Said(event.lead_name) if event.lead_name else _("Someone")
     if event.visits > 1:
-        return compose(
-            "👀 ",
-            who,
-            " is viewing your card for ",
-            Said(event.activity_name, strong=True),
-            f" again — {ordinal(event.visits)} visit ({where}).",
-        )
+        template = _("{who} is viewing your card for {activity} again — {ordinal} visit ({where}).")
+    else:
+        template = _("{who} is viewing your card for {activity} ({where}).")
     return compose(
         "👀 ",
-        who,
-        " is viewing your card for ",
-        Said(event.activity_name, strong=True),
-        f" ({where}).",
+        *fill(
+            template,
+            who=who,
+            activity=Said(event.activity_name, strong=True),
+            ordinal=records_blocks.ordinal(event.visits),
+            where=where,
+        ),
     )
 
 
 def tally_message(event: ViewsTallied) -> tuple[str, list[Block]]:
     """E.g. '👀 12 people viewed your card for Launch in the last 10 minutes (…).'"""
     minutes = max(1, math.ceil((event.latest_at - event.since).total_seconds() / 60))
-    span = "minute" if minutes == 1 else f"{minutes} minutes"
+    span = ngettext("minute", "{num} minutes", minutes).format(num=minutes)
     latest = seen_where(event.device, event.source)
-    return compose(
-        f"👀 {event.count} people viewed your card for ",
-        Said(event.activity_name, strong=True),
-        f" in the last {span} (latest {latest}).",
+    viewed = ngettext(
+        "{num} person viewed your card for {activity} in the last {span} (latest {latest}).",
+        "{num} people viewed your card for {activity} in the last {span} (latest {latest}).",
+        event.count,
     )
+    return compose(
+        "👀 ",
+        *fill(
+            viewed,
+            num=str(event.count),
+            activity=Said(event.activity_name, strong=True),
+            span=span,
+            latest=latest,
+        ),
+    )
+
+
+LocaleOf = Callable[[str], Awaitable[str]]
+
+# How long a message waits for its reader's Slack locale (users.info, cached by the
+# directory) before it goes out in LANGUAGE.
+LOCALE_WAIT_S = 2.0
 
 
 class SlackNotifier:
@@ -132,6 +148,8 @@ class SlackNotifier:
         pacer: Pacer | None = None,
         *,
         admin_client: AsyncWebClient | None = None,
+        locale_of: LocaleOf | None = None,
+        language: str = DEFAULT_LOCALE,
     ) -> None:
         self._client = client
         self._pacer = pacer or Pacer()
@@ -139,6 +157,38 @@ class SlackNotifier:
         # A workspace admin's user token (SLACK_ADMIN_TOKEN): deletes files people uploaded
         # when an erasure asks (handlers/slack/erase.py).
         self._admin_client = admin_client
+        self._locale_of = locale_of
+        self._language = supported(language)
+
+    async def reader_locale(self, user_id: str | None) -> str:
+        """The reader's Slack locale (users.info include_locale), else LANGUAGE."""
+        if not user_id or self._locale_of is None:
+            return self._language
+        try:
+            async with asyncio.timeout(LOCALE_WAIT_S):
+                tag = await self._locale_of(user_id)
+        except (DomainError, SlackApiError, aiohttp.ClientError, TimeoutError) as exc:
+            log.info("locale of %s unknown (%s): %s", user_id, type(exc).__name__, self._language)
+            return self._language
+        return supported(tag, self._language)
+
+    async def localized(self, event: Notification) -> list[Outgoing]:
+        """Every part of `event` in its own reader's language (a sign-up tells the employee
+        and the salesperson, each in theirs). Rendering is pure, so it is redone per
+        language and the parts keep their order."""
+        if getattr(event, "locale", None):  # known already (a broadcast, from users.list)
+            return self.render(event)
+        with use_locale(self._language):
+            parts = self.render(event)
+        rendered: dict[str, list[Outgoing]] = {self._language: parts}
+        chosen = []
+        for index, part in enumerate(parts):
+            locale = await self.reader_locale(part.recipient())
+            if locale not in rendered:
+                with use_locale(locale):
+                    rendered[locale] = self.render(event)
+            chosen.append(rendered[locale][index])
+        return chosen
 
     @property
     def client(self) -> AsyncWebClient:
@@ -164,7 +214,7 @@ class SlackNotifier:
         posted = False
         outgoing: Outgoing | None = None
         try:
-            for outgoing in self.render(event):
+            for outgoing in await self.localized(event):
                 part_key = f"{key}#{outgoing.part}"
                 ref = None
                 if (
@@ -277,11 +327,16 @@ class SlackNotifier:
             return [Outgoing("returned", event.thread.salesperson_user_id, text, blocks=words)]
         if isinstance(event, NoRosterAlert):
             text, words = compose(
-                "⚠️ A customer signed up for ",
-                Said(event.activity_name, strong=True),
-                f" (lead #{event.lead_id}) but no salesperson is on the roster. Add some with ",
-                Code("/sharetrail sales add @user"),
-                ".",
+                "⚠️ ",
+                *fill(
+                    _(
+                        "A customer signed up for {activity} (lead #{id}) but no salesperson is "
+                        "on the roster. Add some with {command}."
+                    ),
+                    activity=Said(event.activity_name, strong=True),
+                    id=str(event.lead_id),
+                    command=Code("/sharetrail sales add @user"),
+                ),
             )
             return [
                 Outgoing(f"admin-{admin}", admin, text, blocks=words)
@@ -357,9 +412,11 @@ class SlackNotifier:
                 event.user_id,
                 mrkdwn(
                     [
-                        "📣 New activity: ",
-                        Said(event.activity_name),
-                        ". Get your personal share card.",
+                        "📣 ",
+                        *fill(
+                            _("New activity: {name}. Get your personal share card."),
+                            name=Said(event.activity_name),
+                        ),
                     ]
                 ),
                 blocks=blocks.announcement_dm(event.activity_id, event.activity_name, event.when),
@@ -371,9 +428,10 @@ class SlackNotifier:
             Outgoing(
                 "announce-closed",
                 event.channel,
-                mrkdwn(["🔒 Closed: ", Said(event.activity_name), "."]),
+                mrkdwn(["🔒 ", *fill(_("Closed: {name}."), name=Said(event.activity_name))]),
                 blocks=blocks.closed_announcement_dm(event.activity_name, event.when),
                 update_ts=event.ts,
+                reader=event.user_id,
             )
         ]
 
@@ -394,17 +452,21 @@ class SlackNotifier:
         return Outgoing(part, thread.salesperson_user_id, text, blocks=words)
 
     def _lead_created(self, event: LeadCreated) -> list[Outgoing]:
-        by: list[Piece] = ["An admin will assign a salesperson."]
+        by: list[Piece] = [_("An admin will assign a salesperson.")]
+        follows = _("{salesperson} will follow up.")
         if event.salesperson_user_id and platform_of(event.salesperson_user_id) == SLACK:
-            by = [Mention(event.salesperson_user_id), " will follow up."]
+            by = fill(follows, salesperson=Mention(event.salesperson_user_id))
         elif event.salesperson_user_id:  # a WeCom salesperson: no Slack mention exists
-            by = [Said(event.salesperson_name or "A salesperson"), " will follow up."]
+            name = Said(event.salesperson_name) if event.salesperson_name else _("A salesperson")
+            by = fill(follows, salesperson=name)
         signed_up, words = compose(
             "🎉 ",
-            Said(event.customer_name, strong=True),
-            " signed up for ",
-            Said(event.activity_name, strong=True),
-            " through your card! ",
+            *fill(
+                _("{customer} signed up for {activity} through your card!"),
+                customer=Said(event.customer_name, strong=True),
+                activity=Said(event.activity_name, strong=True),
+            ),
+            " ",
             *by,
         )
         parts = []
@@ -437,14 +499,12 @@ class SlackNotifier:
                 "sales",
                 event.salesperson_user_id,
                 mrkdwn(
-                    [
-                        "New lead for ",
-                        Said(event.activity_name),
-                        ": ",
-                        Said(event.customer_name),
-                        ", ",
-                        Said(event.customer_phone),
-                    ]
+                    fill(
+                        _("New lead for {activity}: {customer}, {phone}"),
+                        activity=Said(event.activity_name),
+                        customer=Said(event.customer_name),
+                        phone=Said(event.customer_phone),
+                    )
                 ),
                 blocks=blocks.lead_dm(
                     lead,
@@ -627,30 +687,49 @@ def delivery_error(exc: SlackApiError) -> DeliveryError:
     return DeliveryError(code, permanent=code in PERMANENT_ERRORS)
 
 
-CLICK_LABELS = {"phone": "your phone number", "email": "your email", "signup": "sign up"}
+CLICK_LABELS = {
+    "phone": N_("your phone number"),
+    "email": N_("your email"),
+    "signup": N_("sign up"),
+}
 
 
 def engaged_text(event: ViewEngaged) -> str:
     """E.g. '📖 Read for 2 min, scrolled 90% of the page, tapped your phone number.'"""
     seconds = round(event.dwell_ms / 1000)
-    read = f"{seconds // 60} min" if seconds >= 90 else f"{seconds} s"
-    parts = [f"Read for {read}", f"scrolled {event.scroll_pct}% of the page"]
+    read = (
+        _("{minutes} min").format(minutes=seconds // 60)
+        if seconds >= 90
+        else _("{seconds} s").format(seconds=seconds)
+    )
+    parts = [
+        _("Read for {duration}").format(duration=read),
+        _("scrolled {percent}% of the page").format(percent=event.scroll_pct),
+    ]
     if event.clicks:
-        parts.append("tapped " + " and ".join(CLICK_LABELS.get(c, c) for c in event.clicks))
-    return "📖 " + ", ".join(parts) + "."
+        tapped = _(" and ").join(
+            _(CLICK_LABELS[c]) if c in CLICK_LABELS else c for c in event.clicks
+        )
+        parts.append(_("tapped {what}").format(what=tapped))
+    return "📖 " + _(", ").join(parts) + _(".")
 
 
 def outcome_message(event: OutcomeRecorded) -> tuple[str, list[Block]]:
-    verb = OUTCOME_WORDS[event.outcome]
-    changed = f" (changed from {blocks.OUTCOME_LABELS[event.previous]})" if event.previous else ""
+    sentence = fill(
+        _(OUTCOME_SENTENCES[event.outcome]),
+        customer=Said(event.customer_name, strong=True),
+        activity=Said(event.activity_name, strong=True),
+    )
+    changed: list[Piece] = (
+        [" " + _("(changed from {previous})").format(previous=blocks.outcome_label(event.previous))]
+        if event.previous
+        else []
+    )
     return compose(
         "📌 ",
-        Said(event.customer_name, strong=True),
-        f" {verb} ",
-        Said(event.activity_name, strong=True),
-        f"{changed}, recorded by ",
-        Mention(event.by_user_id),
-        ".",
+        *sentence,
+        *changed,
+        *fill(_(", recorded by {who}."), who=Mention(event.by_user_id)),
     )
 
 
@@ -668,3 +747,12 @@ class Outgoing:
     event_type: str = "sharetrail"
     payload: dict[str, Any] = field(default_factory=dict)
     main: bool = False
+    reader: str | None = None  # whose language, when the channel is not a person (a DM id)
+
+    def recipient(self) -> str | None:
+        """The person who reads this message: its language is theirs."""
+        if self.reader:
+            return self.reader
+        if self.channel.startswith(("U", "W")):
+            return self.channel
+        return self.fallback_channel

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.errors import InvalidInput
+from bot.i18n import N_, _
 
 # Slack ids are upper-case letters and digits; the sandbox also uses "_" (U_ANN).
 _USER = re.compile(r"^<@([UW][A-Z0-9_]+)(?:\|[^>]*)?>$|^([UW][A-Z0-9_]{2,})$")
@@ -30,7 +31,7 @@ def parse_users(tokens: list[str]) -> list[str]:
             raise InvalidInput(not_a_mention(tokens[index:]))
         users.append(user)
     if not users:
-        raise InvalidInput("Mention at least one person, like `@ann`.")
+        raise InvalidInput(_("Mention at least one person, like `@ann`."))
     return users
 
 
@@ -40,20 +41,34 @@ def not_a_mention(rest: list[str]) -> str:
     `<@U…>`, and a display name is neither unique nor stable, so it is not looked up."""
     typed = " ".join(rest)[:80].replace("`", "'")
     if typed.startswith("@"):
-        return (
-            f"`{typed}` reached me as text, not as a mention. Type `@`, then pick the person "
+        return _(
+            "`{typed}` reached me as text, not as a mention. Type `@`, then pick the person "
             "from Slack's list (it turns into a highlighted name), e.g. "
             "`/sharetrail sales add @Sam Sales`."
-        )
-    return f"`{typed}` is not a person. Mention people: type `@` and pick them from the list."
+        ).format(typed=typed)
+    return _(
+        "`{typed}` is not a person. Mention people: type `@` and pick them from the list."
+    ).format(typed=typed)
+
+
+# What a number names, for "Give the activity number" / "`x` is not a lead number".
+WHAT = {
+    "activity": (
+        N_("Give the activity number, e.g. `3`."),
+        N_("`{token}` is not an activity number."),
+    ),
+    "lead": (N_("Give the lead number, e.g. `3`."), N_("`{token}` is not a lead number.")),
+    "page": (N_("Give the page number, e.g. `3`."), N_("`{token}` is not a page number.")),
+}
 
 
 def parse_id(token: str | None, what: str = "activity") -> int:
+    missing, wrong = WHAT.get(what, WHAT["activity"])
     if token is None:
-        raise InvalidInput(f"Give the {what} number, e.g. `3`.")
+        raise InvalidInput(_(missing))
     cleaned = token.lstrip("#")
     # ASCII digits, at most 9: "²".isdigit() is true but int() refuses it, and ids are
     # 32-bit integers on PostgreSQL.
     if not _ID.fullmatch(cleaned):
-        raise InvalidInput(f"`{token}` is not a{'n' if what[0] in 'aeiou' else ''} {what} number.")
+        raise InvalidInput(_(wrong).format(token=token))
     return int(cleaned)

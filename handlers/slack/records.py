@@ -13,6 +13,7 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.errors import Forbidden, InvalidInput, NotFound
+from bot.i18n import _
 from bot.records import FileMeta, size_label
 from bot.service import ShareTrail
 from handlers.slack import ids, records_blocks
@@ -110,7 +111,7 @@ async def submit_contact(
             log.warning("files.info failed: %s", slack_error(exc))
             await ack(
                 response_action="errors",
-                errors={ids.BLOCK_CONTACT_FILE: "I could not read that file from Slack. Retry?"},
+                errors={ids.BLOCK_CONTACT_FILE: _("I could not read that file from Slack. Retry?")},
             )
             return
     try:
@@ -205,13 +206,15 @@ async def on_thread_files(
         with contextlib.suppress(SlackApiError):
             await client.reactions_add(channel=channel, timestamp=ts, name="paperclip")
     if result.too_big:
-        pieces: list[Piece] = ["⚠️ Not added to the lead: "]
+        pieces: list[Piece] = ["⚠️ " + _("Not added to the lead:") + " "]
         for index, meta in enumerate(result.too_big):
             pieces += [", " if index else "", Said(meta.name or meta.id)]
             pieces.append(f" ({size_label(meta.size or 0)})")
         pieces.append(
-            f". Files up to {size_label(services.records.max_file_bytes)} are kept as records; "
-            "share a link in a note instead."
+            ". "
+            + _("Files up to {size} are kept as records; share a link in a note instead.").format(
+                size=size_label(services.records.max_file_bytes)
+            )
         )
         text, words = compose(*pieces)
         await client.chat_postMessage(

@@ -9,6 +9,7 @@ from typing import Any
 
 from bot.codes import PUSH_SOURCES
 from bot.errors import InvalidInput
+from bot.i18n import N_, _, current_locale
 from bot.notifications import CheckedIn, ContactLogged, CustomerReturned
 from bot.records import (
     CONTACT_KINDS,
@@ -23,7 +24,7 @@ from bot.records import (
     size_label,
 )
 from handlers.slack import ids
-from handlers.slack.blocks import OUTCOME_LABELS, Block, button, context, plain, source_label
+from handlers.slack.blocks import Block, button, context, outcome_label, plain, source_label
 from handlers.slack.markup import (
     Bold,
     Date,
@@ -35,6 +36,7 @@ from handlers.slack.markup import (
     Said,
     compose,
     escape,
+    fill,
     mrkdwn,
     plain_text,
     rich_text,
@@ -42,24 +44,47 @@ from handlers.slack.markup import (
 from store.models import Activity, Lead
 
 SOURCE_CHOICES: dict[str, str] = {
-    "card_qr": "Printed card or QR code",
-    "dm": "Direct message",
-    "channel": "Group or channel post",
-    "email": "Email",
-    "wechat": "WeChat",
+    "card_qr": N_("Printed card or QR code"),
+    "dm": N_("Direct message"),
+    "channel": N_("Group or channel post"),
+    "email": N_("Email"),
+    "wechat": N_("WeChat"),
     "linkedin": "LinkedIn",
-    "other": "Somewhere else",
+    "other": N_("Somewhere else"),
 }
 assert tuple(SOURCE_CHOICES) == PUSH_SOURCES  # one label per push source, same order
 
-CONTACT_LABELS = {"call": "📞 Call", "email": "✉️ Email", "chat": "💬 Chat", "meeting": "🤝 Meeting"}
+CONTACT_LABELS = {
+    "call": N_("📞 Call"),
+    "email": N_("✉️ Email"),
+    "chat": N_("💬 Chat"),
+    "meeting": N_("🤝 Meeting"),
+}
+CONTACT_LOGGED = {
+    "call": N_("Call logged"),
+    "email": N_("Email logged"),
+    "chat": N_("Chat logged"),
+    "meeting": N_("Meeting logged"),
+}
+CONTACT_TITLES = {
+    "call": N_("Call"),
+    "email": N_("Email"),
+    "chat": N_("Chat"),
+    "meeting": N_("Meeting"),
+}
 KIND_ICONS = {**{k: v.split()[0] for k, v in CONTACT_LABELS.items()}, FILE_KIND: "📎"}
 DEVICE_WORDS = {
-    "mobile": "a phone",
-    "tablet": "a tablet",
-    "desktop": "a computer",
-    "wechat": "WeChat",
+    "mobile": N_("a phone"),
+    "tablet": N_("a tablet"),
+    "desktop": N_("a computer"),
+    "wechat": N_("WeChat"),
 }
+
+
+def device_words(device: str | None) -> str:
+    return _(DEVICE_WORDS.get(device or "", N_("a device")))
+
+
 SECTION_CHARS = 2900
 MAX_TIMELINE_LINES = 300
 
@@ -67,11 +92,11 @@ MAX_TIMELINE_LINES = 300
 def duration(ms: int) -> str:
     seconds = round(ms / 1000)
     if seconds < 60:
-        return f"{seconds} s"
+        return _("{seconds} s").format(seconds=seconds)
     minutes = round(seconds / 60)
     if minutes < 60:
-        return f"{minutes} min"
-    return f"{minutes // 60} h {minutes % 60} min"
+        return _("{minutes} min").format(minutes=minutes)
+    return _("{hours} h {minutes} min").format(hours=minutes // 60, minutes=minutes % 60)
 
 
 def shorten(value: str, limit: int) -> str:
@@ -89,9 +114,9 @@ def source_value(activity_id: int, source: str) -> str:
 def parse_source_value(raw: object) -> tuple[int, str]:
     """(activity id, source) from a share_link_for option value."""
     text = str(raw or "")
-    activity, _, source = text.partition(":")
+    activity, _sep, source = text.partition(":")
     if not re.fullmatch(r"[0-9]{1,9}", activity) or source not in PUSH_SOURCES:  # as parse_id
-        raise InvalidInput("That choice is not one I know. Pick a place from the list.")
+        raise InvalidInput(_("That choice is not one I know. Pick a place from the list."))
     return int(activity), source
 
 
@@ -99,7 +124,7 @@ def share_link_picker(activity: Activity) -> list[Block]:
     """Sent right after the card (a file message cannot carry blocks)."""
     assert activity.id is not None
     options = [
-        {"text": plain(label), "value": source_value(activity.id, source)}
+        {"text": plain(_(label)), "value": source_value(activity.id, source)}
         for source, label in SOURCE_CHOICES.items()
     ]
     return [
@@ -108,7 +133,7 @@ def share_link_picker(activity: Activity) -> list[Block]:
             "block_id": f"share_link_{activity.id}",
             "text": {
                 "type": "mrkdwn",
-                "text": (
+                "text": _(
                     "*Posting it somewhere else?* Pick where, and I'll give you a link that "
                     "counts views and sign-ups from there separately."
                 ),
@@ -116,7 +141,7 @@ def share_link_picker(activity: Activity) -> list[Block]:
             "accessory": {
                 "type": "static_select",
                 "action_id": ids.SHARE_LINK_FOR,
-                "placeholder": plain("Where will you post it?"),
+                "placeholder": plain(_("Where will you post it?")),
                 "options": options,
             },
         }
@@ -124,25 +149,38 @@ def share_link_picker(activity: Activity) -> list[Block]:
 
 
 def share_link_picker_text(activity: Activity) -> str:
-    return f"Get a link for {escape(activity.name)} tagged for where you post it."
+    return _("Get a link for {name} tagged for where you post it.").format(
+        name=escape(activity.name)
+    )
 
 
 def tagged_link_message(link: TaggedLink) -> tuple[str, list[Block]]:
     """The link tagged for a push source: (text fallback, blocks)."""
     return compose(
-        "🔗 Your link for ",
-        Said(link.activity.name, strong=True),
-        " — ",
-        Bold(SOURCE_CHOICES[link.source]),
-        ":\n",
+        "🔗 ",
+        *fill(
+            _("Your link for {name} — {where}:"),
+            name=Said(link.activity.name, strong=True),
+            where=Bold(_(SOURCE_CHOICES[link.source])),
+        ),
+        "\n",
         Link(link.url, link.url),
-        "\nViews and sign-ups through it count under ",
-        source_label(link.source),
-        "; it is the same share as your card, so your totals stay together.",
+        "\n",
+        *fill(
+            _(
+                "Views and sign-ups through it count under {source}; it is the same share as "
+                "your card, so your totals stay together."
+            ),
+            source=source_label(link.source),
+        ),
     )
 
 
 # --- contact records ----------------------------------------------------------------------
+
+
+def lead_title(lead: Lead) -> str:
+    return _("Lead #{id}: {name}").format(id=lead.id, name=lead.name)
 
 
 def _input(
@@ -162,40 +200,39 @@ def _input(
 
 def contact_modal(lead: Lead, *, now: datetime, max_file_bytes: int) -> dict[str, Any]:
     assert lead.id is not None
-    kinds = [{"text": plain(CONTACT_LABELS[kind]), "value": kind} for kind in CONTACT_KINDS]
+    kinds = [{"text": plain(_(CONTACT_LABELS[kind])), "value": kind} for kind in CONTACT_KINDS]
     return {
         "type": "modal",
         "callback_id": ids.LOG_CONTACT_MODAL,
         "private_metadata": str(lead.id),
-        "title": plain("Log contact"),
-        "submit": plain("Save"),
-        "close": plain("Cancel"),
+        "title": plain(_("Log contact")),
+        "submit": plain(_("Save")),
+        "close": plain(_("Cancel")),
         "blocks": [
-            {"type": "context", "elements": [plain_text(f"Lead #{lead.id}: {lead.name}")]},
-            _input(ids.BLOCK_CONTACT_KIND, "Kind", {"type": "static_select", "options": kinds}),
+            {"type": "context", "elements": [plain_text(lead_title(lead))]},
+            _input(ids.BLOCK_CONTACT_KIND, _("Kind"), {"type": "static_select", "options": kinds}),
             _input(
                 ids.BLOCK_CONTACT_AT,
-                "When",
+                _("When"),
                 {"type": "datetimepicker", "initial_date_time": int(now.timestamp())},
             ),
             _input(
                 ids.BLOCK_CONTACT_SUMMARY,
-                "Summary",
+                _("Summary"),
                 {
                     "type": "plain_text_input",
                     "multiline": True,
                     "max_length": SUMMARY_MAX,
-                    "placeholder": plain("What was discussed, what happens next"),
+                    "placeholder": plain(_("What was discussed, what happens next")),
                 },
             ),
             _input(
                 ids.BLOCK_CONTACT_FILE,
-                "File",
+                _("File"),
                 {"type": "file_input", "max_files": 1},
                 optional=True,
-                hint=(
-                    "A call recording, an email export or a screenshot, up to "
-                    f"{size_label(max_file_bytes)}."
+                hint=_("A call recording, an email export or a screenshot, up to {size}.").format(
+                    size=size_label(max_file_bytes)
                 ),
             ),
         ],
@@ -244,9 +281,21 @@ def parse_contact_form(view: dict[str, Any]) -> ContactForm:
 def contact_logged_message(event: ContactLogged) -> tuple[str, list[Block]]:
     """A contact record in the lead's thread; the summary and file name verbatim."""
     icon = KIND_ICONS.get(event.kind, "🗒️")
-    what = "File added" if event.kind == FILE_KIND else f"{event.kind.capitalize()} logged"
-    pieces: list[Piece] = [f"{icon} ", Bold(what), " by ", Mention(event.by_user_id), " — "]
-    pieces.append(Date(event.at))
+    if event.kind == FILE_KIND:
+        what = _("File added")
+    elif event.kind in CONTACT_LOGGED:
+        what = _(CONTACT_LOGGED[event.kind])
+    else:
+        what = _("{kind} logged").format(kind=event.kind.capitalize())
+    pieces: list[Piece] = [
+        f"{icon} ",
+        *fill(
+            _("{what} by {who} — {when}"),
+            what=Bold(what),
+            who=Mention(event.by_user_id),
+            when=Date(event.at),
+        ),
+    ]
     if event.summary:
         pieces.append(Quote(shorten(event.summary, 1500)))
     if event.file_name:
@@ -262,25 +311,39 @@ def check_in_dm(link: CheckInLink) -> tuple[str, list[Block]]:
     lead = link.lead
     text = mrkdwn(
         [
-            "📍 Check-in link for ",
-            Said(lead.name),
-            f" (lead #{lead.id}). Open it on your phone when you meet: {link.url}",
+            "📍 ",
+            *fill(
+                _(
+                    "Check-in link for {name} (lead #{id}). Open it on your phone when you "
+                    "meet: {url}"
+                ),
+                name=Said(lead.name),
+                id=str(lead.id),
+                url=link.url,
+            ),
         ]
     )
     intro = rich_text(
         [
-            Bold("📍 Check in with "),
-            Said(lead.name),
-            f" (lead #{lead.id})\nOpen this on your phone when you meet: it records where and "
-            "when, with a note. It works once and expires ",
-            Date(link.expires_at, "{time}"),
-            ".",
+            "📍 ",
+            *[  # our words bold, the customer's name as typed
+                Bold(piece) if isinstance(piece, str) else piece
+                for piece in fill(_("Check in with {name}"), name=Said(lead.name))
+            ],
+            " " + _("(lead #{id})").format(id=lead.id) + "\n",
+            *fill(
+                _(
+                    "Open this on your phone when you meet: it records where and when, with a "
+                    "note. It works once and expires {time}."
+                ),
+                time=Date(link.expires_at, "{time}"),
+            ),
         ]
     )
     open_button = {
         "type": "button",
         "action_id": ids.CHECK_IN_OPEN,
-        "text": plain("Open check-in page"),
+        "text": plain(_("Open check-in page")),
         "url": link.url,
         "style": "primary",
     }
@@ -290,17 +353,20 @@ def check_in_dm(link: CheckInLink) -> tuple[str, list[Block]]:
 def checked_in_message(event: CheckedIn) -> tuple[str, list[Block]]:
     """A check-in in the lead's thread; the customer's name and the note verbatim."""
     accuracy = f" (±{event.accuracy_m:.0f} m)" if event.accuracy_m else ""
+    on_map = _("{lat}, {lon} on the map").format(lat=f"{event.lat:.5f}", lon=f"{event.lon:.5f}")
     pieces: list[Piece] = [
         "📍 ",
-        Bold("Checked in"),
-        " with ",
-        Said(event.customer_name),
-        " by ",
-        Mention(event.by_user_id),
-        " — met ",
-        Date(event.met_at, tz=event.tz),  # the check-in page's zone, for clients without the token
+        *fill(
+            _("{checked_in} with {customer} by {who} — met {when}"),
+            checked_in=Bold(_("Checked in")),
+            customer=Said(event.customer_name),
+            who=Mention(event.by_user_id),
+            when=Date(
+                event.met_at, tz=event.tz
+            ),  # the check-in page's zone, for clients without the token
+        ),
         "\n",
-        Link(osm_url(event.lat, event.lon), f"{event.lat:.5f}, {event.lon:.5f} on the map"),
+        Link(osm_url(event.lat, event.lon), on_map),
         accuracy,
     ]
     if event.note:
@@ -312,33 +378,50 @@ def checked_in_message(event: CheckedIn) -> tuple[str, list[Block]]:
 
 
 def customer_returned_message(event: CustomerReturned) -> tuple[str, list[Block]]:
-    again = f" — {_ordinal(event.visits)} visit" if event.visits > 1 else ""
-    read = f", read {duration(event.read_ms)} so far" if event.read_ms >= 1000 else ""
-    device = DEVICE_WORDS.get(event.device, "a device")
+    again = (
+        " — " + _("{ordinal} visit").format(ordinal=ordinal(event.visits))
+        if event.visits > 1
+        else ""
+    )
+    read = (
+        _(", read {duration} so far").format(duration=duration(event.read_ms))
+        if event.read_ms >= 1000
+        else ""
+    )
     return compose(
-        "👀 Your customer ",
-        Said(event.customer_name, strong=True),
-        f" (lead #{event.lead_id}) is looking at ",
-        Said(event.activity_name, strong=True),
-        f" again{again}{read} (on {device}, via ",
-        source_label(event.source),
-        ").",
+        "👀 ",
+        *fill(
+            _(
+                "Your customer {customer} (lead #{id}) is looking at {activity} again{again}{read} "
+                "(on {device}, via {source})."
+            ),
+            customer=Said(event.customer_name, strong=True),
+            id=str(event.lead_id),
+            activity=Said(event.activity_name, strong=True),
+            again=again,
+            read=read,
+            device=device_words(event.device),
+            source=source_label(event.source),
+        ),
     )
 
 
-def _ordinal(n: int) -> str:
+# --- timeline -----------------------------------------------------------------------------
+
+
+def ordinal(n: int) -> str:
+    """ "2nd" in English; the bare number elsewhere (the sentence around it says "the Nth")."""
+    if current_locale() != "en":
+        return str(n)
     suffix = "th" if 10 <= n % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(n % 10, "th")
     return f"{n}{suffix}"
-
-
-# --- timeline -----------------------------------------------------------------------------
 
 
 def timeline_button(lead_id: int) -> Block:
     return {
         "type": "actions",
         "block_id": f"lead_timeline_{lead_id}",
-        "elements": [button("🕒 Timeline", ids.LEAD_TIMELINE, str(lead_id))],
+        "elements": [button(_("🕒 Timeline"), ids.LEAD_TIMELINE, str(lead_id))],
     }
 
 
@@ -348,35 +431,46 @@ def signup_dm_blocks(words: list[Block], lead_id: int) -> list[Block]:
 
 
 def _by(entry: TimelineEntry) -> list[Piece]:
-    return [" by ", Mention(entry.by_user_id)] if entry.by_user_id else []
+    return fill(_(" by {who}"), who=Mention(entry.by_user_id)) if entry.by_user_id else []
 
 
 def entry_line(entry: TimelineEntry) -> list[Piece]:
     """One timeline entry; what people typed (notes, summaries, file names) verbatim."""
     when: list[Piece] = [Date(entry.at), "  "]
     if entry.kind == "view":
-        device = DEVICE_WORDS.get(entry.device, "a device")
         line: list[Piece] = [
             *when,
-            "👀 Viewed via ",
-            source_label(entry.source or ""),
-            f" on {device}",
+            "👀 ",
+            _("Viewed via {source} on {device}").format(
+                source=source_label(entry.source or ""), device=device_words(entry.device)
+            ),
         ]
         if entry.dwell_ms:
-            line.append(f" · read {duration(entry.dwell_ms)}")
+            line.append(" · " + _("read {duration}").format(duration=duration(entry.dwell_ms)))
         if entry.scroll_pct is not None:
-            line.append(f" · scrolled {entry.scroll_pct}%")
+            line.append(" · " + _("scrolled {percent}%").format(percent=entry.scroll_pct))
         if not entry.counted:
-            line += [" · ", Italic("repeat within 30 min, not counted")]
+            line += [" · ", Italic(_("repeat within 30 min, not counted"))]
         return line
     if entry.kind == "signup":
         note: list[Piece] = ["\n      “", Said(shorten(entry.text, 300)), "”"] if entry.text else []
-        return [*when, "✍️ ", Bold("Signed up"), " via ", source_label(entry.source or ""), *note]
+        signed_up = fill(
+            _("{signed_up} via {source}"),
+            signed_up=Bold(_("Signed up")),
+            source=source_label(entry.source or ""),
+        )
+        return [*when, "✍️ ", *signed_up, *note]
     if entry.kind == "outcome":
-        return [*when, OUTCOME_LABELS.get(entry.label, entry.label), *_by(entry)]
+        return [*when, outcome_label(entry.label) if entry.label else "", *_by(entry)]
     if entry.kind == "contact":
         icon = KIND_ICONS.get(entry.label, "🗒️")
-        title = "File" if entry.label == FILE_KIND else entry.label.capitalize()
+        title = (
+            _("File")
+            if entry.label == FILE_KIND
+            else _(CONTACT_TITLES[entry.label])
+            if entry.label in CONTACT_TITLES
+            else entry.label.capitalize()
+        )
         line = [*when, f"{icon} ", Bold(title), *_by(entry)]
         if entry.text:
             line += [": ", Said(shorten(entry.text, 300))]
@@ -391,12 +485,12 @@ def entry_line(entry: TimelineEntry) -> list[Piece]:
     if entry.kind == "check_in":
         assert entry.lat is not None and entry.lon is not None
         accuracy = f" ±{entry.accuracy_m:.0f} m" if entry.accuracy_m else ""
-        line = [*when, "📍 ", Bold("Met in person"), *_by(entry), " — "]
-        line += [Link(osm_url(entry.lat, entry.lon), "map"), accuracy]
+        line = [*when, "📍 ", Bold(_("Met in person")), *_by(entry), " — "]
+        line += [Link(osm_url(entry.lat, entry.lon), _("map")), accuracy]
         if entry.text:
             line += [": ", Said(shorten(entry.text, 300))]
         return line
-    return [*when, "🗒️ Note", *_by(entry), ": ", Said(shorten(entry.text, 300))]
+    return [*when, "🗒️ " + _("Note"), *_by(entry), ": ", Said(shorten(entry.text, 300))]
 
 
 def _size(line: list[Piece]) -> int:
@@ -423,8 +517,7 @@ def _pack(lines: list[list[Piece]]) -> list[Block]:
 def timeline_modal(timeline: Timeline) -> dict[str, Any]:
     lead = timeline.lead
     assert lead.id is not None
-    outcome = OUTCOME_LABELS.get(lead.outcome or "", "no outcome yet")
-    sales: Piece = Mention(lead.salesperson_id) if lead.salesperson_id else "unassigned"
+    sales: Piece = Mention(lead.salesperson_id) if lead.salesperson_id else _("unassigned")
     company: list[Piece] = [" · ", Said(lead.company)] if lead.company else []
     header = rich_text(
         [
@@ -434,19 +527,24 @@ def timeline_modal(timeline: Timeline) -> dict[str, Any]:
             *company,
             "\n",
             Said(timeline.activity_name),
-            " · shared by ",
-            Mention(timeline.employee_user_id),
-            " via ",
-            source_label(lead.source),
-            " · salesperson ",
-            sales,
-            f" · {outcome}",
+            " · ",
+            *fill(
+                _("shared by {employee} via {source} · salesperson {salesperson} · {outcome}"),
+                employee=Mention(timeline.employee_user_id),
+                source=source_label(lead.source),
+                salesperson=sales,
+                outcome=outcome_label(lead.outcome),
+            ),
         ]
     )
     by_source = timeline.views_by_source
     views = " · ".join(f"`{s}` {n}" for s, n in sorted(by_source.items(), key=lambda kv: -kv[1]))
-    read = f" · read {duration(timeline.read_ms)} in total" if timeline.read_ms >= 1000 else ""
-    summary = f"Counted views by source: {views or 'none yet'}{read}"
+    read = (
+        " · " + _("read {duration} in total").format(duration=duration(timeline.read_ms))
+        if timeline.read_ms >= 1000
+        else ""
+    )
+    summary = _("Counted views by source: {views}").format(views=views or _("none yet")) + read
     lines = [entry_line(entry) for entry in timeline.entries]
     dropped = 0
     if len(lines) > MAX_TIMELINE_LINES:
@@ -458,20 +556,22 @@ def timeline_modal(timeline: Timeline) -> dict[str, Any]:
         packed, dropped = packed[-90:], dropped + 1
     view_count = sum(e.kind == "view" for e in timeline.entries)
     if dropped or view_count >= MAX_TIMELINE_VIEWS:
-        blocks.append(context("Only the most recent entries are shown."))
+        blocks.append(context(_("Only the most recent entries are shown.")))
     blocks += packed
     if timeline.viewer_role == "employee":
         blocks.append(
             context(
-                "You shared the link this customer used; the phone is hidden, and contacts, "
-                "check-ins and notes are the salesperson's."
+                _(
+                    "You shared the link this customer used; the phone is hidden, and contacts, "
+                    "check-ins and notes are the salesperson's."
+                )
             )
         )
     return {
         "type": "modal",
         "callback_id": ids.TIMELINE_MODAL,
         "private_metadata": str(lead.id),
-        "title": plain(f"Lead #{lead.id}"[:24]),
-        "close": plain("Close"),
+        "title": plain(_("Lead #{id}").format(id=lead.id)[:24]),
+        "close": plain(_("Close")),
         "blocks": blocks,
     }

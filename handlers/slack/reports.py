@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.i18n import _
 from bot.reports.service import RenderedChart
 from bot.service import ShareTrail
 from handlers.slack.markup import escape
@@ -32,8 +33,7 @@ async def send_stats_charts(
         user_id,
         files=[_upload(chart) for chart in charts],
         # A file comment cannot carry blocks: the activity name is escaped.
-        comment=(
-            f"Charts for {escape(charts[0].activity_name)} (activity {activity_id}): "
-            "the last 14 days and the funnel."
+        comment=_("Charts for {name} (activity {id}): the last 14 days and the funnel.").format(
+            name=escape(charts[0].activity_name), id=activity_id
         ),
     )

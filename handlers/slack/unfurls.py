@@ -14,6 +14,7 @@ from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from bot.i18n import _
 from bot.previews import LinkPreview
 from bot.service import ShareTrail
 from handlers.slack.blocks import Block
@@ -38,11 +39,15 @@ def unfurl_blocks(preview: LinkPreview) -> list[Block]:
         {
             "type": "image",
             "image_url": preview.card_url,
-            "alt_text": f"Share card: {activity.name}"[:2000],
+            "alt_text": _("Share card: {name}").format(name=activity.name)[:2000],
         },
         {
             "type": "context",
-            "elements": [plain_text(f"Shared by {preview.employee.name} · ShareTrail", 2000)],
+            "elements": [
+                plain_text(
+                    _("Shared by {name} · ShareTrail").format(name=preview.employee.name), 2000
+                )
+            ],
         },
     ]
 

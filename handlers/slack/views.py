@@ -13,11 +13,20 @@ from slack_sdk.web.async_client import AsyncWebClient
 from bot import richtext
 from bot.activities import ActivityDraft, kpi_error, parse_target, validate_draft
 from bot.errors import DomainError, InvalidInput
+from bot.i18n import _
 from bot.points import DEFAULTS, RULE_FIELDS, Rules, validate_rules
 from bot.service import ShareTrail
 from handlers.slack import ids, publishing
 from handlers.slack.errors import reporting_errors
-from handlers.slack.markup import ChannelRef, Code, Piece, Said, compose, doc_from_rich_text
+from handlers.slack.markup import (
+    ChannelRef,
+    Code,
+    Piece,
+    Said,
+    compose,
+    doc_from_rich_text,
+    fill,
+)
 from store.models import Activity
 
 log = logging.getLogger(__name__)
@@ -136,11 +145,11 @@ async def submit_activity(
         activity = await services.create_activity(draft, created_by=user_id)
         if rules is not None and rules != DEFAULTS and activity.id is not None:
             await services.points.set_rules(activity.id, rules.as_dict_text(), by_user_id=user_id)
-        note: list[Piece] = [
-            f"Created activity #{activity.id}: ",
-            Said(activity.name, strong=True),
-            ".",
-        ]
+        note: list[Piece] = fill(
+            _("Created activity #{id}: {name}."),
+            id=str(activity.id),
+            name=Said(activity.name, strong=True),
+        )
     except DomainError as exc:
         note = [f"⚠️ {exc}"]
     else:
@@ -162,14 +171,20 @@ async def publish_chosen(
     """Publish a new activity where the modal said; a refusal (say, a private channel
     I am not in) is told after "Created", since the activity exists either way."""
     if not channel_id:
-        return [" Publish it with ", Code(f"/sharetrail publish {activity.id} #channel"), "."]
+        return [
+            " ",
+            *fill(
+                _("Publish it with {command}."),
+                command=Code(f"/sharetrail publish {activity.id} #channel"),
+            ),
+        ]
     try:
         activity = await publishing.publish(
             services, client, activity, channel_id, by_user_id=by_user_id
         )
     except DomainError as exc:
         return [f" ⚠️ {exc}"]
-    return [" Published in ", ChannelRef(str(activity.channel_id)), "."]
+    return [" ", *fill(_("Published in {channel}."), channel=ChannelRef(str(activity.channel_id)))]
 
 
 def register(app: AsyncApp) -> None:

@@ -129,8 +129,8 @@ async def test_views_and_signups_count_per_source_everywhere(stack: Stack) -> No
     assert (row["signups"], row["signups_wechat"], row["views_linkedin"]) == ("1", "1", "0")
 
     stats_text = text_of(await reply_to(stack, ADMIN, f"stats {activity_id}"))
-    assert "WeChat: 1 views, 1 sign-ups" in stats_text and "card_qr" not in stats_text
-    assert "Card QR: 1 views, 0 sign-ups" in stats_text
+    assert "WeChat: 1 view, 1 sign-up" in stats_text and "card_qr" not in stats_text
+    assert "Card QR: 1 view, 0 sign-ups" in stats_text
     board = text_of(await reply_to(stack, ADMIN, f"leaderboard {activity_id}"))
     assert "↳ WeChat 1 view, 1 sign-up · Card QR 1 view, 0 sign-ups" in board, board
 
