@@ -9,6 +9,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from bot.directory import Profile
 from bot.errors import NotFound
+from bot.i18n import _
 from handlers.slack.errors import slack_error
 
 CACHE_SECONDS = 60.0
@@ -49,7 +50,7 @@ class SlackDirectory:
             response = await self._client.users_info(user=user_id, include_locale=True)
         except SlackApiError as exc:
             if slack_error(exc) in ("user_not_found", "users_not_found"):
-                raise NotFound(f"Slack does not know the user {user_id}.") from None
+                raise NotFound(_("Slack does not know the user {id}.").format(id=user_id)) from None
             raise
         user = response["user"]
         result = profile_from_user(user)

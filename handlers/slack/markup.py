@@ -114,14 +114,21 @@ def fill(template: str, **slots: Piece) -> list[Piece]:
     `str`, each slot becomes its piece (typed words stay `Said`), wherever the language puts
     it: `fill(_("{name} signed up"), name=Said(customer))`."""
     pieces: list[Piece] = []
+
+    def add(piece: Piece) -> None:
+        if isinstance(piece, str) and pieces and isinstance(pieces[-1], str):
+            pieces[-1] += piece  # plain words (numbers too) stay one run of text
+        else:
+            pieces.append(piece)
+
     position = 0
     for match in SLOT.finditer(template):
         if match.start() > position:
-            pieces.append(template[position : match.start()])
-        pieces.append(slots[match.group(1)])
+            add(template[position : match.start()])
+        add(slots[match.group(1)])
         position = match.end()
     if position < len(template):
-        pieces.append(template[position:])
+        add(template[position:])
     return pieces
 
 

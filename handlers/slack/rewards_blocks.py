@@ -4,13 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.i18n import _
+from bot.i18n import _, ngettext
 from bot.leaderboards import Ranked
 from bot.ledger import Balance
 from bot.notifications import RedemptionDecided, RedemptionRequested
 from handlers.slack import ids
-from handlers.slack.blocks import balance_line, context, plural, section, source_line
-from handlers.slack.markup import Block, Piece, Said, compose, escape, plain_text
+from handlers.slack.blocks import (
+    balance_line,
+    context,
+    points_count,
+    section,
+    signups_count,
+    source_line,
+)
+from handlers.slack.markup import Block, Piece, Said, compose, escape, fill, plain_text
 from store.models import Redemption, Reward
 from store.queries import StatRow
 
@@ -39,10 +46,14 @@ def leaderboard_blocks(
         lines = []
         for row in rows:
             medal = MEDALS.get(row.rank, f"{row.rank}.")
-            line = f"{medal} <@{row.employee.user_id}> — *{plural(row.points, 'pt')}*"
+            line = f"{medal} <@{row.employee.user_id}> — *{points_count(row.points)}*"
             if row.signups is not None:
-                line += (
-                    f" ({row.visitors} visitors, {row.signups} sign-ups, {row.attended} attended)"
+                line += " " + _("({visitors}, {signups}, {attended} attended)").format(
+                    visitors=ngettext("{num} visitor", "{num} visitors", row.visitors or 0).format(
+                        num=row.visitors
+                    ),
+                    signups=signups_count(row.signups),
+                    attended=row.attended,
                 )
             line += source_line((by_source or {}).get(row.employee.id or 0, {}))
             lines.append(line)
@@ -59,18 +70,28 @@ def redemption_decided(event: RedemptionDecided) -> tuple[str, list[Block]]:
     """The employee's DM: fulfilled or refused (refunded); names and the note verbatim."""
     if event.fulfilled:
         pieces: list[Piece] = [
-            "🎁 Your reward ",
-            Said(event.reward_name, strong=True),
-            f" is ready: an admin fulfilled redemption #{event.redemption_id}.",
+            "🎁 ",
+            *fill(
+                _("Your reward {name} is ready: an admin fulfilled redemption #{id}."),
+                name=Said(event.reward_name, strong=True),
+                id=str(event.redemption_id),
+            ),
         ]
     else:
-        pieces = [
-            f"Your redemption #{event.redemption_id} of ",
-            Said(event.reward_name, strong=True),
-            f" was refused; its {plural(event.cost, 'point')} are back in your available balance.",
-        ]
+        pieces = fill(
+            ngettext(
+                "Your redemption #{id} of {name} was refused; its {num} point is back in your "
+                "available balance.",
+                "Your redemption #{id} of {name} was refused; its {num} points are back in your "
+                "available balance.",
+                event.cost,
+            ),
+            id=str(event.redemption_id),
+            name=Said(event.reward_name, strong=True),
+            num=str(event.cost),
+        )
     if event.note:
-        pieces += ["\nNote from the admin: ", Said(event.note)]
+        pieces += ["\n" + _("Note from the admin:") + " ", Said(event.note)]
     return compose(*pieces)
 
 
@@ -110,7 +131,9 @@ def redemption_requested(event: RedemptionRequested) -> tuple[str, list[Block]]:
 
 
 def _option(reward: Reward) -> dict[str, Any]:
-    label = f"{reward.name} — {reward.cost} pts ({reward.stock} left)"
+    label = f"{reward.name} — " + _("{cost} ({stock} left)").format(
+        cost=points_count(reward.cost), stock=reward.stock
+    )
     if len(label) > 75:  # Slack's limit for an option's text
         label = label[:74] + "…"
     return {"text": plain_text(label, 75), "value": f"{reward.id}:{reward.cost}"}
@@ -119,7 +142,7 @@ def _option(reward: Reward) -> dict[str, Any]:
 def redeem_modal(balance: Balance, rewards: list[Reward]) -> dict[str, Any]:
     """The employee's available balance and the rewards in stock to pick from."""
     blocks: list[Block] = [
-        section(f"*Your points:* {balance_line(balance)}"),
+        section("*" + _("Your points") + f":* {balance_line(balance)}"),
         context(_("Only available points can be spent; pending ones become available later.")),
     ]
     view: dict[str, Any] = {
@@ -155,10 +178,19 @@ def redeem_modal(balance: Balance, rewards: list[Reward]) -> dict[str, Any]:
 def redeemed_modal(redemption: Redemption, balance: Balance) -> dict[str, Any]:
     """What the modal turns into once the redemption is made."""
     pieces: list[Piece] = [
-        f"🎁 Redemption #{redemption.id}: ",
-        Said(redemption.reward_name, strong=True),
-        f" for {plural(redemption.cost, 'point')}. An admin will fulfil it; "
-        "you will hear from me here.",
+        "🎁 ",
+        *fill(
+            ngettext(
+                "Redemption #{id}: {name} for {num} point. An admin will fulfil it; you will "
+                "hear from me here.",
+                "Redemption #{id}: {name} for {num} points. An admin will fulfil it; you will "
+                "hear from me here.",
+                redemption.cost,
+            ),
+            id=str(redemption.id),
+            name=Said(redemption.reward_name, strong=True),
+            num=str(redemption.cost),
+        ),
     ]
     _text, words = compose(*pieces)
     return {

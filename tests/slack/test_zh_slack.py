@@ -17,6 +17,7 @@ from tests.flows import (
     in_days,
     latest_view,
     sign_up,
+    view_landing,
 )
 from tests.zh_support import english_left, strings_of
 
@@ -190,3 +191,18 @@ async def test_export_message_in_chinese(stack: Stack) -> None:
     upload = await dm_where(stack, ADMIN, lambda m: bool(m.files), since=before)
     file = stack.slack.workspace.files[upload.files[0]]
     assert_chinese(upload.text + "\n" + file.title)
+
+
+async def test_leaderboards_in_chinese(stack: Stack) -> None:
+    """`leaderboard ID`, all activities and the month's board: ranks, points and the
+    per-person numbers in Chinese."""
+    speak_chinese(stack, ADMIN, CJK_EMPLOYEE)
+    activity_id, _note = await create_activity_zh(stack)
+    card = await get_share_card(stack, CJK_EMPLOYEE, activity_id)
+    await view_landing(stack, card.url)  # one visitor: a point on the board
+    await stack.settle()
+    board = await reply_to(stack, CJK_EMPLOYEE, f"leaderboard {activity_id}")
+    assert "位访客" in board, board  # "(1 位访客，0 个报名，到场 0)"
+    assert_chinese(board)
+    for command in ("leaderboard", "leaderboard month"):
+        assert_chinese(await reply_to(stack, CJK_EMPLOYEE, command))
