@@ -206,3 +206,25 @@ async def test_leaderboards_in_chinese(stack: Stack) -> None:
     assert_chinese(board)
     for command in ("leaderboard", "leaderboard month"):
         assert_chinese(await reply_to(stack, CJK_EMPLOYEE, command))
+
+
+async def test_every_notification_speaks_its_readers_language() -> None:
+    """Each DM the outbox sends (views, sign-ups, outcomes, contacts, check-ins, returns,
+    announcements, reminders, digest, weekly report) in the Slack language of the person
+    reading it: Chinese for a zh-CN reader, English for an en-US one."""
+    from slack_sdk.web.async_client import AsyncWebClient
+
+    from handlers.slack.notifier import SlackNotifier
+    from tests.slack.test_markup import HOSTILE, hostile_notifications
+
+    async def locale_of(user: str) -> str:
+        return "en-US" if user == "U_ANN" else "zh-CN"
+
+    notifier = SlackNotifier(AsyncWebClient(token="xoxb-unused"), locale_of=locale_of)
+    for event in hostile_notifications():
+        for part in await notifier.localized(event):
+            text = part.text + "\n" + strings_of(part.blocks)
+            if part.recipient() == "U_ANN":
+                assert not CJK.search(text.replace(HOSTILE, "")), (type(event).__name__, text)
+            else:
+                assert_chinese(text, HOSTILE, "Mon")
