@@ -398,6 +398,10 @@ def views_count(n: int) -> str:
     return ngettext("{num} view", "{num} views", n).format(num=n)
 
 
+def visitors_count(n: int) -> str:
+    return ngettext("{num} visitor", "{num} visitors", n).format(num=n)
+
+
 def signups_count(n: int) -> str:
     return ngettext("{num} sign-up", "{num} sign-ups", n).format(num=n)
 
@@ -840,9 +844,7 @@ def daily_digest(event: DailyDigest) -> list[Block]:
                 ": "
                 + _("{views} ({visitors}), {signups}").format(
                     views=views_count(line.views),
-                    visitors=ngettext("{num} visitor", "{num} visitors", line.visitors).format(
-                        num=line.visitors
-                    ),
+                    visitors=visitors_count(line.visitors),
                     signups=signups_count(line.signups),
                 ),
             ]

@@ -34,6 +34,7 @@ from handlers.slack.blocks import (
     stat_line,
     status_label,
     views_count,
+    visitors_count,
 )
 from handlers.slack.markup import Bold, Date, Piece, Said, plain_text, rich_text
 
@@ -76,10 +77,10 @@ def kpi_line(item: Progress) -> str:
 def funnel_line(report: ActivityReport) -> str:
     t = report.totals
     return _(
-        "{views} → {visitors} visitors → {signups} → {attended} attended → {converted} converted"
+        "{views} → {visitors} → {signups} → {attended} attended → {converted} converted"
     ).format(
         views=views_count(t.views),
-        visitors=t.unique_visitors,
+        visitors=visitors_count(t.unique_visitors),
         signups=signups_count(t.signups),
         attended=t.attended,
         converted=t.converted,

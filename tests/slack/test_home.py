@@ -92,9 +92,10 @@ async def test_app_home_by_role(stack: Stack) -> None:
     assert "`▓░░░░░░░░░` Views: 1 / 100 (1%)" in text
     assert "`▓░░░░░░░░░` Sign-ups: 1 / 20 (5%)" in text  # never an empty bar for some
     assert "`░░░░░░░░░░` Attendance: 0 / 10 (0%)" in text
-    assert "Funnel:* 1 view → 1 visitors → 1 sign-up → 0 attended → 0 converted" in text
+    assert "Funnel:* 1 view → 1 visitor → 1 sign-up → 0 attended → 0 converted" in text
     assert "Every message has been sent" in text or "waiting" in text
-    assert "*🆕 New* (1)\n*#1 *Wang *Wei* — Spring launch webinar · +86\u00a0138\u00a00013\u00a08000" in text
+    phone = "+86\u00a0138\u00a00013\u00a08000"
+    assert f"*🆕 New* (1)\n*#1 *Wang *Wei* — Spring launch webinar · {phone}" in text
     elements = json.dumps(view)
     for action in ("home_new_activity", "home_export", "home_console", "lead_timeline"):
         assert f'"action_id": "{action}"' in elements
