@@ -165,6 +165,12 @@ def ngettext(singular: str, plural: str, n: int) -> str:
     return translations(_current.get()).ngettext(singular, plural, n)
 
 
+def pgettext(context: str, message: str) -> str:
+    """`message` as meant in `context`: one English word, two Chinese ones ("Close" a
+    dialog, 关闭; "Close" an activity, 结束)."""
+    return translations(_current.get()).pgettext(context, message)
+
+
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
     """Mark a string defined at import time; translate it with `_()` where it is shown."""
     return message

@@ -8,7 +8,7 @@ from bot import richtext
 from bot.activities import MATERIAL_TYPES, format_when, intro_doc
 from bot.codes import PUSH_SOURCE_LABELS
 from bot.directory import NotifySettings
-from bot.i18n import N_, _, current_locale, format_skeleton, gettext, ngettext
+from bot.i18n import N_, _, current_locale, format_skeleton, gettext, ngettext, pgettext
 from bot.ledger import Balance
 from bot.notifications import (
     ActivityWeek,
@@ -358,7 +358,7 @@ def details_modal(activity: Activity, report: ActivityReport | None = None) -> d
         "type": "modal",
         "callback_id": ids.DETAILS_MODAL,
         "title": plain(_("Activity details")),
-        "close": plain(_("Close")),
+        "close": plain(pgettext("dialog", "Close")),
         "blocks": blocks,
     }
 
@@ -448,7 +448,7 @@ def my_stats_modal(
         "type": "modal",
         "callback_id": ids.STATS_MODAL,
         "title": plain(_("My stats")),
-        "close": plain(_("Close")),
+        "close": plain(pgettext("dialog", "Close")),
         "blocks": [
             {"type": "header", "text": plain_text(activity.name)},
             {"type": "section", "fields": stat_fields(row)},

@@ -9,7 +9,7 @@ from typing import Any
 
 from bot.codes import PUSH_SOURCES
 from bot.errors import InvalidInput
-from bot.i18n import N_, _, current_locale
+from bot.i18n import N_, _, current_locale, pgettext
 from bot.notifications import CheckedIn, ContactLogged, CustomerReturned
 from bot.records import (
     CONTACT_KINDS,
@@ -572,6 +572,6 @@ def timeline_modal(timeline: Timeline) -> dict[str, Any]:
         "callback_id": ids.TIMELINE_MODAL,
         "private_metadata": str(lead.id),
         "title": plain(_("Lead #{id}").format(id=lead.id)[:24]),
-        "close": plain(_("Close")),
+        "close": plain(pgettext("dialog", "Close")),
         "blocks": blocks,
     }

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bot.i18n import _, ngettext
+from bot.i18n import _, ngettext, pgettext
 from bot.leaderboards import Ranked
 from bot.ledger import Balance
 from bot.notifications import RedemptionDecided, RedemptionRequested
@@ -149,7 +149,7 @@ def redeem_modal(balance: Balance, rewards: list[Reward]) -> dict[str, Any]:
         "type": "modal",
         "callback_id": ids.REDEEM_MODAL,
         "title": plain_text(_("Redeem points"), 24),
-        "close": plain_text(_("Close"), 24),
+        "close": plain_text(pgettext("dialog", "Close"), 24),
         "blocks": blocks,
     }
     if not rewards:

@@ -135,6 +135,8 @@ async def test_activity_modal_and_its_errors_in_chinese(stack: Stack) -> None:
     details = opened.args["view"]
     details = json.loads(details) if isinstance(details, str) else details
     assert_chinese(strings_of(details))
+    # Closing a dialog is 关闭; 结束 would read as "end the activity".
+    assert details["close"]["text"] == "关闭"
 
 
 async def test_lead_dm_outcome_checkin_and_timeline_in_chinese(stack: Stack) -> None:
