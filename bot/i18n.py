@@ -168,7 +168,7 @@ def ngettext(singular: str, plural: str, n: int) -> str:
 def pgettext(context: str, message: str) -> str:
     """`message` as meant in `context`: one English word, two Chinese ones ("Close" a
     dialog, 关闭; "Close" an activity, 结束)."""
-    return translations(_current.get()).pgettext(context, message)
+    return str(translations(_current.get()).pgettext(context, message))
 
 
 def N_(message: str) -> str:  # noqa: N802 - the gettext convention for "mark, translate later"
