@@ -31,6 +31,7 @@ class ReviewItem:
     employee: Employee | None
     activity_name: str
     reason_text: str
+    detail_text: str
 
 
 async def activity_balance(
@@ -142,6 +143,7 @@ class PointsDesk:
                     employees.get(f.employee_id),
                     names.get(f.activity_id or 0, ""),
                     points_flags.reason_text(f.reason),
+                    points_flags.detail_text(f.reason, f.detail),
                 )
                 for f in flags
             ]

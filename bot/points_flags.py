@@ -8,6 +8,7 @@ view flags by the scheduled scan, which moves the day's view points of the share
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -18,7 +19,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from bot import audit, ledger
 from bot import leads as leads_mod  # (leads imports this module: attribute access only)
 from bot.errors import InvalidInput, NotFound
-from bot.i18n import N_, _
+from bot.i18n import N_, _, format_number, ngettext
 from bot.tracking import NETWORK_WINDOW
 from store.models import (
     Employee,
@@ -76,6 +77,51 @@ def reason_text(reason: str) -> str:
     return _(REASONS.get(reason, reason))
 
 
+def numbers(**values: float) -> str:
+    """A flag's detail as stored: its numbers, put into words by `detail_text` in the
+    reader's language (a sentence stored in English would stay English)."""
+    return json.dumps(values, separators=(",", ":"))
+
+
+def detail_text(reason: str, detail: str) -> str:
+    """A flag's detail in the reader's language; flags raised before details were stored
+    as numbers keep their English text."""
+    try:
+        n = json.loads(detail) if detail.startswith("{") else None
+    except ValueError:
+        n = None
+    if not isinstance(n, dict):
+        return detail
+    try:
+        if reason == "shared_phone":
+            others = int(n["others"])
+            return ngettext(
+                "also through {num} other employee", "also through {num} other employees", others
+            ).format(num=others)
+        if reason == "fast_signups":
+            fast = int(n["signups"])
+            return ngettext(
+                "{num} fast sign-up within an hour", "{num} fast sign-ups within an hour", fast
+            ).format(num=fast)
+        if reason == "network_burst":
+            visitors = int(n["visitors"])
+            return ngettext(
+                "{num} new visitor from one network within {minutes} minutes",
+                "{num} new visitors from one network within {minutes} minutes",
+                visitors,
+            ).format(num=visitors, minutes=int(n["minutes"]))
+        if reason == "view_spike":
+            views = int(n["views"])
+            return ngettext(
+                "{num} view within an hour, usually {usual} an hour",
+                "{num} views within an hour, usually {usual} an hour",
+                views,
+            ).format(num=views, usual=format_number(round(float(n["usual"]), 1)))
+    except (KeyError, TypeError, ValueError):
+        return detail
+    return ""
+
+
 @dataclass(frozen=True)
 class Suspicion:
     reason: str
@@ -93,7 +139,7 @@ async def signup_suspicions(
         if (employee.phone and leads_mod.same_phone(employee.phone, lead.phone)) or (
             employee.email and employee.email.lower() in text
         ):
-            found.append(Suspicion("own_contact", "the employee's own contact details"))
+            found.append(Suspicion("own_contact", ""))  # the reason says it all
     others = (
         await session.exec(
             select(func.count(func.distinct(Lead.employee_id))).where(
@@ -102,13 +148,13 @@ async def signup_suspicions(
         )
     ).one()
     if others:
-        found.append(Suspicion("shared_phone", f"also through {others} other employee(s)"))
+        found.append(Suspicion("shared_phone", numbers(others=others)))
     if visitor_first_seen is not None:
         at = aware(lead.created_at)
         if at - aware(visitor_first_seen) <= FAST_SIGNUP:
             fast = await _fast_signups(session, lead, at)
             if fast + 1 >= FAST_BURST:
-                found.append(Suspicion("fast_signups", f"{fast + 1} fast sign-ups within an hour"))
+                found.append(Suspicion("fast_signups", numbers(signups=fast + 1)))
     return found
 
 
@@ -186,8 +232,7 @@ async def scan_views(*, session: AsyncSession, now: datetime) -> int:
             share_id,
             "network_burst",
             (start, end),
-            f"{visitors} new visitors from one network within "
-            f"{int(NETWORK_WINDOW.total_seconds() // 60)} minutes",
+            numbers(visitors=visitors, minutes=NETWORK_WINDOW.total_seconds() // 60),
         )
     for share_ids, span, views, usual in await _view_spikes(session, now):
         for share_id in share_ids:
@@ -196,7 +241,7 @@ async def scan_views(*, session: AsyncSession, now: datetime) -> int:
                 share_id,
                 "view_spike",
                 span,
-                f"{views} views within an hour, usually {usual:.1f} an hour",
+                numbers(views=views, usual=round(usual, 1)),
             )
     await session.exec(
         delete(NetworkMinute).where(col(NetworkMinute.minute) < now - NETWORK_MINUTES_KEPT)

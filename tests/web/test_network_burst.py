@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 from sqlmodel import func, select
 
-from bot.points_flags import NETWORK_BURST
+from bot.points_flags import NETWORK_BURST, detail_text
 from bot.scheduler import run_due
 from store.models import NetworkMinute, PointFlag
 from tests.conftest import EMPLOYEE, SALES, Stack
@@ -36,4 +36,5 @@ async def test_many_new_visitors_from_one_network_are_flagged(stack: Stack) -> N
     async with db.session() as session:
         flags = (await session.exec(select(PointFlag))).all()
     assert [(f.reason, f.status) for f in flags] == [("network_burst", "open")]
-    assert f"{NETWORK_BURST} new visitors from one network" in flags[0].detail
+    detail = detail_text(flags[0].reason, flags[0].detail)
+    assert f"{NETWORK_BURST} new visitors from one network within 10 minutes" == detail
