@@ -626,7 +626,8 @@ async def test_reminders_and_report_arrive_in_slack_and_their_buttons_work(stack
     try:
         await scheduler.tick()  # the runtime's own scheduler's lease is days "old" here
         await stack.settle()
-        reminder = await wait_for_dm(stack, CJK_EMPLOYEE, "have not shared it yet")
+        # Li's Slack speaks zh-CN: his reminder is in Chinese.
+        reminder = await wait_for_dm(stack, CJK_EMPLOYEE, "你还没有分享")
         assert "Spring launch webinar" in reminder.text
         assert {"get_share_card", "activity_details", "my_stats"} <= buttons(reminder)
         for shared_or_sales in (EMPLOYEE, SALESPERSON):
