@@ -111,7 +111,8 @@ async def test_admin_creates_and_publishes_an_activity(console_stack: Stack, bro
     await page.get_by_label("Or a Slack user ID").fill("U_BOB")
     await page.get_by_role("button", name="Add salesperson").click()
     await expect(page.get_by_text("Added to the salespeople.")).to_be_visible()
-    await expect(page.get_by_role("cell", name="Bob Smith", exact=True)).to_be_visible()
+    salespeople = page.locator("section", has=page.get_by_role("heading", name="Salespeople"))
+    await expect(salespeople.get_by_role("cell", name="Bob Smith", exact=True)).to_be_visible()
     await page.screenshot(path=str(screenshot_path("console-people.png")), full_page=True)
     await context.close()
 
