@@ -41,7 +41,7 @@ async def lead_setup(stack: Stack, phone: str = "+86 138 1234 5678") -> LeadSetu
     activity_id = await create_activity(stack)
     card = await get_share_card(stack, EMPLOYEE, activity_id)
     await sign_up(stack, card.url, {"name": "Wang Fang", "phone": phone, "company": "Acme"})
-    lead_dm = await wait_for_dm(stack, SALESPERSON, "New lead")
+    lead_dm = await wait_for_dm(stack, SALESPERSON, "New lead|新线索")  # in their language
     await stack.settle()
     return LeadSetup(activity_id, card, lead_dm)
 
