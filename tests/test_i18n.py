@@ -118,3 +118,31 @@ def test_language_setting_refuses_others(monkeypatch: pytest.MonkeyPatch) -> Non
     monkeypatch.setenv("LANGUAGE", "fr")
     with pytest.raises(ValueError, match="en or zh"):
         Settings(_env_file=None)  # type: ignore[call-arg]
+
+
+def test_no_marked_literal_hides_inside_an_f_string() -> None:
+    """Babel's extractor reads an f-string as one token: `f"*{_('Top 10')}*"` never reaches
+    the catalogue, so it stays English in every language while `check` passes."""
+    import ast
+
+    root = Path(__file__).resolve().parent.parent
+    marks = {"_", "gettext", "ngettext", "pgettext", "N_", "translate"}
+    hidden = []
+    for folder in ("bot", "handlers", "sandbox"):
+        for path in sorted((root / folder).rglob("*.py")):
+            tree = ast.parse(path.read_text(encoding="utf-8"))
+            for node in ast.walk(tree):
+                if not isinstance(node, ast.JoinedStr):
+                    continue
+                for call in ast.walk(node):
+                    if (
+                        isinstance(call, ast.Call)
+                        and isinstance(call.func, ast.Name)
+                        and call.func.id in marks
+                        and any(
+                            isinstance(arg, ast.Constant) and isinstance(arg.value, str)
+                            for arg in call.args
+                        )
+                    ):
+                        hidden.append(f"{path.relative_to(root)}:{call.lineno}")
+    assert hidden == []

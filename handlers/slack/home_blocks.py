@@ -102,7 +102,7 @@ def _activity_blocks(report: ActivityReport, chart_url: str | None) -> list[Bloc
             "type": "section",
             "text": {
                 "type": "mrkdwn",
-                "text": f"{lines}\n*{_('Funnel')}:* {funnel_line(report)}",
+                "text": f"{lines}\n*" + _("Funnel") + f":* {funnel_line(report)}",
             },
             "accessory": button(_("Export CSV"), ids.HOME_EXPORT, str(activity.id)),
         },
@@ -147,7 +147,7 @@ def admin_section(data: HomeData, chart_url: ChartUrl, console_url: str) -> list
     if hidden > 0:
         blocks.append(more_line(hidden, _("`/sharetrail stats` and `/sharetrail list`.")))
     health = "\n".join(f"{LEVEL_MARKS.get(line.level, '•')} {line.text}" for line in data.health)
-    blocks.append(section(f"*{_('Health')}*\n{health}"))
+    blocks.append(section("*" + _("Health") + f"*\n{health}"))
     return blocks
 
 
@@ -247,7 +247,7 @@ def employee_section(data: HomeData) -> list[Block]:
         standing = _("No points yet: share an activity below to get on the board.")
     blocks.append(section(standing))
     if data.balance is not None:
-        blocks.append(section(f"*{_('Your points')}:* {balance_line(data.balance)}"))
+        blocks.append(section("*" + _("Your points") + f":* {balance_line(data.balance)}"))
     actions = employee_actions()
     if actions:
         blocks.append({"type": "actions", "block_id": "home_points", "elements": actions})
@@ -266,12 +266,12 @@ def employee_section(data: HomeData) -> list[Block]:
     if len(data.overview) > SHARES:
         blocks.append(more_line(len(data.overview) - SHARES, _("`/sharetrail me` lists them all.")))
     if data.top:
-        blocks.append(section(f"*{_('Top 10')}*\n{_top_lines(data)}"))
+        blocks.append(section("*" + _("Top 10") + f"*\n{_top_lines(data)}"))
     shared = {activity.id for activity, _row in data.overview}
     others = [a for a in data.open_activities if a.id not in shared]
     if others:
         blocks.append({"type": "divider"})
-        blocks.append(section(f"*{_('Open activities')}*"))
+        blocks.append(section("*" + _("Open activities") + "*"))
         for activity in others[:OPEN]:
             assert activity.id is not None
             blocks.append(
