@@ -5,6 +5,7 @@ and each automatic flag with its reason."""
 from __future__ import annotations
 
 import random
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
@@ -166,19 +167,8 @@ MIDNIGHT = datetime(2026, 11, 10, 0, 0, tzinfo=UTC)
 def _from(share: Share, visitor: str, at: datetime, ip: str) -> Visit:
     """A visit from `ip` as the landing page records it: the day's network hash, and the
     network-burst window's keys."""
-    assert share.id is not None
-    return Visit(
-        share.id,
-        share.activity_id,
-        share.employee_id,
-        "card_qr",
-        visitor,
-        "h",
-        HUMAN,
-        at,
-        network=network_hash(SECRET, ip, at.date()),
-        window_networks=window_networks(SECRET, ip, at),
-    )
+    visit = _visit(share, visitor, at, network_hash(SECRET, ip, at.date()))
+    return replace(visit, window_networks=window_networks(SECRET, ip, at))
 
 
 async def _record(db: Database, visits: list[Visit]) -> None:
