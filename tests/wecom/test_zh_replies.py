@@ -31,3 +31,27 @@ async def test_wecom_error_replies_in_zh(wecom_stack: WeComStack) -> None:
     assert "999" in replies[2] and "线索" in replies[2]
     assert "春季发布会" in replies[3] and "已结束" in replies[3]
     assert english_left("\n".join(replies)) == [], replies
+
+
+def test_every_wecom_notification_in_zh_has_no_english_left() -> None:
+    """Each message the outbox sends on WeCom (views, sign-ups, lead cards, outcomes,
+    contacts, check-ins, returns, announcements, reminders, digest, weekly report, erasure,
+    redemptions), rendered in zh: Chinese, with no catalogue English left around the
+    (hostile) words people typed."""
+    import re
+
+    from bot.i18n import use_locale
+    from handlers.wecom.messages import render
+    from tests.slack.test_markup import HOSTILE, hostile_notifications
+    from tests.zh_support import english_left, strings_of
+
+    cjk = re.compile(r"[\u4e00-\u9fff]")
+    rendered = 0
+    with use_locale("zh"):
+        for n, event in enumerate(hostile_notifications()):
+            for message in render(event, f"key-{n}"):
+                shown = strings_of(message.body).replace(HOSTILE, " ")
+                assert cjk.search(shown), (type(event).__name__, shown)
+                assert english_left(shown, allow=("Mon",)) == [], (type(event).__name__, shown)
+                rendered += 1
+    assert rendered >= len(hostile_notifications())
