@@ -191,11 +191,15 @@ def network_hash(secret: bytes, ip: str, day: date) -> str:
     return hashlib.blake2b(network_of(ip).encode(), key=salt, digest_size=12).hexdigest()
 
 
-def window_networks(secret: bytes, ip: str, at: datetime) -> tuple[str, ...]:
+def window_networks(
+    secret: bytes, ip: str, at: datetime, *, today: str | None = None
+) -> tuple[str, ...]:
     """The keys a new visitor from `ip` at `at` counts under in the network-burst window:
-    the day's network hash, and the previous day's while NETWORK_WINDOW reaches back into
-    it (the hash rotates at UTC midnight; a burst across it must stay one network)."""
-    today = network_hash(secret, ip, at.date())
+    the day's network hash (`today`, when the caller has it already), and the previous
+    day's while NETWORK_WINDOW reaches back into it (the hash rotates at UTC midnight; a
+    burst across it must stay one network)."""
+    if today is None:
+        today = network_hash(secret, ip, at.date())
     earlier = (at - NETWORK_WINDOW).date()
     if earlier == at.date():
         return (today,)

@@ -389,11 +389,6 @@ def stat_fields(row: StatRow) -> list[dict[str, Any]]:
     ]
 
 
-def plural(count: int, singular: str, plural_form: str | None = None) -> str:
-    """English-only counting, kept for callers outside Slack; Slack texts use ngettext."""
-    return f"{count} {singular if count == 1 else plural_form or singular + 's'}"
-
-
 def views_count(n: int) -> str:
     return ngettext("{num} view", "{num} views", n).format(num=n)
 

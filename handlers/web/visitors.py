@@ -121,7 +121,7 @@ def identify(request: web.Request, services: ShareTrail) -> Visitor:
     today = now.date()
     hashed = visitor_hash(services.hash_key, ip, request.headers.get("User-Agent", ""), today)
     network = network_hash(services.hash_key, ip, today)
-    windows = window_networks(services.hash_key, ip, now)
+    windows = window_networks(services.hash_key, ip, now, today=network)  # hashed once
     cookie = request.cookies.get(COOKIE)
     if cookie:
         try:
